@@ -1,0 +1,47 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Orleans.Runtime;
+
+namespace Praison.Orleans.Gateway.Errors;
+
+/// <summary>
+/// Maps the exceptions that are not the server's fault to their status codes in one place: a cluster
+/// that cannot be reached is a 503 with Retry-After (the request may be retried), a request the
+/// server could not read is the 4xx Kestrel chose. Anything else stays a 500.
+/// </summary>
+internal sealed partial class ClusterUnavailableHandler(
+    IProblemDetailsService problems, ILogger<ClusterUnavailableHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(
+        HttpContext context, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, detail) = exception switch
+        {
+            BadHttpRequestException bad => (bad.StatusCode, bad.Message),
+            // Silo lost, message rejected, connection failed, call timed out: all retryable.
+            OrleansException or TimeoutException =>
+                (StatusCodes.Status503ServiceUnavailable, "The job cluster is unavailable; retry shortly."),
+            _ => (0, null),
+        };
+        if (status == 0)
+        {
+            return false;
+        }
+
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            LogUnavailable(logger, exception, context.Request.Path);
+            context.Response.Headers.RetryAfter = "1";
+        }
+
+        context.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            Exception = exception,
+            ProblemDetails = { Status = status, Detail = detail },
+        });
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster unavailable while serving {Path}")]
+    private static partial void LogUnavailable(ILogger logger, Exception exception, string path);
+}

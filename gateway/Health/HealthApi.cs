@@ -1,0 +1,32 @@
+using Praison.Orleans.Grains.Hosting;
+
+namespace Praison.Orleans.Gateway.Health;
+
+/// <summary><c>GET /health</c> (spec §2): always public; executor figures summed over every live silo.</summary>
+internal static class HealthApi
+{
+    public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/health", GetHealthAsync).WithName("Health");
+        return app;
+    }
+
+    private static async Task<HealthResponse> GetHealthAsync(
+        IGrainFactory grains, JobsClusterOptions cluster, IHostApplicationLifetime lifetime)
+    {
+        var silos = await ClusterStats.ReadSilosAsync(grains);
+        var executor = new ExecutorStatsResponse(
+            silos.Sum(s => s.RunningJobs),
+            silos.Sum(s => s.MaxConcurrent),
+            silos.Select(s => s.DefaultTimeoutSeconds).DefaultIfEmpty(0).Max(),
+            lifetime.ApplicationStopping.IsCancellationRequested);
+        return new HealthResponse(
+            "healthy", cluster.Storage.ToString().ToLowerInvariant(), executor, new ClusterResponse(silos.Count));
+    }
+}
+
+public sealed record HealthResponse(string Status, string Store, ExecutorStatsResponse ExecutorStats, ClusterResponse Cluster);
+
+public sealed record ExecutorStatsResponse(int RunningJobs, int MaxConcurrent, int DefaultTimeout, bool Shutdown);
+
+public sealed record ClusterResponse(int Silos);

@@ -1,0 +1,51 @@
+using System.Net;
+using Praison.Orleans.Grains.Hosting;
+
+namespace Praison.Orleans.Gateway.Hosting;
+
+internal static class ClusterHosting
+{
+    /// <summary>The address <c>dotnet run --project gateway</c> serves when nothing else is configured.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:8005";
+
+    /// <summary>
+    /// Joins the jobs cluster as <c>Cluster:Mode</c> says: <c>Embedded</c> co-hosts a silo in this
+    /// process (which also provides the cluster client); <c>Client</c> connects to the silos' gateways.
+    /// </summary>
+    public static WebApplicationBuilder AddJobsCluster(this WebApplicationBuilder builder)
+    {
+        var cluster = builder.Configuration.GetJobsClusterOptions();
+        builder.Services.AddSingleton(cluster);
+        if (cluster.Mode == ClusterMode.Embedded)
+        {
+            builder.UseOrleans(silo => silo.ConfigureJobsSilo(cluster));
+        }
+        else
+        {
+            var gateways = cluster.Gateways.Count > 0 ? cluster.Gateways : ["127.0.0.1:30000"];
+            builder.UseOrleansClient(client => client
+                .UseStaticClustering(gateways.Select(g => IPEndPoint.Parse(g)).ToArray())
+                .Configure<global::Orleans.Configuration.ClusterOptions>(o =>
+                {
+                    o.ClusterId = cluster.ClusterId;
+                    o.ServiceId = cluster.ServiceId;
+                }));
+        }
+
+        return builder;
+    }
+
+    /// <summary>Listens on <see cref="DefaultUrl"/> unless <c>--urls</c>, <c>ASPNETCORE_URLS</c> or
+    /// Kestrel endpoints are configured.</summary>
+    public static WebApplicationBuilder ListenOnDefaultAddress(this WebApplicationBuilder builder)
+    {
+        var configured = builder.Configuration["urls"] is { Length: > 0 }
+            || builder.Configuration.GetSection("Kestrel:Endpoints").Exists();
+        if (!configured)
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        return builder;
+    }
+}

@@ -1,0 +1,81 @@
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace Praison.Orleans.Gateway.Runs;
+
+// The bodies of /api/v1/runs, serialized in snake_case. Kept apart from the grain records: the HTTP
+// contract (spec §2) and the wire contract change for different reasons.
+
+public sealed record SubmitResponse(string JobId, string Status, DateTimeOffset CreatedAt, string PollUrl, string StreamUrl);
+
+public sealed record ProgressResponse(double Percentage, string? CurrentStep, int StepsCompleted, int? StepsTotal);
+
+public sealed record RunStatusResponse(
+    string JobId,
+    string Status,
+    ProgressResponse Progress,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? CompletedAt,
+    string? AgentId,
+    string? RunId,
+    string? SessionId,
+    string? Error,
+    int? RetryAfter,
+    int Attempt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? CancelledAt)
+{
+    public static RunStatusResponse From(JobSnapshot job) => new(
+        job.JobId,
+        job.Status.ToWireName(),
+        new ProgressResponse(job.Progress.Percentage, job.Progress.CurrentStep, job.Progress.StepsCompleted, job.Progress.StepsTotal),
+        job.CreatedAt,
+        job.StartedAt,
+        job.CompletedAt,
+        job.AgentId,
+        job.JobId,
+        job.SessionId,
+        job.Error,
+        RetryAfterSeconds(job.Status),
+        job.Attempt,
+        job.CancelledAt);
+
+    /// <summary>The suggested poll interval: 2 s while queued, 5 s while running, none when terminal.</summary>
+    public static int? RetryAfterSeconds(JobStatus status) => status switch
+    {
+        JobStatus.Queued => 2,
+        JobStatus.Running => 5,
+        _ => null,
+    };
+}
+
+public sealed record RunResultResponse(
+    string JobId,
+    string Status,
+    JsonNode? Result,
+    string? ResultUrl,
+    JsonNode? Metrics,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? CompletedAt,
+    double? DurationSeconds,
+    string? Error)
+{
+    public static RunResultResponse From(JobOutcome outcome)
+    {
+        var job = outcome.Job;
+        return new RunResultResponse(
+            job.JobId,
+            job.Status.ToWireName(),
+            job.Status == JobStatus.Succeeded && outcome.ResultJson is { } json ? JsonNode.Parse(json) : null,
+            null,
+            JsonNode.Parse(outcome.MetricsJson),
+            job.CreatedAt,
+            job.StartedAt,
+            job.CompletedAt,
+            job is { StartedAt: { } started, CompletedAt: { } completed }
+                ? Math.Max(0, (completed - started).TotalSeconds)
+                : null,
+            job.Error);
+    }
+}

@@ -1,0 +1,138 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+
+namespace Praison.Orleans.Gateway.Runs;
+
+/// <summary>
+/// <c>/api/v1/runs</c> (spec §2): each handler maps one request to one <see cref="IJobGrain"/> call
+/// and its reply to the spec's status codes and bodies.
+/// </summary>
+internal static class RunsApi
+{
+    private const int MaxIdAttempts = 5;
+
+    /// <summary>JSON in snake_case with UTC timestamps, and the request body limit of <see cref="RunsApiOptions"/>.</summary>
+    public static WebApplicationBuilder AddRunsApi(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RunsApiOptions>()
+            .BindConfiguration(RunsApiOptions.Section)
+            .Validate(o => o.MaxRequestBodyBytes > 0, "Api:MaxRequestBodyBytes must be positive.")
+            .ValidateOnStart();
+        builder.Services.AddOptions<KestrelServerOptions>()
+            .Configure<IOptions<RunsApiOptions>>((kestrel, api) =>
+                kestrel.Limits.MaxRequestBodySize = api.Value.MaxRequestBodyBytes);
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+            json.SerializerOptions.Converters.Add(new UtcTimestampConverter());
+        });
+        return builder;
+    }
+
+    public static RouteGroupBuilder MapRunsApi(this IEndpointRouteBuilder app)
+    {
+        var runs = app.MapGroup("/api/v1/runs").WithTags("Runs");
+        runs.MapPost("/", SubmitAsync).WithName("SubmitRun");
+        runs.MapGet("/{jobId}", GetStatusAsync).WithName("GetRunStatus");
+        runs.MapGet("/{jobId}/result", GetResultAsync).WithName("GetRunResult");
+        runs.MapPost("/{jobId}/cancel", CancelAsync).WithName("CancelRun");
+        runs.MapDelete("/{jobId}", DeleteAsync).WithName("DeleteRun");
+        return runs;
+    }
+
+    private static async Task<Results<Accepted<SubmitResponse>, ProblemHttpResult>> SubmitAsync(
+        HttpContext context, IGrainFactory grains, IOptions<RunsApiOptions> api, CancellationToken cancellationToken)
+    {
+        var idempotencyKey = context.Request.Headers["Idempotency-Key"].ToString();
+        var read = await SubmitRequestReader.ReadAsync(
+            context.Request, idempotencyKey, api.Value.MaxRequestBodyBytes, cancellationToken);
+        if (read.Spec is not { } spec)
+        {
+            return (ProblemHttpResult)read.Problem!;
+        }
+
+        for (var i = 0; i < MaxIdAttempts; i++)
+        {
+            var jobId = JobIds.New();
+            var reply = await grains.GetGrain<IJobGrain>(jobId).SubmitAsync(spec);
+            switch (reply.Status)
+            {
+                case SubmitStatus.Accepted:
+                    var pollUrl = PollUrl(context.Request, jobId);
+                    context.Response.Headers.RetryAfter = "2";
+                    return TypedResults.Accepted(pollUrl, new SubmitResponse(
+                        jobId, reply.Job!.Status.ToWireName(), reply.Job.CreatedAt, pollUrl, pollUrl + "/stream"));
+                case SubmitStatus.Rejected:
+                    return ApiProblems.Validation(new Dictionary<string, string[]> { [reply.Field!] = [reply.Error!] });
+                case SubmitStatus.IdTaken:
+                    continue;
+            }
+        }
+
+        throw new InvalidOperationException($"No free job id after {MaxIdAttempts} tries.");
+    }
+
+    private static async Task<Results<Ok<RunStatusResponse>, ProblemHttpResult>> GetStatusAsync(
+        string jobId, IGrainFactory grains)
+    {
+        var job = JobIds.IsWellFormed(jobId) ? await grains.GetGrain<IJobGrain>(jobId).GetStatusAsync() : null;
+        return job is null ? ApiProblems.NotFound(jobId) : TypedResults.Ok(RunStatusResponse.From(job));
+    }
+
+    private static async Task<Results<Ok<RunResultResponse>, ProblemHttpResult>> GetResultAsync(
+        string jobId, IGrainFactory grains)
+    {
+        if (!JobIds.IsWellFormed(jobId))
+        {
+            return ApiProblems.NotFound(jobId);
+        }
+
+        var reply = await grains.GetGrain<IJobGrain>(jobId).GetResultAsync();
+        return reply.Status switch
+        {
+            JobCommandStatus.Done => TypedResults.Ok(RunResultResponse.From(reply.Outcome!)),
+            JobCommandStatus.WrongState => ApiProblems.Problem(StatusCodes.Status409Conflict,
+                $"Job is not complete. Current status: {reply.Job!.Status.ToWireName()}"),
+            _ => ApiProblems.NotFound(jobId),
+        };
+    }
+
+    private static async Task<Results<Ok<RunStatusResponse>, ProblemHttpResult>> CancelAsync(
+        string jobId, IGrainFactory grains)
+    {
+        if (!JobIds.IsWellFormed(jobId))
+        {
+            return ApiProblems.NotFound(jobId);
+        }
+
+        var reply = await grains.GetGrain<IJobGrain>(jobId).CancelAsync();
+        return reply.Status switch
+        {
+            JobCommandStatus.Done => TypedResults.Ok(RunStatusResponse.From(reply.Job!)),
+            JobCommandStatus.WrongState => ApiProblems.Problem(StatusCodes.Status400BadRequest,
+                $"Job already completed (status: {reply.Job!.Status.ToWireName()})"),
+            _ => ApiProblems.NotFound(jobId),
+        };
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string jobId, IGrainFactory grains)
+    {
+        if (!JobIds.IsWellFormed(jobId))
+        {
+            return ApiProblems.NotFound(jobId);
+        }
+
+        var reply = await grains.GetGrain<IJobGrain>(jobId).DeleteAsync();
+        return reply.Status switch
+        {
+            JobCommandStatus.Done => TypedResults.NoContent(),
+            JobCommandStatus.WrongState => ApiProblems.Problem(StatusCodes.Status409Conflict,
+                "Cannot delete a running job. Cancel it first."),
+            _ => ApiProblems.NotFound(jobId),
+        };
+    }
+
+    private static string PollUrl(HttpRequest request, string jobId) =>
+        $"{request.Scheme}://{request.Host}{request.PathBase}/api/v1/runs/{jobId}";
+}

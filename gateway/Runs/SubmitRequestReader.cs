@@ -1,0 +1,134 @@
+using System.Text.Json;
+using Praison.Orleans.Grains.Execution;
+
+namespace Praison.Orleans.Gateway.Runs;
+
+/// <summary>
+/// Reads a submit body (spec §2) into a <see cref="JobSpec"/>, or into the problem that rejects it:
+/// 400 for a body that is not JSON, 413 for one over the size limit, 422 naming every bad field.
+/// Unknown fields are ignored. Any content type is read as JSON, so a bare <c>curl -d</c> works.
+/// </summary>
+internal sealed class SubmitRequestReader
+{
+    private readonly JsonElement _body;
+    private readonly Dictionary<string, string[]> _errors = new(StringComparer.Ordinal);
+
+    private SubmitRequestReader(JsonElement body) => _body = body;
+
+    public static async Task<SubmitRead> ReadAsync(
+        HttpRequest request, string? idempotencyHeader, long bodyLimit, CancellationToken cancellationToken)
+    {
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+        }
+        catch (JsonException exception)
+        {
+            return SubmitRead.Failed(ApiProblems.Problem(StatusCodes.Status400BadRequest,
+                $"Malformed JSON body: {exception.Message}"));
+        }
+        catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return SubmitRead.Failed(ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge,
+                $"Request body too large: the limit is {bodyLimit} bytes."));
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return SubmitRead.Failed(ApiProblems.Validation(
+                    new Dictionary<string, string[]> { ["body"] = ["Request body must be a JSON object"] }));
+            }
+
+            return new SubmitRequestReader(document.RootElement).Read(idempotencyHeader);
+        }
+    }
+
+    private SubmitRead Read(string? idempotencyHeader)
+    {
+        var prompt = RequiredString("prompt");
+        var recipeName = OptionalString("recipe_name");
+        var recipeConfig = OptionalObject("recipe_config");
+        var agentFile = OptionalString("agent_file");
+        var agentYaml = OptionalString("agent_yaml");
+        var framework = OptionalString("framework") ?? "praisonai";
+        var config = OptionalObject("config");
+        var webhookUrl = OptionalString("webhook_url");
+        var timeout = OptionalInt("timeout", 0, JobExecutionOptions.MaxTimeoutSeconds) ?? 0;
+        var sessionId = OptionalString("session_id");
+        var idempotencyKey = string.IsNullOrEmpty(idempotencyHeader) ? OptionalString("idempotency_key") : idempotencyHeader;
+        var maxAttempts = OptionalInt("max_attempts", 1, 10) ?? 0;
+        if (_errors.Count > 0)
+        {
+            return SubmitRead.Failed(ApiProblems.Validation(_errors));
+        }
+
+        return SubmitRead.Ok(new JobSpec(
+            prompt!, recipeName, recipeConfig, agentFile, agentYaml, framework, config, webhookUrl,
+            timeout, sessionId, idempotencyKey, maxAttempts));
+    }
+
+    private string? RequiredString(string name)
+    {
+        if (!_body.TryGetProperty(name, out var value))
+        {
+            Error(name, "Field required");
+            return null;
+        }
+
+        return value.ValueKind == JsonValueKind.String ? value.GetString() : Error(name, "Must be a string");
+    }
+
+    private string? OptionalString(string name) =>
+        Optional(name) is not { } value ? null
+        : value.ValueKind == JsonValueKind.String ? value.GetString()
+        : Error(name, "Must be a string or null");
+
+    private string OptionalObject(string name) =>
+        Optional(name) is not { } value ? "{}"
+        : value.ValueKind == JsonValueKind.Object ? value.GetRawText()
+        : Error(name, "Must be a JSON object or null") ?? "{}";
+
+    private int? OptionalInt(string name, int min, int max)
+    {
+        if (Optional(name) is not { } value)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number)
+            || number != Math.Floor(number))
+        {
+            Error(name, "Must be a whole number or null");
+            return null;
+        }
+
+        if (number < min || number > max)
+        {
+            Error(name, $"Must be from {min} to {max}");
+            return null;
+        }
+
+        return (int)number;
+    }
+
+    /// <summary>The field's value; null when it is absent or JSON null.</summary>
+    private JsonElement? Optional(string name) =>
+        _body.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
+
+    private string? Error(string field, string message)
+    {
+        _errors[field] = [message];
+        return null;
+    }
+}
+
+/// <summary>Either the spec a submit asked for or the problem that rejected it.</summary>
+internal sealed record SubmitRead(JobSpec? Spec, IResult? Problem)
+{
+    public static SubmitRead Ok(JobSpec spec) => new(spec, null);
+
+    public static SubmitRead Failed(IResult problem) => new(null, problem);
+}

@@ -1,0 +1,19 @@
+namespace Praison.Orleans.GrainInterfaces;
+
+/// <summary>
+/// The executor figures of one silo. Keyed by the silo's address and placed on that silo with a
+/// placement hint, so callers can sum the figures of every silo in the cluster.
+/// </summary>
+[Alias("Praison.ISiloStatsGrain")]
+public interface ISiloStatsGrain : IGrainWithStringKey
+{
+    /// <summary>This silo's figures, or null when the grain is not on the silo its key names.</summary>
+    [Alias("Get")]
+    Task<SiloExecutorStats?> GetAsync();
+}
+
+[GenerateSerializer, Immutable, Alias("Praison.SiloExecutorStats")]
+public sealed record SiloExecutorStats(
+    [property: Id(0)] int RunningJobs,
+    [property: Id(1)] int MaxConcurrent,
+    [property: Id(2)] int DefaultTimeoutSeconds);

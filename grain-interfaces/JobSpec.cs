@@ -1,0 +1,20 @@
+namespace Praison.Orleans.GrainInterfaces;
+
+/// <summary>
+/// What the caller asked for at submit, validated by the gateway. JSON objects travel as JSON text so
+/// the record stays storage- and wire-friendly.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Praison.JobSpec")]
+public sealed record JobSpec(
+    [property: Id(0)] string Prompt,
+    [property: Id(1)] string? RecipeName,
+    [property: Id(2)] string RecipeConfigJson,
+    [property: Id(3)] string? AgentFile,
+    [property: Id(4)] string? AgentYaml,
+    [property: Id(5)] string Framework,
+    [property: Id(6)] string ConfigJson,
+    [property: Id(7)] string? WebhookUrl,
+    [property: Id(8)] int TimeoutSeconds,
+    [property: Id(9)] string? SessionId,
+    [property: Id(10)] string? IdempotencyKey,
+    [property: Id(11)] int MaxAttempts);

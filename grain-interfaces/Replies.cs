@@ -1,0 +1,44 @@
+namespace Praison.Orleans.GrainInterfaces;
+
+/// <summary>Why a submit was or was not accepted. Wire contract: never renumber.</summary>
+[GenerateSerializer, Alias("Praison.SubmitStatus")]
+public enum SubmitStatus
+{
+    /// <summary>A new job was created and queued.</summary>
+    Accepted = 0,
+
+    /// <summary>A job with this id already exists; nothing was changed. Pick another id.</summary>
+    IdTaken = 1,
+
+    /// <summary>The spec names something this cluster cannot run (e.g. an unknown recipe).</summary>
+    Rejected = 2,
+}
+
+[GenerateSerializer, Immutable, Alias("Praison.SubmitReply")]
+public sealed record SubmitReply(
+    [property: Id(0)] SubmitStatus Status,
+    [property: Id(1)] JobSnapshot? Job,
+    [property: Id(2)] string? Field,
+    [property: Id(3)] string? Error);
+
+/// <summary>How a cancel, delete or result request ended. Wire contract: never renumber.</summary>
+[GenerateSerializer, Alias("Praison.JobCommandStatus")]
+public enum JobCommandStatus
+{
+    Done = 0,
+    NotFound = 1,
+
+    /// <summary>Cancel of a terminal job, delete or result of a non-terminal one.</summary>
+    WrongState = 2,
+}
+
+[GenerateSerializer, Immutable, Alias("Praison.JobCommandReply")]
+public sealed record JobCommandReply(
+    [property: Id(0)] JobCommandStatus Status,
+    [property: Id(1)] JobSnapshot? Job);
+
+[GenerateSerializer, Immutable, Alias("Praison.JobResultReply")]
+public sealed record JobResultReply(
+    [property: Id(0)] JobCommandStatus Status,
+    [property: Id(1)] JobSnapshot? Job,
+    [property: Id(2)] JobOutcome? Outcome);

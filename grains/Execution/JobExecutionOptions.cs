@@ -1,0 +1,60 @@
+namespace Praison.Orleans.Grains.Execution;
+
+/// <summary>How a silo runs jobs. Bound from the <c>Jobs</c> configuration section.</summary>
+public sealed class JobExecutionOptions
+{
+    public const string Section = "Jobs";
+
+    /// <summary>The longest <c>timeout</c> a job may ask for (30 days).</summary>
+    public const int MaxTimeoutSeconds = 30 * 24 * 3600;
+
+    /// <summary>
+    /// Jobs that may run at once on one silo; the rest wait queued, first in, first out.
+    /// Default: 10, or the environment variable <c>PRAISONAI_MAX_CONCURRENT_JOBS</c>.
+    /// </summary>
+    public int MaxConcurrent { get; set; } = 10;
+
+    /// <summary>Run-time limit for a job that gives no <c>timeout</c>, in seconds. Default: 3600.</summary>
+    public int DefaultTimeoutSeconds { get; set; } = 3600;
+
+    /// <summary>Attempts for a job that gives no <c>max_attempts</c>. Default: 3.</summary>
+    public int DefaultMaxAttempts { get; set; } = 3;
+
+    /// <summary>How often a running job's progress is written to storage. Default: 2 seconds.</summary>
+    public TimeSpan ProgressCheckpointInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Period of the keep-alive reminder of a live job, which restarts it if its silo was lost.
+    /// Default: 1 minute (the least Orleans allows unless its reminder options are lowered).
+    /// </summary>
+    public TimeSpan KeepAliveReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The problems with these options, empty when they are valid.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (MaxConcurrent is < 1 or > 10_000)
+        {
+            yield return $"Jobs:MaxConcurrent (PRAISONAI_MAX_CONCURRENT_JOBS) must be 1–10000, not {MaxConcurrent}.";
+        }
+
+        if (DefaultTimeoutSeconds is < 1 or > MaxTimeoutSeconds)
+        {
+            yield return $"Jobs:DefaultTimeoutSeconds must be 1–{MaxTimeoutSeconds}, not {DefaultTimeoutSeconds}.";
+        }
+
+        if (DefaultMaxAttempts is < 1 or > 10)
+        {
+            yield return $"Jobs:DefaultMaxAttempts must be 1–10, not {DefaultMaxAttempts}.";
+        }
+
+        if (ProgressCheckpointInterval <= TimeSpan.Zero)
+        {
+            yield return "Jobs:ProgressCheckpointInterval must be positive.";
+        }
+
+        if (KeepAliveReminderPeriod <= TimeSpan.Zero)
+        {
+            yield return "Jobs:KeepAliveReminderPeriod must be positive.";
+        }
+    }
+}

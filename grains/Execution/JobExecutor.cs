@@ -1,0 +1,63 @@
+using System.Text.Json;
+using Praison.Orleans.Grains.Recipes;
+
+namespace Praison.Orleans.Grains.Execution;
+
+/// <summary>A submit that this silo cannot run, with the request field it is about.</summary>
+public sealed record SpecProblem(string Field, string Message);
+
+/// <summary>
+/// Decides what a job runs (spec §4) and runs it: a registered recipe when <c>recipe_name</c> is set,
+/// otherwise the LLM path (agents file or plain prompt).
+/// </summary>
+public sealed class JobExecutor(RecipeCatalog recipes)
+{
+    /// <summary>The error a job gets when it needs an LLM and none is configured.</summary>
+    public const string NoLlmConfigured =
+        "No LLM configured: set OPENAI_API_KEY (and optionally OPENAI_BASE_URL or OPENAI_API_BASE, " +
+        "and OPENAI_MODEL_NAME) to run prompt and agents jobs, or submit with a recipe_name.";
+
+    /// <summary>Checks at submit what only the silo knows (registered recipes); null when runnable.</summary>
+    public SpecProblem? Validate(JobSpec spec)
+    {
+        if (spec.RecipeName is not { } name)
+        {
+            return null;
+        }
+
+        if (!recipes.TryGet(name, out var recipe))
+        {
+            var known = string.Join(", ", recipes.Names.Order(StringComparer.Ordinal));
+            return new SpecProblem("recipe_name", $"Unknown recipe: {name}. Registered recipes: {known}");
+        }
+
+        using var config = JsonDocument.Parse(spec.RecipeConfigJson);
+        return recipe.ValidateConfig(config.RootElement) is { } problem
+            ? new SpecProblem("recipe_config", problem)
+            : null;
+    }
+
+    /// <summary>The <c>agent_id</c> shown for a job: <c>recipe:{name}</c> or <c>yaml:{basename}</c>.</summary>
+    public static string? AgentIdFor(JobSpec spec) => spec switch
+    {
+        { RecipeName: { } name } => $"recipe:{name}",
+        { AgentYaml: not null } => "yaml:inline",
+        { AgentFile: { } file } => $"yaml:{Path.GetFileName(file)}",
+        _ => null,
+    };
+
+    public async Task<RecipeOutput> RunAsync(
+        JobSpec spec, string jobId, int attempt, JobProgress checkpoint, IProgress<JobProgress> progress,
+        CancellationToken cancellationToken)
+    {
+        if (spec.RecipeName is null || !recipes.TryGet(spec.RecipeName, out var recipe))
+        {
+            throw new RecipeFailedException(NoLlmConfigured);
+        }
+
+        using var config = JsonDocument.Parse(spec.RecipeConfigJson);
+        var context = new RecipeContext(
+            jobId, spec.Prompt, config.RootElement, spec.SessionId, attempt, checkpoint, progress);
+        return await recipe.RunAsync(context, cancellationToken);
+    }
+}

@@ -1,0 +1,83 @@
+using System.Net;
+
+namespace Praison.Orleans.Grains.Hosting;
+
+/// <summary>Where the cluster is and how this process takes part in it. Section <c>Cluster</c>.</summary>
+public sealed class JobsClusterOptions
+{
+    public const string Section = "Cluster";
+
+    /// <summary>
+    /// <c>Embedded</c>: the gateway co-hosts one silo with in-memory storage. <c>Client</c>: the gateway
+    /// joins the silos at <see cref="Gateways"/>. Default: Embedded. (The silo host ignores it.)
+    /// </summary>
+    public ClusterMode Mode { get; set; } = ClusterMode.Embedded;
+
+    /// <summary>Where job records and reminders live. Default: Memory (lost when the silo stops).</summary>
+    public JobStorageMode Storage { get; set; } = JobStorageMode.Memory;
+
+    /// <summary>Orleans cluster id; every silo and gateway of one cluster shares it. Default: praison.</summary>
+    public string ClusterId { get; set; } = "praison";
+
+    /// <summary>Orleans service id, stable across deployments. Default: praison-jobs.</summary>
+    public string ServiceId { get; set; } = "praison-jobs";
+
+    /// <summary>Port silos talk to each other on. Default: 11111.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Port clients (gateways) reach this silo on. Default: 30000.</summary>
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>
+    /// Silo-to-silo endpoint of the primary silo, which holds membership while clustering is
+    /// localhost-only. Default: none (this silo is the primary).
+    /// </summary>
+    public string? PrimarySiloEndpoint { get; set; }
+
+    /// <summary>Silo gateway endpoints (<c>host:port</c>) a client-mode gateway connects to. Default: 127.0.0.1:30000.</summary>
+    public List<string> Gateways { get; set; } = [];
+
+    /// <summary>The problems with these options, empty when they are valid.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (string.IsNullOrWhiteSpace(ClusterId) || string.IsNullOrWhiteSpace(ServiceId))
+        {
+            yield return "Cluster:ClusterId and Cluster:ServiceId must not be empty.";
+        }
+
+        if (SiloPort is < 1 or > 65535 || GatewayPort is < 1 or > 65535)
+        {
+            yield return "Cluster:SiloPort and Cluster:GatewayPort must be ports (1–65535).";
+        }
+
+        if (PrimarySiloEndpoint is not null && !IPEndPoint.TryParse(PrimarySiloEndpoint, out _))
+        {
+            yield return $"Cluster:PrimarySiloEndpoint '{PrimarySiloEndpoint}' is not an ip:port endpoint.";
+        }
+
+        foreach (var gateway in Gateways.Where(g => !IPEndPoint.TryParse(g, out _)))
+        {
+            yield return $"Cluster:Gateways entry '{gateway}' is not an ip:port endpoint.";
+        }
+    }
+
+    /// <summary>Throws with every problem named when the options are invalid.</summary>
+    public JobsClusterOptions Validated()
+    {
+        var problems = Problems().ToList();
+        return problems.Count == 0
+            ? this
+            : throw new InvalidOperationException("Invalid cluster configuration: " + string.Join(" ", problems));
+    }
+}
+
+public enum ClusterMode
+{
+    Embedded,
+    Client,
+}
+
+public enum JobStorageMode
+{
+    Memory,
+}

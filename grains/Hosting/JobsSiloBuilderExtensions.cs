@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Praison.Orleans.Grains.Execution;
+using Praison.Orleans.Grains.Jobs;
+using Praison.Orleans.Grains.Recipes;
+
+namespace Praison.Orleans.Grains.Hosting;
+
+public static class JobsSiloBuilderExtensions
+{
+    /// <summary>The environment variable PraisonAI uses for <see cref="JobExecutionOptions.MaxConcurrent"/>.</summary>
+    public const string MaxConcurrentVariable = "PRAISONAI_MAX_CONCURRENT_JOBS";
+
+    /// <summary>
+    /// Adds what a silo needs to run jobs: execution options (section <c>Jobs</c>, validated at
+    /// start-up), this silo's slots, the executor and the built-in recipes.
+    /// </summary>
+    public static ISiloBuilder AddPraisonJobs(this ISiloBuilder silo)
+    {
+        var services = silo.Services;
+        services.AddOptions<JobExecutionOptions>()
+            .BindConfiguration(JobExecutionOptions.Section)
+            .Configure<IConfiguration>(ApplyEnvironmentOverrides)
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<JobExecutionOptions>, JobExecutionOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<JobSlots>();
+        services.AddSingleton<RecipeCatalog>();
+        services.AddSingleton<JobExecutor>();
+        services.AddRecipe<EchoRecipe>();
+        services.AddRecipe<WaitRecipe>();
+        return silo;
+    }
+
+    /// <summary>In-memory job storage and reminders: the embedded default, lost when the silo stops.</summary>
+    public static ISiloBuilder UseInMemoryJobStorage(this ISiloBuilder silo) =>
+        silo.AddMemoryGrainStorage(JobStorage.Name).UseInMemoryReminderService();
+
+    /// <summary>Registers a recipe so jobs can run it by its <see cref="IRecipe.Name"/>.</summary>
+    public static IServiceCollection AddRecipe<TRecipe>(this IServiceCollection services)
+        where TRecipe : class, IRecipe
+    {
+        services.AddSingleton<IRecipe, TRecipe>();
+        return services;
+    }
+
+    private static void ApplyEnvironmentOverrides(JobExecutionOptions options, IConfiguration configuration)
+    {
+        if (configuration[MaxConcurrentVariable] is { Length: > 0 } text)
+        {
+            options.MaxConcurrent = int.TryParse(text, out var value) ? value : -1;
+        }
+    }
+}

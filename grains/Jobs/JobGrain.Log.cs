@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace Praison.Orleans.Grains.Jobs;
+
+public sealed partial class JobGrain
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} submitted ({AgentId})")]
+    private static partial void LogSubmitted(ILogger logger, string jobId, string? agentId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} ended {Status}: {Reason}")]
+    private static partial void LogEnded(ILogger logger, string jobId, JobStatus status, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} deleted")]
+    private static partial void LogDeleted(ILogger logger, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Job {JobId} resumed on {Trigger}: status {Status}, {Attempt} attempt(s) so far")]
+    private static partial void LogResuming(ILogger logger, string jobId, JobStatus status, int attempt, string trigger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} handed over: {Reason}")]
+    private static partial void LogHandingOver(ILogger logger, string jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: the work failed")]
+    private static partial void LogWorkFailed(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: the run loop failed; the keep-alive reminder will resume it")]
+    private static partial void LogLoopFailed(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: could not re-read state after a failed write")]
+    private static partial void LogRestoreFailed(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: could not remove its keep-alive reminder")]
+    private static partial void LogReminderCleanupFailed(ILogger logger, Exception exception, string jobId);
+}

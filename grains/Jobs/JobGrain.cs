@@ -1,0 +1,457 @@
+using System.Text.Json.Nodes;
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Praison.Orleans.Grains.Execution;
+using Praison.Orleans.Grains.Recipes;
+
+namespace Praison.Orleans.Grains.Jobs;
+
+/// <summary>
+/// One job: owns its record, its state machine, its cancellation and its timeout. Grain calls only
+/// record transitions and return; the work runs in <see cref="RunLoopAsync"/>, a background loop
+/// started on submit or on recovery, which waits for a slot on this silo and runs the executor off the
+/// grain scheduler. Every write of the record goes through <see cref="UpdateAsync"/>, one at a time.
+/// </summary>
+public sealed partial class JobGrain(
+    [PersistentState("job", JobStorage.Name)] IPersistentState<JobRecord> job,
+    JobExecutor executor,
+    JobSlots slots,
+    IOptions<JobExecutionOptions> options,
+    TimeProvider time,
+    ILogger<JobGrain> logger) : Grain, IJobGrain, IRemindable
+{
+    private const string KeepAliveReminder = "keep-alive";
+
+    private readonly SemaphoreSlim _writes = new(1, 1);
+    private CancellationTokenSource? _stop;
+    private Task? _loop;
+    private JobProgress _liveProgress = JobProgress.None;
+
+    private JobRecord Record => job.State;
+
+    private string JobId => this.GetPrimaryKeyString();
+
+    private bool LoopIsLive => _loop is { IsCompleted: false };
+
+    private int MaxAttempts =>
+        Record.Spec.MaxAttempts > 0 ? Record.Spec.MaxAttempts : options.Value.DefaultMaxAttempts;
+
+    private int TimeoutSeconds =>
+        Record.Spec.TimeoutSeconds > 0 ? Record.Spec.TimeoutSeconds : options.Value.DefaultTimeoutSeconds;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        ResumeIfLost("activation");
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (!LoopIsLive)
+        {
+            return;
+        }
+
+        // Hand the job on: stop this attempt without recording anything; the record stays live and the
+        // next activation (on whichever silo) resumes it.
+        LogHandingOver(logger, JobId, reason.Description);
+        _stop!.Cancel();
+        try
+        {
+            await _loop!.WaitAsync(cancellationToken);
+        }
+        catch (Exception)
+        {
+            // The loop logs its own failures; deactivation goes on regardless.
+        }
+    }
+
+    public async Task<SubmitReply> SubmitAsync(JobSpec spec)
+    {
+        if (job.RecordExists)
+        {
+            return new SubmitReply(SubmitStatus.IdTaken, null, null, null);
+        }
+
+        if (executor.Validate(spec) is { } problem)
+        {
+            return new SubmitReply(SubmitStatus.Rejected, null, problem.Field, problem.Message);
+        }
+
+        // The reminder first: if the write below fails, a reminder for a missing job removes itself,
+        // whereas a stored job without one could never be recovered.
+        var period = options.Value.KeepAliveReminderPeriod;
+        await this.RegisterOrUpdateReminder(KeepAliveReminder, period, period);
+        var now = time.GetUtcNow();
+        await UpdateAsync(record =>
+        {
+            record.Spec = spec;
+            record.Status = JobStatus.Queued;
+            record.CreatedAt = now;
+            record.AgentId = JobExecutor.AgentIdFor(spec);
+            record.Reason = "submitted";
+            return true;
+        });
+        LogSubmitted(logger, JobId, Record.AgentId);
+        var queued = Snapshot();
+        StartLoop();
+        return new SubmitReply(SubmitStatus.Accepted, queued, null, null);
+    }
+
+    public Task<JobSnapshot?> GetStatusAsync() =>
+        Task.FromResult(job.RecordExists ? Snapshot() : null);
+
+    public Task<JobResultReply> GetResultAsync()
+    {
+        if (!job.RecordExists)
+        {
+            return Task.FromResult(new JobResultReply(JobCommandStatus.NotFound, null, null));
+        }
+
+        var snapshot = Snapshot();
+        if (!Record.Status.IsTerminal())
+        {
+            return Task.FromResult(new JobResultReply(JobCommandStatus.WrongState, snapshot, null));
+        }
+
+        var outcome = new JobOutcome(snapshot, Record.ResultJson, Record.MetricsJson ?? "{}");
+        return Task.FromResult(new JobResultReply(JobCommandStatus.Done, snapshot, outcome));
+    }
+
+    public async Task<JobCommandReply> CancelAsync()
+    {
+        if (!job.RecordExists)
+        {
+            return new JobCommandReply(JobCommandStatus.NotFound, null);
+        }
+
+        var now = time.GetUtcNow();
+        var cancelled = await EndAsync(JobStatus.Cancelled, "cancelled through the API", record =>
+        {
+            record.CancelledAt = now;
+            record.CompletedAt = now;
+        });
+        if (!cancelled)
+        {
+            return new JobCommandReply(JobCommandStatus.WrongState, Snapshot());
+        }
+
+        // Recorded first, then the token: whatever the work produces from now on is discarded.
+        _stop?.Cancel();
+        return new JobCommandReply(JobCommandStatus.Done, Snapshot());
+    }
+
+    public async Task<JobCommandReply> DeleteAsync()
+    {
+        if (!job.RecordExists)
+        {
+            return new JobCommandReply(JobCommandStatus.NotFound, null);
+        }
+
+        if (!Record.Status.IsTerminal())
+        {
+            return new JobCommandReply(JobCommandStatus.WrongState, Snapshot());
+        }
+
+        await _writes.WaitAsync();
+        try
+        {
+            await job.ClearStateAsync();
+        }
+        finally
+        {
+            _writes.Release();
+        }
+
+        LogDeleted(logger, JobId);
+        DeactivateOnIdle();
+        return new JobCommandReply(JobCommandStatus.Done, null);
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (!job.RecordExists || Record.Status.IsTerminal())
+        {
+            await UnregisterKeepAliveAsync();
+            return;
+        }
+
+        ResumeIfLost("reminder");
+    }
+
+    /// <summary>
+    /// A live record with no loop on this activation means the attempt that owned it was lost (its silo
+    /// died or shut down): start the loop again. Idempotent, as reminder ticks may repeat.
+    /// </summary>
+    private void ResumeIfLost(string trigger)
+    {
+        if (job.RecordExists && !Record.Status.IsTerminal() && !LoopIsLive)
+        {
+            LogResuming(logger, JobId, Record.Status, Record.Attempt, trigger);
+            StartLoop();
+        }
+    }
+
+    private void StartLoop()
+    {
+        _stop?.Dispose();
+        _stop = new CancellationTokenSource();
+        _loop = RunLoopAsync(_stop.Token);
+    }
+
+    /// <summary>
+    /// Takes the job from queued (or from a lost attempt) to a terminal state: wait for a slot, run one
+    /// attempt, record how it ended. Cancellation of <paramref name="stop"/> means the job was cancelled
+    /// (already recorded) or this activation is going away (the record stays live for the next one).
+    /// </summary>
+    private async Task RunLoopAsync(CancellationToken stop)
+    {
+        var checkpointEvery = options.Value.ProgressCheckpointInterval;
+        using var checkpoints = this.RegisterGrainTimer(
+            CheckpointProgressAsync,
+            new GrainTimerCreationOptions(checkpointEvery, checkpointEvery) { KeepAlive = true, Interleave = true });
+        try
+        {
+            if (Record.Status == JobStatus.Running && Record.Attempt >= MaxAttempts)
+            {
+                await EndAsync(JobStatus.Failed, "attempts exhausted", record =>
+                    record.Error = $"Interrupted: attempts exhausted ({Record.Attempt})");
+                return;
+            }
+
+            var lease = await slots.AcquireAsync(stop);
+            await RunAttemptAsync(lease, stop);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Cancelled (already recorded) or handed over (left live for the next activation).
+        }
+        catch (Exception exception)
+        {
+            // Storage failed under us: the record is as it was last written and the keep-alive reminder
+            // resumes it.
+            LogLoopFailed(logger, exception, JobId);
+        }
+    }
+
+    /// <summary>Runs one attempt holding <paramref name="lease"/>, released when the work really stops.</summary>
+    private async Task RunAttemptAsync(RateLimitLease lease, CancellationToken stop)
+    {
+        Task<RecipeOutput> work;
+        int attempt;
+        try
+        {
+            if (!await MarkRunningAsync())
+            {
+                lease.Dispose();
+                return;
+            }
+
+            attempt = Record.Attempt;
+            var progress = new SchedulerProgress(TaskScheduler.Current, report => ApplyProgress(attempt, report));
+            var spec = Record.Spec;
+            var checkpoint = Record.Progress;
+            work = Task.Run(() => executor.RunAsync(spec, JobId, attempt, checkpoint, progress, stop), stop);
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+
+        _ = work.ContinueWith(static (_, state) => ((RateLimitLease)state!).Dispose(), lease, TaskScheduler.Default);
+        var timeoutSeconds = TimeoutSeconds;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds), time);
+        using var runToken = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
+        var ending = await AwaitWorkAsync(work, runToken.Token, timeout.Token, stop, timeoutSeconds);
+        if (ending is not null && Record.Status == JobStatus.Running && Record.Attempt == attempt)
+        {
+            await ending();
+        }
+    }
+
+    /// <summary>
+    /// Waits for the work, the timeout or a stop, and says which transition that calls for (null: none,
+    /// the job was cancelled or is being handed over).
+    /// </summary>
+    private async Task<Func<Task>?> AwaitWorkAsync(
+        Task<RecipeOutput> work, CancellationToken run, CancellationToken timeout, CancellationToken stop,
+        int timeoutSeconds)
+    {
+        try
+        {
+            var output = await work.WaitAsync(run);
+            return () => SucceedAsync(output);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            return () => FailAsync($"Job timed out after {timeoutSeconds}s", "timed out");
+        }
+        catch (Exception exception)
+        {
+            LogWorkFailed(logger, exception, JobId);
+            return () => FailAsync(exception.Message, "the work failed");
+        }
+    }
+
+    private Task<bool> MarkRunningAsync()
+    {
+        var now = time.GetUtcNow();
+        return UpdateAsync(record =>
+        {
+            if (record.Status.IsTerminal())
+            {
+                return false;
+            }
+
+            var resumed = record.Attempt > 0;
+            record.Status = JobStatus.Running;
+            record.StartedAt ??= now;
+            record.Attempt++;
+            record.Reason = resumed ? "resumed after the previous attempt was lost" : "started";
+            _liveProgress = record.Progress;
+            return true;
+        });
+    }
+
+    private Task SucceedAsync(RecipeOutput output) =>
+        EndAsync(JobStatus.Succeeded, "the work succeeded", record =>
+        {
+            record.ResultJson = output.Result?.ToJsonString() ?? "null";
+            record.MetricsJson = (output.Metrics ?? new JsonObject()).ToJsonString();
+        });
+
+    private Task FailAsync(string error, string reason) =>
+        EndAsync(JobStatus.Failed, reason, record => record.Error = error);
+
+    /// <summary>
+    /// The one way into a terminal state: applies <paramref name="details"/>, stamps the end, persists,
+    /// then drops the keep-alive reminder. False when the job was already terminal.
+    /// </summary>
+    private async Task<bool> EndAsync(JobStatus status, string reason, Action<JobRecord> details)
+    {
+        var now = time.GetUtcNow();
+        var ended = await UpdateAsync(record =>
+        {
+            if (record.Status.IsTerminal())
+            {
+                return false;
+            }
+
+            record.Status = status;
+            record.Progress = record.Progress.Advance(_liveProgress);
+            record.Reason = reason;
+            details(record);
+            record.CompletedAt ??= now;
+            return true;
+        });
+        if (ended)
+        {
+            LogEnded(logger, JobId, status, reason);
+            await UnregisterKeepAliveAsync();
+        }
+
+        return ended;
+    }
+
+    private void ApplyProgress(int attempt, JobProgress report)
+    {
+        if (Record.Status == JobStatus.Running && Record.Attempt == attempt)
+        {
+            _liveProgress = _liveProgress.Advance(report);
+        }
+    }
+
+    private Task CheckpointProgressAsync(CancellationToken cancellationToken) =>
+        _liveProgress == Record.Progress || Record.Status != JobStatus.Running
+            ? Task.CompletedTask
+            : UpdateAsync(record =>
+            {
+                if (record.Status != JobStatus.Running)
+                {
+                    return false;
+                }
+
+                record.Progress = record.Progress.Advance(_liveProgress);
+                return true;
+            });
+
+    /// <summary>
+    /// Applies <paramref name="change"/> and writes the record, one change at a time. When the write
+    /// fails the record is read back, so memory never runs ahead of storage.
+    /// </summary>
+    private async Task<bool> UpdateAsync(Func<JobRecord, bool> change)
+    {
+        await _writes.WaitAsync();
+        try
+        {
+            if (!change(job.State))
+            {
+                return false;
+            }
+
+            try
+            {
+                await job.WriteStateAsync();
+            }
+            catch
+            {
+                await RestoreAsync();
+                throw;
+            }
+
+            return true;
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    private async Task RestoreAsync()
+    {
+        try
+        {
+            await job.ReadStateAsync();
+        }
+        catch (Exception exception)
+        {
+            LogRestoreFailed(logger, exception, JobId);
+            DeactivateOnIdle();
+        }
+    }
+
+    private async Task UnregisterKeepAliveAsync()
+    {
+        try
+        {
+            if (await this.GetReminder(KeepAliveReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+        }
+        catch (Exception exception)
+        {
+            // Harmless: a tick on a terminal job unregisters the reminder again.
+            LogReminderCleanupFailed(logger, exception, JobId);
+        }
+    }
+
+    private JobSnapshot Snapshot() => new(
+        JobId,
+        Record.Status,
+        Record.Status == JobStatus.Running ? Record.Progress.Advance(_liveProgress) : Record.Progress,
+        Record.CreatedAt,
+        Record.StartedAt,
+        Record.CompletedAt,
+        Record.AgentId,
+        Record.Spec.SessionId,
+        Record.Error,
+        Math.Max(Record.Attempt, 1),
+        Record.CancelledAt);
+}

@@ -1,0 +1,25 @@
+namespace Praison.Orleans.Grains.Jobs;
+
+/// <summary>The persisted state of one job; <see cref="JobGrain"/> is its only writer.</summary>
+[GenerateSerializer, Alias("Praison.JobRecord")]
+public sealed class JobRecord
+{
+    [Id(0)] public JobSpec Spec { get; set; } = null!;
+    [Id(1)] public JobStatus Status { get; set; }
+    [Id(2)] public JobProgress Progress { get; set; } = JobProgress.None;
+    [Id(3)] public DateTimeOffset CreatedAt { get; set; }
+    [Id(4)] public DateTimeOffset? StartedAt { get; set; }
+    [Id(5)] public DateTimeOffset? CompletedAt { get; set; }
+    [Id(6)] public DateTimeOffset? CancelledAt { get; set; }
+    [Id(7)] public string? Error { get; set; }
+    [Id(8)] public string? ResultJson { get; set; }
+    [Id(9)] public string? MetricsJson { get; set; }
+
+    /// <summary>Attempts started so far (0 while the job has never run).</summary>
+    [Id(10)] public int Attempt { get; set; }
+
+    [Id(11)] public string? AgentId { get; set; }
+
+    /// <summary>Why the last transition happened, for operators reading storage or logs.</summary>
+    [Id(12)] public string? Reason { get; set; }
+}

@@ -12,11 +12,16 @@ internal static class ClusterHosting
     /// Joins the jobs cluster as <c>Cluster:Mode</c> says: <c>Embedded</c> co-hosts a silo in this
     /// process (which also provides the cluster client); <c>Client</c> connects to the silos' gateways.
     /// </summary>
-    public static WebApplicationBuilder AddJobsCluster(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddJobsCluster(this WebApplicationBuilder builder, IClusterClient? client = null)
     {
         var cluster = builder.Configuration.GetJobsClusterOptions();
         builder.Services.AddSingleton(cluster);
-        if (cluster.Mode == ClusterMode.Embedded)
+        if (client is not null)
+        {
+            builder.Services.AddSingleton(client);
+            builder.Services.AddSingleton<IGrainFactory>(client);
+        }
+        else if (cluster.Mode == ClusterMode.Embedded)
         {
             builder.UseOrleans(silo => silo.ConfigureJobsSilo(cluster));
         }

@@ -235,36 +235,46 @@ public sealed partial class JobGrain(
         }
     }
 
-    /// <summary>Runs one attempt holding <paramref name="lease"/>, released when the work really stops.</summary>
+    /// <summary>
+    /// Runs one attempt holding <paramref name="lease"/>. The work gets a token that fires on cancel,
+    /// hand-over (<paramref name="stop"/>) or timeout; the lease and the token are released when the work
+    /// really stops, which may be after the job has already ended.
+    /// </summary>
     private async Task RunAttemptAsync(RateLimitLease lease, CancellationToken stop)
     {
+        var timeoutSeconds = TimeoutSeconds;
+        var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds), time);
+        var run = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
+        void Release()
+        {
+            run.Dispose();
+            timeout.Dispose();
+            lease.Dispose();
+        }
+
         Task<RecipeOutput> work;
         int attempt;
         try
         {
             if (!await MarkRunningAsync())
             {
-                lease.Dispose();
+                Release();
                 return;
             }
 
             attempt = Record.Attempt;
             var progress = new SchedulerProgress(TaskScheduler.Current, report => ApplyProgress(attempt, report));
-            var spec = Record.Spec;
-            var checkpoint = Record.Progress;
-            work = Task.Run(() => executor.RunAsync(spec, JobId, attempt, checkpoint, progress, stop), stop);
+            var (spec, checkpoint, token) = (Record.Spec, Record.Progress, run.Token);
+            work = Task.Run(() => executor.RunAsync(spec, JobId, attempt, checkpoint, progress, token), token);
         }
         catch
         {
-            lease.Dispose();
+            Release();
             throw;
         }
 
-        _ = work.ContinueWith(static (_, state) => ((RateLimitLease)state!).Dispose(), lease, TaskScheduler.Default);
-        var timeoutSeconds = TimeoutSeconds;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds), time);
-        using var runToken = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
-        var ending = await AwaitWorkAsync(work, runToken.Token, timeout.Token, stop, timeoutSeconds);
+        _ = work.ContinueWith(static (_, release) => ((Action)release!)(), (Action)Release, TaskScheduler.Default);
+        var ending = await AwaitWorkAsync(work, run.Token, timeout.Token, stop, timeoutSeconds);
         if (ending is not null && Record.Status == JobStatus.Running && Record.Attempt == attempt)
         {
             await ending();

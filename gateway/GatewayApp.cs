@@ -1,0 +1,30 @@
+using Praison.Orleans.Gateway.Errors;
+using Praison.Orleans.Gateway.Health;
+using Praison.Orleans.Gateway.Hosting;
+using Praison.Orleans.Gateway.Runs;
+
+namespace Praison.Orleans.Gateway;
+
+/// <summary>The gateway as a table of contents; <c>Program</c> runs it and tests host it on Kestrel.</summary>
+public static class GatewayApp
+{
+    /// <param name="args">Command-line arguments, read as configuration.</param>
+    /// <param name="cluster">A cluster client to use instead of joining one from configuration (tests
+    /// hosting the gateway beside an in-process test cluster).</param>
+    public static WebApplication Build(string[] args, IClusterClient? cluster = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddJobsCluster(cluster);      // embedded silo (default) or client of an external cluster
+        builder.AddRunsApi();                 // JSON in snake_case, request body limit, API options
+        builder.Services.AddProblemDetails(); // every error is RFC 9457 problem JSON
+        builder.Services.AddExceptionHandler<ClusterUnavailableHandler>(); // cluster down → 503, bad body → 4xx
+        builder.ListenOnDefaultAddress();     // http://127.0.0.1:8005 unless --urls or ASPNETCORE_URLS says otherwise
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapHealthApi();
+        app.MapRunsApi();
+        return app;
+    }
+}

@@ -1,0 +1,99 @@
+using System.Reflection;
+
+namespace Praison.Orleans.Tests.Contracts;
+
+/// <summary>
+/// Pins the wire contract of grain-interfaces: enum values, the <c>[Id]</c> of every serialized member
+/// and every <c>[Alias]</c>. Silos and gateways of different builds talk through these; a change here
+/// must be an append, never a renumbering.
+/// </summary>
+public sealed class WireContractTests
+{
+    private static readonly Assembly Contracts = typeof(IJobGrain).Assembly;
+
+    [Fact]
+    public void EnumValues_ArePinned()
+    {
+        var expected = new Dictionary<Type, string>
+        {
+            [typeof(JobStatus)] = "Queued=0 Running=1 Succeeded=2 Failed=3 Cancelled=4",
+            [typeof(SubmitStatus)] = "Accepted=0 IdTaken=1 Rejected=2",
+            [typeof(JobCommandStatus)] = "Done=0 NotFound=1 WrongState=2",
+        };
+        var enums = Contracts.GetExportedTypes().Where(t => t.IsEnum).ToList();
+
+        Assert.Equal(expected.Keys.Select(t => t.Name).Order(), enums.Select(t => t.Name).Order());
+        foreach (var type in enums)
+        {
+            var actual = string.Join(" ", Enum.GetValues(type).Cast<object>().Select(v => $"{v}={Convert.ToInt32(v)}"));
+            Assert.Equal(expected[type], actual);
+        }
+    }
+
+    [Fact]
+    public void SerializedMembers_KeepTheirIds()
+    {
+        var expected = new Dictionary<string, string>
+        {
+            ["JobSpec"] = "Prompt=0 RecipeName=1 RecipeConfigJson=2 AgentFile=3 AgentYaml=4 Framework=5 ConfigJson=6 WebhookUrl=7 TimeoutSeconds=8 SessionId=9 IdempotencyKey=10 MaxAttempts=11",
+            ["JobProgress"] = "Percentage=0 CurrentStep=1 StepsCompleted=2 StepsTotal=3",
+            ["JobSnapshot"] = "JobId=0 Status=1 Progress=2 CreatedAt=3 StartedAt=4 CompletedAt=5 AgentId=6 SessionId=7 Error=8 Attempt=9 CancelledAt=10",
+            ["JobOutcome"] = "Job=0 ResultJson=1 MetricsJson=2",
+            ["SubmitReply"] = "Status=0 Job=1 Field=2 Error=3",
+            ["JobCommandReply"] = "Status=0 Job=1",
+            ["JobResultReply"] = "Status=0 Job=1 Outcome=2",
+            ["SiloExecutorStats"] = "RunningJobs=0 MaxConcurrent=1 DefaultTimeoutSeconds=2",
+        };
+        var records = Contracts.GetExportedTypes()
+            .Where(t => !t.IsEnum && t.GetCustomAttribute<GenerateSerializerAttribute>() is not null)
+            .ToList();
+
+        Assert.Equal(expected.Keys.Order(), records.Select(t => t.Name).Order());
+        foreach (var type in records)
+        {
+            var ids = type.GetProperties()
+                .Select(p => (p.Name, Id: p.GetCustomAttribute<IdAttribute>()?.Id))
+                .Where(p => p.Id is not null)
+                .OrderBy(p => p.Id)
+                .Select(p => $"{p.Name}={p.Id}");
+            Assert.Equal(expected[type.Name], string.Join(" ", ids));
+        }
+    }
+
+    [Fact]
+    public void Aliases_ArePinned()
+    {
+        var expected = new[]
+        {
+            "IJobGrain=Praison.IJobGrain", "ISiloStatsGrain=Praison.ISiloStatsGrain",
+            "JobCommandReply=Praison.JobCommandReply", "JobCommandStatus=Praison.JobCommandStatus",
+            "JobOutcome=Praison.JobOutcome", "JobProgress=Praison.JobProgress", "JobResultReply=Praison.JobResultReply",
+            "JobSnapshot=Praison.JobSnapshot", "JobSpec=Praison.JobSpec", "JobStatus=Praison.JobStatus",
+            "SiloExecutorStats=Praison.SiloExecutorStats", "SubmitReply=Praison.SubmitReply",
+            "SubmitStatus=Praison.SubmitStatus",
+        };
+        var actual = Contracts.GetExportedTypes()
+            .Select(t => (t.Name, Alias: t.GetCustomAttribute<AliasAttribute>()?.Alias))
+            .Where(t => t.Alias is not null)
+            .Select(t => $"{t.Name}={t.Alias}")
+            .Order(StringComparer.Ordinal);
+
+        Assert.Equal(expected.Order(StringComparer.Ordinal), actual);
+    }
+
+    [Fact]
+    public void GrainMethods_HaveStableAliases()
+    {
+        var actual = new[] { typeof(IJobGrain), typeof(ISiloStatsGrain) }
+            .SelectMany(t => t.GetMethods().Select(m => $"{t.Name}.{m.Name}={m.GetCustomAttribute<AliasAttribute>()?.Alias}"))
+            .Order(StringComparer.Ordinal);
+
+        Assert.Equal(
+            new[]
+            {
+                "IJobGrain.CancelAsync=Cancel", "IJobGrain.DeleteAsync=Delete", "IJobGrain.GetResultAsync=GetResult",
+                "IJobGrain.GetStatusAsync=GetStatus", "IJobGrain.SubmitAsync=Submit", "ISiloStatsGrain.GetAsync=Get",
+            },
+            actual);
+    }
+}

@@ -1,0 +1,4 @@
+global using Orleans;
+global using Orleans.Runtime;
+global using Praison.Orleans.GrainInterfaces;
+global using Praison.Orleans.Tests.Infrastructure;

@@ -1,0 +1,108 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime.Placement;
+using Orleans.TestingHost;
+using Praison.Orleans.Gateway;
+using Praison.Orleans.Grains.Execution;
+using Praison.Orleans.Grains.Hosting;
+
+namespace Praison.Orleans.Tests.Infrastructure;
+
+/// <summary>
+/// A real 2-silo in-process cluster (in-memory job storage and reminders, 2 slots per silo, the probe
+/// recipe registered) and the real gateway pipeline on Kestrel at a loopback port, calling the cluster
+/// through the test cluster's client (in-process silos talk over an in-memory transport, so a gateway
+/// of its own could not dial them; real client-mode connections are the silo-process tests' job).
+/// </summary>
+public sealed class JobsClusterFixture : IAsyncLifetime
+{
+    public const int SlotsPerSilo = 2;
+
+    private WebApplication? _gateway;
+
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public IClusterClient Client => Cluster.Client;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(2);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.UseInMemoryJobStorage().AddPraisonJobs();
+            silo.Services.AddRecipe<ProbeRecipe>();
+            silo.Services.Configure<JobExecutionOptions>(o =>
+            {
+                o.MaxConcurrent = SlotsPerSilo;
+                o.ProgressCheckpointInterval = TimeSpan.FromMilliseconds(200);
+            });
+        });
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+
+        _gateway = GatewayApp.Build(
+            ["--urls=http://127.0.0.1:0", "--Cluster:Mode=Client", "--Logging:LogLevel:Default=Warning"], Client);
+        await _gateway.StartAsync();
+        var address = _gateway.Services.GetRequiredService<IServer>().Features
+            .Get<IServerAddressesFeature>()!.Addresses.Single();
+        Http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http?.Dispose();
+        if (_gateway is not null)
+        {
+            await _gateway.StopAsync();
+            await _gateway.DisposeAsync();
+        }
+
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+    }
+
+    /// <summary>A job grain with a fresh id that will activate on <paramref name="silo"/> (any silo when null).</summary>
+    public IJobGrain NewJob(out string jobId, SiloAddress? silo = null)
+    {
+        jobId = "run_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
+        var grain = Client.GetGrain<IJobGrain>(jobId);
+        return silo is null ? grain : new PinnedJob(grain, silo);
+    }
+
+    public SiloAddress FirstSilo => Cluster.Silos[0].SiloAddress;
+
+    /// <summary>Sets the placement hint around the first call, so the grain activates on the chosen silo.</summary>
+    private sealed class PinnedJob(IJobGrain inner, SiloAddress silo) : IJobGrain
+    {
+        public async Task<SubmitReply> SubmitAsync(JobSpec spec)
+        {
+            RequestContext.Set(IPlacementDirector.PlacementHintKey, silo);
+            try
+            {
+                return await inner.SubmitAsync(spec);
+            }
+            finally
+            {
+                RequestContext.Remove(IPlacementDirector.PlacementHintKey);
+            }
+        }
+
+        public Task<JobSnapshot?> GetStatusAsync() => inner.GetStatusAsync();
+
+        public Task<JobResultReply> GetResultAsync() => inner.GetResultAsync();
+
+        public Task<JobCommandReply> CancelAsync() => inner.CancelAsync();
+
+        public Task<JobCommandReply> DeleteAsync() => inner.DeleteAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class JobsClusterCollection : ICollectionFixture<JobsClusterFixture>
+{
+    public const string Name = "jobs cluster";
+}

@@ -1,0 +1,141 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Praison.Orleans.Grains.Recipes;
+
+namespace Praison.Orleans.Tests.Infrastructure;
+
+/// <summary>
+/// A recipe registered on the test silos that records what happens to it in <see cref="ProbeLedger"/>:
+/// when each job starts and on which silo, how many probes of one scope run at once on a silo, when
+/// the token fired and when the work really returned. Config:
+/// <c>{"scope": "...", "seconds": 0.2, "late_result": "text"}</c> — runs <c>seconds</c> (default
+/// forever, until cancelled); with <c>late_result</c> it answers cancellation by returning that value
+/// 300 ms later instead of throwing, as a careless recipe would.
+/// </summary>
+public sealed class ProbeRecipe(ILocalSiloDetails silo) : IRecipe
+{
+    public const string RecipeName = "probe";
+
+    public string Name => RecipeName;
+
+    public async Task<RecipeOutput> RunAsync(RecipeContext context, CancellationToken cancellationToken)
+    {
+        var config = context.Config;
+        var scope = config.TryGetProperty("scope", out var s) ? s.GetString()! : "default";
+        var seconds = config.TryGetProperty("seconds", out var d) ? d.GetDouble() : (double?)null;
+        var lateResult = config.TryGetProperty("late_result", out var l) ? l.GetString() : null;
+        var run = ProbeLedger.Start(scope, context.JobId, silo.SiloAddress.ToParsableString(), context.Attempt);
+        try
+        {
+            try
+            {
+                await Task.Delay(seconds is { } value ? TimeSpan.FromSeconds(value) : Timeout.InfiniteTimeSpan, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                run.CancelObservedAt = DateTimeOffset.UtcNow;
+                if (lateResult is null)
+                {
+                    throw;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(300), CancellationToken.None);
+                return RecipeOutput.FromText(lateResult);
+            }
+
+            return RecipeOutput.FromText($"probe {context.JobId} done");
+        }
+        finally
+        {
+            ProbeLedger.Finish(scope, run);
+        }
+    }
+}
+
+/// <summary>One probe run, as the recipe saw it.</summary>
+public sealed class ProbeRun(string jobId, string silo, int attempt, DateTimeOffset startedAt)
+{
+    public string JobId { get; } = jobId;
+    public string Silo { get; } = silo;
+    public int Attempt { get; } = attempt;
+    public DateTimeOffset StartedAt { get; } = startedAt;
+    public DateTimeOffset? CancelObservedAt { get; set; }
+    public DateTimeOffset? ReturnedAt { get; set; }
+}
+
+/// <summary>What probe runs recorded, per test scope. Thread-safe; shared by the in-process silos.</summary>
+public static class ProbeLedger
+{
+    private static readonly ConcurrentDictionary<string, Scope> Scopes = new();
+
+    public static ProbeRun Start(string scope, string jobId, string silo, int attempt)
+    {
+        var entry = Scopes.GetOrAdd(scope, _ => new Scope());
+        var run = new ProbeRun(jobId, silo, attempt, DateTimeOffset.UtcNow);
+        lock (entry)
+        {
+            entry.Runs.Add(run);
+            var running = entry.Running.GetValueOrDefault(silo) + 1;
+            entry.Running[silo] = running;
+            entry.MaxRunning[silo] = Math.Max(entry.MaxRunning.GetValueOrDefault(silo), running);
+        }
+
+        return run;
+    }
+
+    public static void Finish(string scope, ProbeRun run)
+    {
+        var entry = Scopes[scope];
+        lock (entry)
+        {
+            run.ReturnedAt = DateTimeOffset.UtcNow;
+            entry.Running[run.Silo]--;
+        }
+    }
+
+    public static IReadOnlyList<ProbeRun> Runs(string scope)
+    {
+        if (!Scopes.TryGetValue(scope, out var entry))
+        {
+            return [];
+        }
+
+        lock (entry)
+        {
+            return entry.Runs.ToList();
+        }
+    }
+
+    /// <summary>The most probes of <paramref name="scope"/> that ever ran at once on any one silo.</summary>
+    public static int MaxRunningOnOneSilo(string scope)
+    {
+        if (!Scopes.TryGetValue(scope, out var entry))
+        {
+            return 0;
+        }
+
+        lock (entry)
+        {
+            return entry.MaxRunning.Values.DefaultIfEmpty(0).Max();
+        }
+    }
+
+    private sealed class Scope
+    {
+        public List<ProbeRun> Runs { get; } = [];
+        public Dictionary<string, int> Running { get; } = [];
+        public Dictionary<string, int> MaxRunning { get; } = [];
+    }
+
+    /// <summary>A fresh scope name, so tests never see each other's probes.</summary>
+    public static string NewScope() => Guid.NewGuid().ToString("N");
+
+    /// <summary>A probe's <c>recipe_config</c> as JSON text.</summary>
+    public static string Config(string scope, double? seconds = null, string? lateResult = null) =>
+        JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["scope"] = scope,
+            ["seconds"] = seconds,
+            ["late_result"] = lateResult,
+        }.Where(p => p.Value is not null).ToDictionary());
+}

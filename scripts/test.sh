@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every test of the solution from a clean clone: restores, builds and tests in Release-free Debug,
+# then prints one closing line "N passed, N failed, N skipped".
+# Pass extra `dotnet test` arguments through, e.g.  scripts/test.sh --filter "Category!=Process"
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test Praison.Orleans.sln --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
+
+# dotnet test ends each test assembly with "Total tests: N" then "Passed: N", "Failed: N", "Skipped: N".
+read -r passed failed skipped < <(awk '
+  /^ *Passed: +[0-9]+ *$/  { p += $2 }
+  /^ *Failed: +[0-9]+ *$/  { f += $2 }
+  /^ *Skipped: +[0-9]+ *$/ { s += $2 }
+  END { print p + 0, f + 0, s + 0 }' "$log")
+echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
+if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then
+  echo "no test ran" >&2
+  exit 1
+fi
+exit "$status"

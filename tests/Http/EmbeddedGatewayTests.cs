@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Options;
+using Praison.Orleans.Gateway;
+
+namespace Praison.Orleans.Tests.Http;
+
+/// <summary>
+/// The embedded default — what <c>dotnet run --project gateway</c> starts: one process co-hosting a
+/// silo with in-memory storage. Ports are free ones, so the tests run beside anything on 8005.
+/// </summary>
+public sealed class EmbeddedGatewayTests
+{
+    [Fact]
+    public async Task DefaultAddress_IsLoopbackPort8005()
+    {
+        await using var app = GatewayApp.Build([]);
+
+        Assert.Equal("http://127.0.0.1:8005", app.Configuration["urls"]);
+    }
+
+    [Fact]
+    public async Task Embedded_ServesJobsAndHonoursMaxConcurrentVariable()
+    {
+        var ports = FreePorts.Take(3);
+        await using var app = GatewayApp.Build(
+        [
+            $"--urls=http://127.0.0.1:{ports[0]}", $"--Cluster:SiloPort={ports[1]}", $"--Cluster:GatewayPort={ports[2]}",
+            "--PRAISONAI_MAX_CONCURRENT_JOBS=3", "--Logging:LogLevel:Default=Warning",
+        ]);
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[0]}") };
+
+        var health = await http.GetFromJsonAsync<JsonObject>("/health");
+        var submit = await http.PostAsJsonAsync("/api/v1/runs", new { prompt = "embedded", recipe_name = "echo" });
+        var jobId = (string)(await submit.Content.ReadFromJsonAsync<JsonObject>())!["job_id"]!;
+        var status = await Eventually.Until(
+            () => http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{jobId}"),
+            s => (string?)s!["status"] == "succeeded",
+            "the echo job to succeed");
+
+        Assert.Equal(1, (int)health!["cluster"]!["silos"]!);
+        Assert.Equal(3, (int)health["executor_stats"]!["max_concurrent"]!);
+        Assert.Equal("embedded", (string)(await http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{jobId}/result"))!["result"]!);
+        Assert.Equal(jobId, (string)status!["job_id"]!);
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task Embedded_InvalidMaxConcurrentVariable_FailsAtStartNamingIt()
+    {
+        var ports = FreePorts.Take(3);
+        await using var app = GatewayApp.Build(
+        [
+            $"--urls=http://127.0.0.1:{ports[0]}", $"--Cluster:SiloPort={ports[1]}", $"--Cluster:GatewayPort={ports[2]}",
+            "--PRAISONAI_MAX_CONCURRENT_JOBS=lots", "--Logging:LogLevel:Default=None",
+        ]);
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains("PRAISONAI_MAX_CONCURRENT_JOBS", error.Message);
+    }
+
+    [Fact]
+    [Trait("Category", "Process")]
+    public async Task GatewayProcess_StartsOnGivenUrl_AndRunsAJob()
+    {
+        var ports = FreePorts.Take(3);
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList =
+            {
+                RepoPaths.GatewayDll, "--urls", $"http://127.0.0.1:{ports[0]}",
+                $"--Cluster:SiloPort={ports[1]}", $"--Cluster:GatewayPort={ports[2]}",
+            },
+            WorkingDirectory = Path.Combine(RepoPaths.Root, "gateway"),
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) => output.Enqueue(e.Data ?? "");
+        process.ErrorDataReceived += (_, e) => output.Enqueue(e.Data ?? "");
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[0]}") };
+            await Eventually.Until(
+                async () =>
+                {
+                    try
+                    {
+                        return (await http.GetAsync("/health")).StatusCode;
+                    }
+                    catch (HttpRequestException)
+                    {
+                        return HttpStatusCode.ServiceUnavailable;
+                    }
+                },
+                code => code == HttpStatusCode.OK || process.HasExited,
+                "the gateway process to answer /health",
+                TimeSpan.FromSeconds(60));
+            Assert.False(process.HasExited, string.Join('\n', output));
+
+            var submit = await http.PostAsJsonAsync("/api/v1/runs", new { prompt = "from a process", recipe_name = "echo" });
+            var jobId = (string)(await submit.Content.ReadFromJsonAsync<JsonObject>())!["job_id"]!;
+            await Eventually.Until(
+                () => http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{jobId}"),
+                s => (string?)s!["status"] == "succeeded",
+                "the job to succeed");
+
+            Assert.Contains(output, line => line.Contains($"Now listening on: http://127.0.0.1:{ports[0]}"));
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+}

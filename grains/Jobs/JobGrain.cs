@@ -253,6 +253,7 @@ public sealed partial class JobGrain(
         }
 
         Task<RecipeOutput> work;
+        SchedulerProgress progress;
         int attempt;
         try
         {
@@ -263,7 +264,7 @@ public sealed partial class JobGrain(
             }
 
             attempt = Record.Attempt;
-            var progress = new SchedulerProgress(TaskScheduler.Current, report => ApplyProgress(attempt, report));
+            progress = new SchedulerProgress(TaskScheduler.Current, report => ApplyProgress(attempt, report));
             var (spec, checkpoint, token) = (Record.Spec, Record.Progress, run.Token);
             work = Task.Run(() => executor.RunAsync(spec, JobId, attempt, checkpoint, progress, token), token);
         }
@@ -274,7 +275,7 @@ public sealed partial class JobGrain(
         }
 
         _ = work.ContinueWith(static (_, release) => ((Action)release!)(), (Action)Release, TaskScheduler.Default);
-        var ending = await AwaitWorkAsync(work, run.Token, timeout.Token, stop, timeoutSeconds);
+        var ending = await AwaitWorkAsync(work, progress, run.Token, timeout.Token, stop, timeoutSeconds);
         if (ending is not null && Record.Status == JobStatus.Running && Record.Attempt == attempt)
         {
             await ending();
@@ -286,12 +287,13 @@ public sealed partial class JobGrain(
     /// the job was cancelled or is being handed over).
     /// </summary>
     private async Task<Func<Task>?> AwaitWorkAsync(
-        Task<RecipeOutput> work, CancellationToken run, CancellationToken timeout, CancellationToken stop,
-        int timeoutSeconds)
+        Task<RecipeOutput> work, SchedulerProgress progress, CancellationToken run, CancellationToken timeout,
+        CancellationToken stop, int timeoutSeconds)
     {
         try
         {
             var output = await work.WaitAsync(run);
+            await progress.DrainAsync();
             return () => SucceedAsync(output);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -332,6 +334,7 @@ public sealed partial class JobGrain(
     private Task SucceedAsync(RecipeOutput output) =>
         EndAsync(JobStatus.Succeeded, "the work succeeded", record =>
         {
+            record.Progress = record.Progress with { Percentage = 100 };
             record.ResultJson = output.Result?.ToJsonString() ?? "null";
             record.MetricsJson = (output.Metrics ?? new JsonObject()).ToJsonString();
         });

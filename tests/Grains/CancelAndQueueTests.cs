@@ -96,30 +96,67 @@ public sealed class CancelAndQueueTests(JobsClusterFixture fixture)
     }
 
     [Fact]
-    public async Task Queue_AtMaxConcurrent_RunsAtMostTwoPerSiloInSubmitOrderAndAllSucceed()
+    public async Task Queue_FiveJobsAtMaxConcurrentTwo_NeverRunMoreThanTwoOnTheSiloAndAllSucceed()
     {
         var scope = ProbeLedger.NewScope();
         var silo = fixture.FirstSilo;
-        var jobs = new List<(string Id, IJobGrain Grain)>();
+        var jobs = new List<IJobGrain>();
         for (var i = 0; i < 5; i++)
         {
-            var job = fixture.NewJob(out var id, silo);
+            var job = fixture.NewJob(out _, silo);
             await job.SubmitAsync(Specs.Probe(scope, seconds: 0.3));
-            jobs.Add((id, job));
+            jobs.Add(job);
         }
 
-        foreach (var (_, grain) in jobs)
+        foreach (var job in jobs)
         {
-            Assert.Equal(JobStatus.Succeeded, (await grain.UntilTerminal())!.Status);
+            Assert.Equal(JobStatus.Succeeded, (await job.UntilTerminal())!.Status);
         }
 
         var runs = ProbeLedger.Runs(scope);
         Assert.Equal(5, runs.Count);
         Assert.All(runs, run => Assert.Equal(silo.ToParsableString(), run.Silo));
         Assert.Equal(JobsClusterFixture.SlotsPerSilo, ProbeLedger.MaxRunningOnOneSilo(scope));
-        // First in, first out: the last three started in the order they were submitted.
-        var startOrder = runs.OrderBy(r => r.StartedAt).Select(r => r.JobId).ToList();
-        Assert.Equal(jobs.Skip(2).Select(j => j.Id), startOrder.Skip(2));
+    }
+
+    [Fact]
+    public async Task Queue_FreedSlot_GoesToTheOldestQueuedJob()
+    {
+        var scope = ProbeLedger.NewScope();
+        var silo = fixture.FirstSilo;
+        var running = new Queue<IJobGrain>();
+        for (var i = 0; i < JobsClusterFixture.SlotsPerSilo; i++)
+        {
+            var blocker = fixture.NewJob(out _, silo);
+            await blocker.SubmitAsync(Specs.Probe(scope));
+            running.Enqueue(blocker);
+        }
+
+        await Eventually.Until(() => ProbeLedger.Runs(scope).Count == JobsClusterFixture.SlotsPerSilo, "the blockers to start");
+        var queued = new List<(string Id, IJobGrain Grain)>();
+        for (var i = 0; i < 3; i++)
+        {
+            var job = fixture.NewJob(out var id, silo);
+            await job.SubmitAsync(Specs.Probe(scope));
+            queued.Add((id, job));
+        }
+
+        // Free one slot at a time: each must go to the longest-waiting job.
+        foreach (var (id, grain) in queued)
+        {
+            var startedBefore = ProbeLedger.Runs(scope).Count;
+            await running.Dequeue().CancelAsync();
+            var runs = await Eventually.Until(
+                () => Task.FromResult(ProbeLedger.Runs(scope)), r => r.Count > startedBefore, "the next queued job to start");
+            Assert.Equal(id, runs[^1].JobId);
+            running.Enqueue(grain);
+        }
+
+        Assert.Equal(JobsClusterFixture.SlotsPerSilo, ProbeLedger.MaxRunningOnOneSilo(scope));
+        while (running.TryDequeue(out var job))
+        {
+            await job.CancelAsync();
+        }
     }
 
     [Fact]

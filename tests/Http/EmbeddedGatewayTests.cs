@@ -25,14 +25,9 @@ public sealed class EmbeddedGatewayTests
     [Fact]
     public async Task Embedded_ServesJobsAndHonoursMaxConcurrentVariable()
     {
-        var ports = FreePorts.Take(3);
-        await using var app = GatewayApp.Build(
-        [
-            $"--urls=http://127.0.0.1:{ports[0]}", $"--Cluster:SiloPort={ports[1]}", $"--Cluster:GatewayPort={ports[2]}",
-            "--PRAISONAI_MAX_CONCURRENT_JOBS=3", "--Logging:LogLevel:Default=Warning",
-        ]);
+        await using var app = BuildEmbedded(out var url, "--PRAISONAI_MAX_CONCURRENT_JOBS=3");
         await app.StartAsync();
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[0]}") };
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
 
         var health = await http.GetFromJsonAsync<JsonObject>("/health");
         var submit = await http.PostAsJsonAsync("/api/v1/runs", new { prompt = "embedded", recipe_name = "echo" });
@@ -52,16 +47,23 @@ public sealed class EmbeddedGatewayTests
     [Fact]
     public async Task Embedded_InvalidMaxConcurrentVariable_FailsAtStartNamingIt()
     {
-        var ports = FreePorts.Take(3);
-        await using var app = GatewayApp.Build(
-        [
-            $"--urls=http://127.0.0.1:{ports[0]}", $"--Cluster:SiloPort={ports[1]}", $"--Cluster:GatewayPort={ports[2]}",
-            "--PRAISONAI_MAX_CONCURRENT_JOBS=lots", "--Logging:LogLevel:Default=None",
-        ]);
+        await using var app = BuildEmbedded(out _, "--PRAISONAI_MAX_CONCURRENT_JOBS=lots");
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
 
         Assert.Contains("PRAISONAI_MAX_CONCURRENT_JOBS", error.Message);
+    }
+
+    /// <summary>The embedded gateway on free ports, with <paramref name="settings"/> as extra arguments.</summary>
+    private static WebApplication BuildEmbedded(out string url, params string[] settings)
+    {
+        var ports = FreePorts.Take(3);
+        url = $"http://127.0.0.1:{ports[0]}";
+        return GatewayApp.Build(
+        [
+            $"--urls={url}", $"--Cluster:SiloPort={ports[1]}", $"--Cluster:GatewayPort={ports[2]}",
+            "--Logging:LogLevel:Default=None", .. settings,
+        ]);
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 namespace Praison.Orleans.GrainInterfaces;
 
 /// <summary>
-/// One job, keyed by its id (<c>run_</c> + 12 hex). The grain is the single owner of the job's state
+/// One job, keyed by <see cref="JobKeys.For"/> (tenant and job id, <c>run_</c> + 12 hex). The grain is the single owner of the job's state
 /// machine; work runs in a background loop, so every method here returns promptly.
 /// </summary>
 [Alias("Praison.IJobGrain")]
@@ -26,4 +26,12 @@ public interface IJobGrain : IGrainWithStringKey
     /// <summary>Removes a terminal job; <see cref="JobCommandStatus.WrongState"/> while it is live.</summary>
     [Alias("Delete")]
     Task<JobCommandReply> DeleteAsync();
+
+    /// <summary>
+    /// Every event after <paramref name="afterEventId"/> (0: from the start), then each new one as it
+    /// happens, ending after the final event. Empty when no such job exists. Any number of watchers
+    /// may watch at once; disposing the enumeration releases the watcher.
+    /// </summary>
+    [Alias("Watch")]
+    IAsyncEnumerable<JobEvent> WatchAsync(long afterEventId, CancellationToken cancellationToken = default);
 }

@@ -8,7 +8,11 @@ public sealed record JobProgress(
     [property: Id(2)] int StepsCompleted,
     [property: Id(3)] int? StepsTotal)
 {
-    public static readonly JobProgress None = new(0, null, 0, null);
+    /// <summary>
+    /// No progress yet. A new instance each time: a shared one would be a trap, as a deserializer may
+    /// fill the instance a default initializer left in place.
+    /// </summary>
+    public static JobProgress None => new(0, null, 0, null);
 
     /// <summary>
     /// Folds a newer report into this one without ever moving backwards: percentage and steps take

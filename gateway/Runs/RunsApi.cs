@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
+using Praison.Orleans.Gateway.Auth;
 
 namespace Praison.Orleans.Gateway.Runs;
 
@@ -22,6 +23,7 @@ internal static class RunsApi
         builder.Services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<RunsApiOptions>>((kestrel, api) =>
                 kestrel.Limits.MaxRequestBodySize = api.Value.MaxRequestBodyBytes);
+        builder.Services.AddSingleton<RunEventStream>();
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
@@ -36,6 +38,7 @@ internal static class RunsApi
         runs.MapPost("/", SubmitAsync).WithName("SubmitRun");
         runs.MapGet("/{jobId}", GetStatusAsync).WithName("GetRunStatus");
         runs.MapGet("/{jobId}/result", GetResultAsync).WithName("GetRunResult");
+        runs.MapGet("/{jobId}/stream", StreamAsync).WithName("StreamRun");
         runs.MapPost("/{jobId}/cancel", CancelAsync).WithName("CancelRun");
         runs.MapDelete("/{jobId}", DeleteAsync).WithName("DeleteRun");
         return runs;
@@ -55,7 +58,7 @@ internal static class RunsApi
         for (var i = 0; i < MaxIdAttempts; i++)
         {
             var jobId = JobIds.New();
-            var reply = await grains.GetGrain<IJobGrain>(jobId).SubmitAsync(spec);
+            var reply = await grains.JobOf(context, jobId).SubmitAsync(spec);
             switch (reply.Status)
             {
                 case SubmitStatus.Accepted:
@@ -74,21 +77,21 @@ internal static class RunsApi
     }
 
     private static async Task<Results<Ok<RunStatusResponse>, ProblemHttpResult>> GetStatusAsync(
-        string jobId, IGrainFactory grains)
+        string jobId, HttpContext context, IGrainFactory grains)
     {
-        var job = JobIds.IsWellFormed(jobId) ? await grains.GetGrain<IJobGrain>(jobId).GetStatusAsync() : null;
+        var job = JobIds.IsWellFormed(jobId) ? await grains.JobOf(context, jobId).GetStatusAsync() : null;
         return job is null ? ApiProblems.NotFound(jobId) : TypedResults.Ok(RunStatusResponse.From(job));
     }
 
     private static async Task<Results<Ok<RunResultResponse>, ProblemHttpResult>> GetResultAsync(
-        string jobId, IGrainFactory grains)
+        string jobId, HttpContext context, IGrainFactory grains)
     {
         if (!JobIds.IsWellFormed(jobId))
         {
             return ApiProblems.NotFound(jobId);
         }
 
-        var reply = await grains.GetGrain<IJobGrain>(jobId).GetResultAsync();
+        var reply = await grains.JobOf(context, jobId).GetResultAsync();
         return reply.Status switch
         {
             JobCommandStatus.Done => TypedResults.Ok(RunResultResponse.From(reply.Outcome!)),
@@ -99,14 +102,14 @@ internal static class RunsApi
     }
 
     private static async Task<Results<Ok<RunStatusResponse>, ProblemHttpResult>> CancelAsync(
-        string jobId, IGrainFactory grains)
+        string jobId, HttpContext context, IGrainFactory grains)
     {
         if (!JobIds.IsWellFormed(jobId))
         {
             return ApiProblems.NotFound(jobId);
         }
 
-        var reply = await grains.GetGrain<IJobGrain>(jobId).CancelAsync();
+        var reply = await grains.JobOf(context, jobId).CancelAsync();
         return reply.Status switch
         {
             JobCommandStatus.Done => TypedResults.Ok(RunStatusResponse.From(reply.Job!)),
@@ -116,14 +119,15 @@ internal static class RunsApi
         };
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string jobId, IGrainFactory grains)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
+        string jobId, HttpContext context, IGrainFactory grains)
     {
         if (!JobIds.IsWellFormed(jobId))
         {
             return ApiProblems.NotFound(jobId);
         }
 
-        var reply = await grains.GetGrain<IJobGrain>(jobId).DeleteAsync();
+        var reply = await grains.JobOf(context, jobId).DeleteAsync();
         return reply.Status switch
         {
             JobCommandStatus.Done => TypedResults.NoContent(),
@@ -131,6 +135,28 @@ internal static class RunsApi
                 "Cannot delete a running job. Cancel it first."),
             _ => ApiProblems.NotFound(jobId),
         };
+    }
+
+    private static async Task<Results<ServerSentEventsResult<string>, ProblemHttpResult>> StreamAsync(
+        string jobId, HttpContext context, IGrainFactory grains, RunEventStream stream)
+    {
+        var lastEventId = context.Request.Headers["Last-Event-ID"].ToString();
+        long after = 0;
+        if (lastEventId.Length > 0 && (!long.TryParse(lastEventId, out after) || after < 0))
+        {
+            return ApiProblems.Problem(StatusCodes.Status400BadRequest,
+                $"Invalid Last-Event-ID: {lastEventId} (expected the id of an event from this stream)");
+        }
+
+        var job = JobIds.IsWellFormed(jobId) ? grains.JobOf(context, jobId) : null;
+        if (job is null || await job.GetStatusAsync() is null)
+        {
+            return ApiProblems.NotFound(jobId);
+        }
+
+        context.Response.Headers.CacheControl = "no-cache";
+        context.Response.Headers["X-Accel-Buffering"] = "no";
+        return TypedResults.ServerSentEvents(stream.ReadAsync(job, jobId, after, context.RequestAborted));
     }
 
     private static string PollUrl(HttpRequest request, string jobId) =>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
@@ -24,13 +25,20 @@ public sealed partial class JobGrain(
     private const string KeepAliveReminder = "keep-alive";
 
     private readonly SemaphoreSlim _writes = new(1, 1);
+    private readonly JobEvents _events = new();
     private CancellationTokenSource? _stop;
     private Task? _loop;
+
+    // Progress as reported on this activation (ahead of the stored record) and the id of its event.
     private JobProgress _liveProgress = JobProgress.None;
+    private long _liveProgressEventId;
+
+    /// <summary>Watchers following this job on this activation (observed by tests).</summary>
+    internal int WatcherCount => _events.WatcherCount;
 
     private JobRecord Record => job.State;
 
-    private string JobId => this.GetPrimaryKeyString();
+    private string JobId => JobKeys.Parse(this.GetPrimaryKeyString()).JobId;
 
     private bool LoopIsLive => _loop is { IsCompleted: false };
 
@@ -40,10 +48,29 @@ public sealed partial class JobGrain(
     private int TimeoutSeconds =>
         Record.Spec.TimeoutSeconds > 0 ? Record.Spec.TimeoutSeconds : options.Value.DefaultTimeoutSeconds;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        if (!job.RecordExists)
+        {
+            return;
+        }
+
+        if (!Record.Status.IsTerminal())
+        {
+            // A live job met by a new activation starts a new epoch of event ids, so the ids it hands out
+            // can never repeat ones a lost activation handed out after its last write.
+            await UpdateAsync(record =>
+            {
+                record.Epoch++;
+                record.StatusEventId = NextEventId();
+                record.ProgressEventId = NextEventId();
+                return true;
+            });
+        }
+
+        (_liveProgress, _liveProgressEventId) = (Record.Progress, Record.ProgressEventId);
+        _events.Restate(Record);
         ResumeIfLost("activation");
-        return Task.CompletedTask;
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -91,8 +118,13 @@ public sealed partial class JobGrain(
             record.CreatedAt = now;
             record.AgentId = JobExecutor.AgentIdFor(spec);
             record.Reason = "submitted";
+            record.Epoch = 1;
+            record.StatusEventId = NextEventId();
+            record.ProgressEventId = NextEventId();
             return true;
         });
+        (_liveProgress, _liveProgressEventId) = (Record.Progress, Record.ProgressEventId);
+        _events.Restate(Record);
         LogSubmitted(logger, JobId, Record.AgentId);
         var queued = Snapshot();
         StartLoop();
@@ -164,9 +196,32 @@ public sealed partial class JobGrain(
             _writes.Release();
         }
 
+        _events.EndAll();
         LogDeleted(logger, JobId);
         DeactivateOnIdle();
         return new JobCommandReply(JobCommandStatus.Done, null);
+    }
+
+    public async IAsyncEnumerable<JobEvent> WatchAsync(
+        long afterEventId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        if (!job.RecordExists)
+        {
+            yield break;
+        }
+
+        var watcher = _events.Watch(afterEventId, ended: Record.Status.IsTerminal());
+        try
+        {
+            await foreach (var e in watcher.ReadAllAsync(cancellationToken))
+            {
+                yield return e;
+            }
+        }
+        finally
+        {
+            _events.Forget(watcher);
+        }
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
@@ -311,10 +366,10 @@ public sealed partial class JobGrain(
         }
     }
 
-    private Task<bool> MarkRunningAsync()
+    private async Task<bool> MarkRunningAsync()
     {
         var now = time.GetUtcNow();
-        return UpdateAsync(record =>
+        var started = await UpdateAsync(record =>
         {
             if (record.Status.IsTerminal())
             {
@@ -326,9 +381,15 @@ public sealed partial class JobGrain(
             record.StartedAt ??= now;
             record.Attempt++;
             record.Reason = resumed ? "resumed after the previous attempt was lost" : "started";
-            _liveProgress = record.Progress;
+            record.StatusEventId = NextEventId();
             return true;
         });
+        if (started)
+        {
+            _events.Publish(JobEvents.StatusEvent(Record));
+        }
+
+        return started;
     }
 
     private Task SucceedAsync(RecipeOutput output) =>
@@ -349,6 +410,7 @@ public sealed partial class JobGrain(
     private async Task<bool> EndAsync(JobStatus status, string reason, Action<JobRecord> details)
     {
         var now = time.GetUtcNow();
+        var progressChanged = false;
         var ended = await UpdateAsync(record =>
         {
             if (record.Status.IsTerminal())
@@ -361,10 +423,21 @@ public sealed partial class JobGrain(
             record.Reason = reason;
             details(record);
             record.CompletedAt ??= now;
+            progressChanged = record.Progress != _liveProgress;
+            record.ProgressEventId = progressChanged ? NextEventId() : _liveProgressEventId;
+            record.StatusEventId = NextEventId();
+            record.FinalEventId = NextEventId();
             return true;
         });
         if (ended)
         {
+            if (progressChanged)
+            {
+                _events.Publish(JobEvents.ProgressEvent(Record.ProgressEventId, status, Record.Progress));
+            }
+
+            _events.Publish(JobEvents.StatusEvent(Record));
+            _events.Publish(JobEvents.FinalEvent(Record));
             LogEnded(logger, JobId, status, reason);
             await UnregisterKeepAliveAsync();
         }
@@ -374,9 +447,11 @@ public sealed partial class JobGrain(
 
     private void ApplyProgress(int attempt, JobProgress report)
     {
-        if (Record.Status == JobStatus.Running && Record.Attempt == attempt)
+        var advanced = _liveProgress.Advance(report);
+        if (Record.Status == JobStatus.Running && Record.Attempt == attempt && advanced != _liveProgress)
         {
-            _liveProgress = _liveProgress.Advance(report);
+            (_liveProgress, _liveProgressEventId) = (advanced, NextEventId());
+            _events.Publish(JobEvents.ProgressEvent(_liveProgressEventId, JobStatus.Running, advanced));
         }
     }
 
@@ -391,6 +466,7 @@ public sealed partial class JobGrain(
                 }
 
                 record.Progress = record.Progress.Advance(_liveProgress);
+                record.ProgressEventId = _liveProgressEventId;
                 return true;
             });
 
@@ -454,6 +530,8 @@ public sealed partial class JobGrain(
             LogReminderCleanupFailed(logger, exception, JobId);
         }
     }
+
+    private long NextEventId() => _events.NextId(Record.Epoch);
 
     private JobSnapshot Snapshot() => new(
         JobId,

@@ -22,4 +22,16 @@ public sealed class JobRecord
 
     /// <summary>Why the last transition happened, for operators reading storage or logs.</summary>
     [Id(12)] public string? Reason { get; set; }
+
+    /// <summary>Raised on every activation of a live job, so event ids never repeat after a crash.</summary>
+    [Id(13)] public int Epoch { get; set; }
+
+    /// <summary>Id of the event that announced <see cref="Status"/>.</summary>
+    [Id(14)] public long StatusEventId { get; set; }
+
+    /// <summary>Id of the event that announced <see cref="Progress"/>.</summary>
+    [Id(15)] public long ProgressEventId { get; set; }
+
+    /// <summary>Id of the final event (result, error or cancelled), once terminal.</summary>
+    [Id(16)] public long FinalEventId { get; set; }
 }

@@ -9,7 +9,10 @@ namespace Praison.Orleans.Tests.Contracts;
 /// </summary>
 public sealed class WireContractTests
 {
-    private static readonly Assembly Contracts = typeof(IJobGrain).Assembly;
+    // The contract types themselves, not the proxies Orleans generates beside them.
+    private static readonly Type[] ContractTypes = typeof(IJobGrain).Assembly.GetExportedTypes()
+        .Where(t => t.Namespace == typeof(IJobGrain).Namespace)
+        .ToArray();
 
     [Fact]
     public void EnumValues_ArePinned()
@@ -19,8 +22,9 @@ public sealed class WireContractTests
             [typeof(JobStatus)] = "Queued=0 Running=1 Succeeded=2 Failed=3 Cancelled=4",
             [typeof(SubmitStatus)] = "Accepted=0 IdTaken=1 Rejected=2",
             [typeof(JobCommandStatus)] = "Done=0 NotFound=1 WrongState=2",
+            [typeof(JobEventKind)] = "Status=0 Progress=1 Result=2 Error=3 Cancelled=4",
         };
-        var enums = Contracts.GetExportedTypes().Where(t => t.IsEnum).ToList();
+        var enums = ContractTypes.Where(t => t.IsEnum).ToList();
 
         Assert.Equal(expected.Keys.Select(t => t.Name).Order(), enums.Select(t => t.Name).Order());
         foreach (var type in enums)
@@ -43,8 +47,9 @@ public sealed class WireContractTests
             ["JobCommandReply"] = "Status=0 Job=1",
             ["JobResultReply"] = "Status=0 Job=1 Outcome=2",
             ["SiloExecutorStats"] = "RunningJobs=0 MaxConcurrent=1 DefaultTimeoutSeconds=2",
+            ["JobEvent"] = "Id=0 Kind=1 Status=2 Percentage=3 Step=4 Text=5",
         };
-        var records = Contracts.GetExportedTypes()
+        var records = ContractTypes
             .Where(t => !t.IsEnum && t.GetCustomAttribute<GenerateSerializerAttribute>() is not null)
             .ToList();
 
@@ -67,12 +72,13 @@ public sealed class WireContractTests
         {
             "IJobGrain=Praison.IJobGrain", "ISiloStatsGrain=Praison.ISiloStatsGrain",
             "JobCommandReply=Praison.JobCommandReply", "JobCommandStatus=Praison.JobCommandStatus",
+            "JobEvent=Praison.JobEvent", "JobEventKind=Praison.JobEventKind",
             "JobOutcome=Praison.JobOutcome", "JobProgress=Praison.JobProgress", "JobResultReply=Praison.JobResultReply",
             "JobSnapshot=Praison.JobSnapshot", "JobSpec=Praison.JobSpec", "JobStatus=Praison.JobStatus",
             "SiloExecutorStats=Praison.SiloExecutorStats", "SubmitReply=Praison.SubmitReply",
             "SubmitStatus=Praison.SubmitStatus",
         };
-        var actual = Contracts.GetExportedTypes()
+        var actual = ContractTypes
             .Select(t => (t.Name, Alias: t.GetCustomAttribute<AliasAttribute>()?.Alias))
             .Where(t => t.Alias is not null)
             .Select(t => $"{t.Name}={t.Alias}")
@@ -92,7 +98,8 @@ public sealed class WireContractTests
             new[]
             {
                 "IJobGrain.CancelAsync=Cancel", "IJobGrain.DeleteAsync=Delete", "IJobGrain.GetResultAsync=GetResult",
-                "IJobGrain.GetStatusAsync=GetStatus", "IJobGrain.SubmitAsync=Submit", "ISiloStatsGrain.GetAsync=Get",
+                "IJobGrain.GetStatusAsync=GetStatus", "IJobGrain.SubmitAsync=Submit", "IJobGrain.WatchAsync=Watch",
+                "ISiloStatsGrain.GetAsync=Get",
             },
             actual);
     }

@@ -167,7 +167,7 @@ public sealed class CancelAndQueueTests(JobsClusterFixture fixture)
         await job.SubmitAsync(Specs.Probe(scope, seconds: 1));
         await Eventually.Until(() => ProbeLedger.Runs(scope).Count == 1, "the first attempt to start");
 
-        await fixture.Cluster.DeactivateAsync(fixture.Client.GetGrain<IJobGrain>(jobId));
+        await fixture.Cluster.DeactivateAsync(fixture.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, jobId)));
 
         var done = await job.UntilTerminal();
         Assert.Equal(JobStatus.Succeeded, done!.Status);
@@ -185,7 +185,7 @@ public sealed class CancelAndQueueTests(JobsClusterFixture fixture)
         await job.SubmitAsync(Specs.Probe(scope, maxAttempts: 1));
         await Eventually.Until(() => ProbeLedger.Runs(scope).Count == 1, "the only attempt to start");
 
-        await fixture.Cluster.DeactivateAsync(fixture.Client.GetGrain<IJobGrain>(jobId));
+        await fixture.Cluster.DeactivateAsync(fixture.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, jobId)));
 
         var done = await job.UntilTerminal();
         Assert.Equal(JobStatus.Failed, done!.Status);

@@ -69,7 +69,7 @@ public sealed class JobsClusterFixture : IAsyncLifetime
     public IJobGrain NewJob(out string jobId, SiloAddress? silo = null)
     {
         jobId = "run_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
-        var grain = Client.GetGrain<IJobGrain>(jobId);
+        var grain = Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, jobId));
         return silo is null ? grain : new PinnedJob(grain, silo);
     }
 
@@ -98,6 +98,9 @@ public sealed class JobsClusterFixture : IAsyncLifetime
         public Task<JobCommandReply> CancelAsync() => inner.CancelAsync();
 
         public Task<JobCommandReply> DeleteAsync() => inner.DeleteAsync();
+
+        public IAsyncEnumerable<JobEvent> WatchAsync(long afterEventId, CancellationToken cancellationToken = default) =>
+            inner.WatchAsync(afterEventId, cancellationToken);
     }
 }
 

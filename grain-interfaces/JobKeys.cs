@@ -1,0 +1,28 @@
+using System.Text.RegularExpressions;
+
+namespace Praison.Orleans.GrainInterfaces;
+
+/// <summary>
+/// A job grain is keyed by tenant and job id (<c>{tenant}/{job_id}</c>), so a tenant can only ever
+/// reach its own jobs: another tenant's id names a grain that holds nothing.
+/// </summary>
+public static partial class JobKeys
+{
+    /// <summary>The tenant of every job while authentication is off, or with a single API key.</summary>
+    public const string DefaultTenant = "default";
+
+    public static string For(string tenant, string jobId) =>
+        IsValidTenant(tenant) ? $"{tenant}/{jobId}" : throw new ArgumentException($"Invalid tenant name '{tenant}'.", nameof(tenant));
+
+    public static (string Tenant, string JobId) Parse(string key)
+    {
+        var slash = key.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0 ? (DefaultTenant, key) : (key[..slash], key[(slash + 1)..]);
+    }
+
+    /// <summary>Tenant names: 1–64 of lowercase letters, digits, '-' and '_'.</summary>
+    public static bool IsValidTenant(string tenant) => TenantPattern().IsMatch(tenant);
+
+    [GeneratedRegex("^[a-z0-9_-]{1,64}$", RegexOptions.CultureInvariant)]
+    private static partial Regex TenantPattern();
+}

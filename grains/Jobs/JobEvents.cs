@@ -1,0 +1,132 @@
+using System.Text.Json;
+using System.Threading.Channels;
+
+namespace Praison.Orleans.Grains.Jobs;
+
+/// <summary>
+/// A job's event history on this activation and the watchers that follow it. Ids are reserved by the
+/// grain when it changes its record and published once the change is stored, so a watcher never sees
+/// a change that storage does not have. Not thread-safe: used on the grain's scheduler only.
+/// </summary>
+internal sealed class JobEvents
+{
+    /// <summary>Events kept for replay; older ones are dropped (a resuming watcher then restarts from what is kept).</summary>
+    public const int MaxKept = 10_000;
+
+    /// <summary>The longest result text a <c>result</c> event carries.</summary>
+    public const int MaxResultText = 1000;
+
+    private readonly Queue<JobEvent> _history = new();
+    private readonly List<Channel<JobEvent>> _watchers = [];
+    private uint _counter;
+
+    /// <summary>Watchers following this job right now.</summary>
+    public int WatcherCount => _watchers.Count;
+
+    /// <summary>The next id of this activation: epoch in the high 32 bits, a counter in the low.</summary>
+    public long NextId(int epoch) => ((long)epoch << 32) | ++_counter;
+
+    public void Publish(JobEvent e)
+    {
+        _history.Enqueue(e);
+        if (_history.Count > MaxKept)
+        {
+            _history.Dequeue();
+        }
+
+        foreach (var watcher in _watchers)
+        {
+            watcher.Writer.TryWrite(e);
+            if (e.IsFinal)
+            {
+                watcher.Writer.TryComplete();
+            }
+        }
+
+        if (e.IsFinal)
+        {
+            _watchers.Clear();
+        }
+    }
+
+    /// <summary>A watcher that first receives the kept events after <paramref name="afterId"/>.</summary>
+    public ChannelReader<JobEvent> Watch(long afterId, bool ended)
+    {
+        var watcher = Channel.CreateUnbounded<JobEvent>(new UnboundedChannelOptions { SingleReader = true });
+        foreach (var e in _history.Where(e => e.Id > afterId))
+        {
+            watcher.Writer.TryWrite(e);
+        }
+
+        if (ended)
+        {
+            watcher.Writer.TryComplete();
+        }
+        else
+        {
+            _watchers.Add(watcher);
+        }
+
+        return watcher.Reader;
+    }
+
+    public void Forget(ChannelReader<JobEvent> reader) => _watchers.RemoveAll(w => w.Reader == reader);
+
+    /// <summary>Ends every watcher without a final event (the job was deleted).</summary>
+    public void EndAll()
+    {
+        _watchers.ForEach(w => w.Writer.TryComplete());
+        _watchers.Clear();
+    }
+
+    /// <summary>The events that state <paramref name="record"/> as stored: status, progress and, when terminal, the final one.</summary>
+    public void Restate(JobRecord record)
+    {
+        var events = new List<JobEvent>
+        {
+            StatusEvent(record),
+            ProgressEvent(record.ProgressEventId, record.Status, record.Progress),
+        };
+        if (record.Status.IsTerminal())
+        {
+            events.Add(FinalEvent(record));
+        }
+
+        foreach (var e in events.OrderBy(e => e.Id))
+        {
+            Publish(e);
+        }
+    }
+
+    public static JobEvent StatusEvent(JobRecord record) =>
+        new(record.StatusEventId, JobEventKind.Status, record.Status, record.Progress.Percentage, record.Progress.CurrentStep, null);
+
+    public static JobEvent ProgressEvent(long id, JobStatus status, JobProgress progress) =>
+        new(id, JobEventKind.Progress, status, progress.Percentage, progress.CurrentStep, null);
+
+    /// <summary>The final event of a terminal record: its result (as text, cut short), error or cancellation.</summary>
+    public static JobEvent FinalEvent(JobRecord record)
+    {
+        var (kind, text) = record.Status switch
+        {
+            JobStatus.Succeeded => (JobEventKind.Result, ResultText(record.ResultJson)),
+            JobStatus.Cancelled => (JobEventKind.Cancelled, "Job was cancelled"),
+            _ => (JobEventKind.Error, record.Error),
+        };
+        return new JobEvent(record.FinalEventId, kind, record.Status, record.Progress.Percentage, record.Progress.CurrentStep, text);
+    }
+
+    private static string ResultText(string? resultJson)
+    {
+        if (resultJson is null)
+        {
+            return "";
+        }
+
+        using var document = JsonDocument.Parse(resultJson);
+        var text = document.RootElement.ValueKind == JsonValueKind.String
+            ? document.RootElement.GetString()!
+            : resultJson;
+        return text.Length <= MaxResultText ? text : text[..MaxResultText];
+    }
+}

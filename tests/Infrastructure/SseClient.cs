@@ -1,0 +1,40 @@
+using System.Net.ServerSentEvents;
+
+namespace Praison.Orleans.Tests.Infrastructure;
+
+/// <summary>Reads a run's event stream with the BCL's SSE parser, as any SSE client would.</summary>
+public static class SseClient
+{
+    public static async IAsyncEnumerable<SseItem<string>> StreamAsync(
+        this HttpClient http, string jobId, string? lastEventId = null,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/runs/{jobId}/stream");
+        if (lastEventId is not null)
+        {
+            request.Headers.Add("Last-Event-ID", lastEventId);
+        }
+
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        await foreach (var item in SseParser.Create(body).EnumerateAsync(cancellationToken))
+        {
+            yield return item;
+        }
+    }
+
+    /// <summary>Every event until the server closes the stream (bounded by <paramref name="timeout"/>).</summary>
+    public static async Task<List<SseItem<string>>> ReadAllAsync(
+        this HttpClient http, string jobId, string? lastEventId = null, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
+        var items = new List<SseItem<string>>();
+        await foreach (var item in http.StreamAsync(jobId, lastEventId, cts.Token))
+        {
+            items.Add(item);
+        }
+
+        return items;
+    }
+}

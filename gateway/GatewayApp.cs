@@ -24,6 +24,7 @@ public static class GatewayApp
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapHealthApi();
+        app.MapStatsApi();
         app.MapRunsApi();
         return app;
     }

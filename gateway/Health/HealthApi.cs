@@ -15,18 +15,24 @@ internal static class HealthApi
         IGrainFactory grains, JobsClusterOptions cluster, IHostApplicationLifetime lifetime)
     {
         var silos = await ClusterStats.ReadSilosAsync(grains);
-        var executor = new ExecutorStatsResponse(
-            silos.Sum(s => s.RunningJobs),
-            silos.Sum(s => s.MaxConcurrent),
-            silos.Select(s => s.DefaultTimeoutSeconds).DefaultIfEmpty(0).Max(),
-            lifetime.ApplicationStopping.IsCancellationRequested);
         return new HealthResponse(
-            "healthy", cluster.Storage.ToString().ToLowerInvariant(), executor, new ClusterResponse(silos.Count));
+            "healthy",
+            cluster.Storage.ToString().ToLowerInvariant(),
+            ExecutorStatsResponse.From(silos, lifetime),
+            new ClusterResponse(silos.Count));
     }
 }
 
 public sealed record HealthResponse(string Status, string Store, ExecutorStatsResponse ExecutorStats, ClusterResponse Cluster);
 
-public sealed record ExecutorStatsResponse(int RunningJobs, int MaxConcurrent, int DefaultTimeout, bool Shutdown);
+public sealed record ExecutorStatsResponse(int RunningJobs, int MaxConcurrent, int DefaultTimeout, bool Shutdown)
+{
+    /// <summary>The figures of every silo summed; <c>shutdown</c> is this gateway's own.</summary>
+    public static ExecutorStatsResponse From(IReadOnlyList<SiloExecutorStats> silos, IHostApplicationLifetime lifetime) => new(
+        silos.Sum(s => s.RunningJobs),
+        silos.Sum(s => s.MaxConcurrent),
+        silos.Select(s => s.DefaultTimeoutSeconds).DefaultIfEmpty(0).Max(),
+        lifetime.ApplicationStopping.IsCancellationRequested);
+}
 
 public sealed record ClusterResponse(int Silos);

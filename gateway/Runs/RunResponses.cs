@@ -8,6 +8,8 @@ namespace Praison.Orleans.Gateway.Runs;
 
 public sealed record SubmitResponse(string JobId, string Status, DateTimeOffset CreatedAt, string PollUrl, string StreamUrl);
 
+public sealed record RunListResponse(IReadOnlyList<RunStatusResponse> Jobs, int Total, int Page, int PageSize);
+
 public sealed record ProgressResponse(double Percentage, string? CurrentStep, int StepsCompleted, int? StepsTotal);
 
 public sealed record RunStatusResponse(

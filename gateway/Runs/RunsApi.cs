@@ -36,6 +36,7 @@ internal static class RunsApi
     {
         var runs = app.MapGroup("/api/v1/runs").WithTags("Runs");
         runs.MapPost("/", SubmitAsync).WithName("SubmitRun");
+        runs.MapGet("/", ListAsync).WithName("ListRuns");
         runs.MapGet("/{jobId}", GetStatusAsync).WithName("GetRunStatus");
         runs.MapGet("/{jobId}/result", GetResultAsync).WithName("GetRunResult");
         runs.MapGet("/{jobId}/stream", StreamAsync).WithName("StreamRun");
@@ -74,6 +75,20 @@ internal static class RunsApi
         }
 
         throw new InvalidOperationException($"No free job id after {MaxIdAttempts} tries.");
+    }
+
+    private static async Task<Results<Ok<RunListResponse>, ProblemHttpResult>> ListAsync(
+        HttpContext context, IGrainFactory grains)
+    {
+        var read = ListQueryReader.Read(context.Request.Query, Tenancy.TenantOf(context.User));
+        if (read.Query is not { } query)
+        {
+            return (ProblemHttpResult)read.Problem!;
+        }
+
+        var page = await grains.GetGrain<IJobQueryGrain>(0).ListAsync(query);
+        return TypedResults.Ok(new RunListResponse(
+            page.Jobs.Select(RunStatusResponse.From).ToList(), page.Total, query.Page, query.PageSize));
     }
 
     private static async Task<Results<Ok<RunStatusResponse>, ProblemHttpResult>> GetStatusAsync(

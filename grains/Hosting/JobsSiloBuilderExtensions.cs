@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Praison.Orleans.Grains.Execution;
+using Praison.Orleans.Grains.Index;
 using Praison.Orleans.Grains.Jobs;
 using Praison.Orleans.Grains.Recipes;
 
@@ -29,6 +30,7 @@ public static class JobsSiloBuilderExtensions
         services.AddSingleton<JobSlots>();
         services.AddSingleton<RecipeCatalog>();
         services.AddSingleton<JobExecutor>();
+        services.AddSingleton<IJobIndex, ShardedGrainJobIndex>();
         services.AddRecipe<EchoRecipe>();
         services.AddRecipe<WaitRecipe>();
         return silo;

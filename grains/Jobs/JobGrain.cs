@@ -4,6 +4,7 @@ using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Praison.Orleans.Grains.Execution;
+using Praison.Orleans.Grains.Index;
 using Praison.Orleans.Grains.Recipes;
 
 namespace Praison.Orleans.Grains.Jobs;
@@ -18,6 +19,7 @@ public sealed partial class JobGrain(
     [PersistentState("job", JobStorage.Name)] IPersistentState<JobRecord> job,
     JobExecutor executor,
     JobSlots slots,
+    IJobIndex index,
     IOptions<JobExecutionOptions> options,
     TimeProvider time,
     ILogger<JobGrain> logger) : Grain, IJobGrain, IRemindable
@@ -39,6 +41,8 @@ public sealed partial class JobGrain(
     private JobRecord Record => job.State;
 
     private string JobId => JobKeys.Parse(this.GetPrimaryKeyString()).JobId;
+
+    private string Tenant => JobKeys.Parse(this.GetPrimaryKeyString()).Tenant;
 
     private bool LoopIsLive => _loop is { IsCompleted: false };
 
@@ -70,6 +74,11 @@ public sealed partial class JobGrain(
 
         (_liveProgress, _liveProgressEventId) = (Record.Progress, Record.ProgressEventId);
         _events.Restate(Record);
+        if (!Record.Status.IsTerminal())
+        {
+            await IndexAsync(); // heals an entry a lost activation may not have written
+        }
+
         ResumeIfLost("activation");
     }
 
@@ -127,6 +136,7 @@ public sealed partial class JobGrain(
         _events.Restate(Record);
         LogSubmitted(logger, JobId, Record.AgentId);
         var queued = Snapshot();
+        await IndexAsync();
         StartLoop();
         return new SubmitReply(SubmitStatus.Accepted, queued, null, null);
     }
@@ -197,6 +207,7 @@ public sealed partial class JobGrain(
         }
 
         _events.EndAll();
+        await UnindexAsync();
         LogDeleted(logger, JobId);
         DeactivateOnIdle();
         return new JobCommandReply(JobCommandStatus.Done, null);
@@ -387,6 +398,7 @@ public sealed partial class JobGrain(
         if (started)
         {
             _events.Publish(JobEvents.StatusEvent(Record));
+            await IndexAsync();
         }
 
         return started;
@@ -439,6 +451,7 @@ public sealed partial class JobGrain(
             _events.Publish(JobEvents.StatusEvent(Record));
             _events.Publish(JobEvents.FinalEvent(Record));
             LogEnded(logger, JobId, status, reason);
+            await IndexAsync();
             await UnregisterKeepAliveAsync();
         }
 
@@ -528,6 +541,34 @@ public sealed partial class JobGrain(
         {
             // Harmless: a tick on a terminal job unregisters the reminder again.
             LogReminderCleanupFailed(logger, exception, JobId);
+        }
+    }
+
+    /// <summary>
+    /// Writes this job's entry to the job index. A failure is logged, not thrown: the job itself is
+    /// stored, and the next transition (or activation) writes the entry again.
+    /// </summary>
+    private async Task IndexAsync()
+    {
+        try
+        {
+            await index.UpsertAsync(new JobIndexEntry(Tenant, Snapshot(), Record.StatusEventId, Record.Spec.IdempotencyKey is not null));
+        }
+        catch (Exception exception)
+        {
+            LogIndexFailed(logger, exception, JobId);
+        }
+    }
+
+    private async Task UnindexAsync()
+    {
+        try
+        {
+            await index.RemoveAsync(Tenant, JobId);
+        }
+        catch (Exception exception)
+        {
+            LogIndexFailed(logger, exception, JobId);
         }
     }
 

@@ -48,6 +48,10 @@ public sealed class WireContractTests
             ["JobResultReply"] = "Status=0 Job=1 Outcome=2",
             ["SiloExecutorStats"] = "RunningJobs=0 MaxConcurrent=1 DefaultTimeoutSeconds=2",
             ["JobEvent"] = "Id=0 Kind=1 Status=2 Percentage=3 Step=4 Text=5",
+            ["JobIndexEntry"] = "Tenant=0 Job=1 Version=2 HasIdempotencyKey=3",
+            ["JobListQuery"] = "Tenant=0 Status=1 SessionId=2 Page=3 PageSize=4",
+            ["JobListPage"] = "Jobs=0 Total=1",
+            ["JobStoreStats"] = "TotalJobs=0 IdempotencyKeys=1 StatusCounts=2",
         };
         var records = ContractTypes
             .Where(t => !t.IsEnum && t.GetCustomAttribute<GenerateSerializerAttribute>() is not null)
@@ -73,6 +77,8 @@ public sealed class WireContractTests
             "IJobGrain=Praison.IJobGrain", "ISiloStatsGrain=Praison.ISiloStatsGrain",
             "JobCommandReply=Praison.JobCommandReply", "JobCommandStatus=Praison.JobCommandStatus",
             "JobEvent=Praison.JobEvent", "JobEventKind=Praison.JobEventKind",
+            "IJobQueryGrain=Praison.IJobQueryGrain", "JobIndexEntry=Praison.JobIndexEntry",
+            "JobListPage=Praison.JobListPage", "JobListQuery=Praison.JobListQuery", "JobStoreStats=Praison.JobStoreStats",
             "JobOutcome=Praison.JobOutcome", "JobProgress=Praison.JobProgress", "JobResultReply=Praison.JobResultReply",
             "JobSnapshot=Praison.JobSnapshot", "JobSpec=Praison.JobSpec", "JobStatus=Praison.JobStatus",
             "SiloExecutorStats=Praison.SiloExecutorStats", "SubmitReply=Praison.SubmitReply",
@@ -90,7 +96,7 @@ public sealed class WireContractTests
     [Fact]
     public void GrainMethods_HaveStableAliases()
     {
-        var actual = new[] { typeof(IJobGrain), typeof(ISiloStatsGrain) }
+        var actual = new[] { typeof(IJobGrain), typeof(ISiloStatsGrain), typeof(IJobQueryGrain) }
             .SelectMany(t => t.GetMethods().Select(m => $"{t.Name}.{m.Name}={m.GetCustomAttribute<AliasAttribute>()?.Alias}"))
             .Order(StringComparer.Ordinal);
 
@@ -99,7 +105,7 @@ public sealed class WireContractTests
             {
                 "IJobGrain.CancelAsync=Cancel", "IJobGrain.DeleteAsync=Delete", "IJobGrain.GetResultAsync=GetResult",
                 "IJobGrain.GetStatusAsync=GetStatus", "IJobGrain.SubmitAsync=Submit", "IJobGrain.WatchAsync=Watch",
-                "ISiloStatsGrain.GetAsync=Get",
+                "IJobQueryGrain.ListAsync=List", "IJobQueryGrain.StatsAsync=Stats", "ISiloStatsGrain.GetAsync=Get",
             },
             actual);
     }

@@ -11,13 +11,15 @@ using Praison.Orleans.Grains.Hosting;
 namespace Praison.Orleans.Tests.Infrastructure;
 
 /// <summary>
-/// A real 2-silo in-process cluster (in-memory job storage and reminders, 2 slots per silo, the probe
+/// A real 3-silo in-process cluster (in-memory job storage and reminders, 2 slots per silo, the probe
 /// recipe registered) and the real gateway pipeline on Kestrel at a loopback port, calling the cluster
 /// through the test cluster's client (in-process silos talk over an in-memory transport, so a gateway
 /// of its own could not dial them; real client-mode connections are the silo-process tests' job).
 /// </summary>
 public sealed class JobsClusterFixture : IAsyncLifetime
 {
+    public const int Silos = 3;
+
     public const int SlotsPerSilo = 2;
 
     private WebApplication? _gateway;
@@ -30,7 +32,7 @@ public sealed class JobsClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var builder = new InProcessTestClusterBuilder(2);
+        var builder = new InProcessTestClusterBuilder(Silos);
         builder.ConfigureSilo((_, silo) =>
         {
             silo.UseInMemoryJobStorage().AddPraisonJobs();

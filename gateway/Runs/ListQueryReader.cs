@@ -1,0 +1,55 @@
+using System.Globalization;
+
+namespace Praison.Orleans.Gateway.Runs;
+
+/// <summary>
+/// Reads <c>GET /api/v1/runs</c>'s query (spec §2): <c>status</c> must name a status (else 400 listing
+/// them), <c>page</c> ≥ 1 and <c>page_size</c> 1–100 (else 422), <c>session_id</c> exact, empty = none.
+/// </summary>
+internal static class ListQueryReader
+{
+    public const int MaxPageSize = 100;
+
+    public static (JobListQuery? Query, IResult? Problem) Read(IQueryCollection query, string tenant)
+    {
+        JobStatus? status = null;
+        if (query["status"].ToString() is { Length: > 0 } text)
+        {
+            if (!JobStatusExtensions.TryParseWireName(text, out var parsed))
+            {
+                var valid = string.Join(", ", Enum.GetValues<JobStatus>().Select(s => s.ToWireName()));
+                return (null, ApiProblems.Problem(StatusCodes.Status400BadRequest,
+                    $"Invalid status '{text}'. Valid values: {valid}"));
+            }
+
+            status = parsed;
+        }
+
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var page = Number(query, "page", 1, 1, int.MaxValue / MaxPageSize, errors);
+        var pageSize = Number(query, "page_size", 20, 1, MaxPageSize, errors);
+        if (errors.Count > 0)
+        {
+            return (null, ApiProblems.Validation(errors));
+        }
+
+        var sessionId = query["session_id"].ToString();
+        return (new JobListQuery(tenant, status, sessionId.Length == 0 ? null : sessionId, page, pageSize), null);
+    }
+
+    private static int Number(IQueryCollection query, string name, int fallback, int min, int max, Dictionary<string, string[]> errors)
+    {
+        var text = query[name].ToString();
+        if (text.Length == 0)
+        {
+            return fallback;
+        }
+
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+        {
+            errors[name] = [$"Must be a whole number from {min} to {max}"];
+        }
+
+        return value;
+    }
+}

@@ -1,0 +1,21 @@
+namespace Praison.Orleans.Grains.Index;
+
+/// <summary>Answers list and stats queries on whichever silo receives them, from the job index.</summary>
+[StatelessWorker]
+public sealed class JobQueryGrain(IJobIndex index, IGrainFactory grains) : Grain, IJobQueryGrain
+{
+    /// <summary>
+    /// The index page, with live jobs refreshed from their grains (the index holds them as of their
+    /// last transition, without the progress since); jobs deleted meanwhile drop out.
+    /// </summary>
+    public async Task<JobListPage> ListAsync(JobListQuery query)
+    {
+        var page = await index.QueryAsync(query);
+        var jobs = await Task.WhenAll(page.Jobs.Select(job => job.Status.IsTerminal()
+            ? Task.FromResult<JobSnapshot?>(job)
+            : grains.GetGrain<IJobGrain>(JobKeys.For(query.Tenant, job.JobId)).GetStatusAsync()));
+        return new JobListPage(jobs.OfType<JobSnapshot>().ToList(), page.Total);
+    }
+
+    public Task<JobStoreStats> StatsAsync(string tenant) => index.StatsAsync(tenant);
+}

@@ -1,0 +1,46 @@
+using System.IO.Hashing;
+using System.Text;
+
+namespace Praison.Orleans.Grains.Index;
+
+/// <summary>
+/// The job index in the cluster's grain storage: each tenant's entries spread over
+/// <see cref="Shards"/> shard grains by a hash of the job id, so writes spread across silos and no
+/// single grain sees every submit; queries ask every shard of the tenant and merge.
+/// </summary>
+public sealed class ShardedGrainJobIndex(IGrainFactory grains) : IJobIndex
+{
+    public const int Shards = 16;
+
+    public Task UpsertAsync(JobIndexEntry entry) => ShardOf(entry.Tenant, entry.Job.JobId).UpsertAsync(entry);
+
+    public Task RemoveAsync(string tenant, string jobId) => ShardOf(tenant, jobId).RemoveAsync(jobId);
+
+    public async Task<JobListPage> QueryAsync(JobListQuery query)
+    {
+        var pages = await Task.WhenAll(AllShards(query.Tenant).Select(s => s.QueryAsync(query)));
+        var page = pages.SelectMany(p => p.Jobs)
+            .OrderBy(j => j, NewestFirst.Instance)
+            .Skip((query.Page - 1) * query.PageSize)
+            .Take(query.PageSize)
+            .ToList();
+        return new JobListPage(page, pages.Sum(p => p.Total));
+    }
+
+    public async Task<JobStoreStats> StatsAsync(string tenant)
+    {
+        var stats = await Task.WhenAll(AllShards(tenant).Select(s => s.StatsAsync()));
+        var counts = Enum.GetValues<JobStatus>().ToDictionary(
+            status => status, status => stats.Sum(s => s.StatusCounts.GetValueOrDefault(status)));
+        return new JobStoreStats(stats.Sum(s => s.TotalJobs), stats.Sum(s => s.IdempotencyKeys), counts);
+    }
+
+    private IJobIndexShardGrain ShardOf(string tenant, string jobId) =>
+        Shard(tenant, (int)(XxHash32.HashToUInt32(Encoding.UTF8.GetBytes(jobId)) % Shards));
+
+    private IEnumerable<IJobIndexShardGrain> AllShards(string tenant) =>
+        Enumerable.Range(0, Shards).Select(i => Shard(tenant, i));
+
+    private IJobIndexShardGrain Shard(string tenant, int shard) =>
+        grains.GetGrain<IJobIndexShardGrain>($"{tenant}/{shard}");
+}

@@ -14,6 +14,10 @@ public static partial class JobKeys
     public static string For(string tenant, string jobId) =>
         IsValidTenant(tenant) ? $"{tenant}/{jobId}" : throw new ArgumentException($"Invalid tenant name '{tenant}'.", nameof(tenant));
 
+    /// <summary>The key of the <see cref="IIdempotencyGrain"/> of a tenant's idempotency key.</summary>
+    public static string ForIdempotencyKey(string tenant, string idempotencyKey) =>
+        IsValidTenant(tenant) ? $"{tenant}/{idempotencyKey}" : throw new ArgumentException($"Invalid tenant name '{tenant}'.", nameof(tenant));
+
     public static (string Tenant, string JobId) Parse(string key)
     {
         var slash = key.IndexOf('/', StringComparison.Ordinal);

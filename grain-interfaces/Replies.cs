@@ -12,6 +12,9 @@ public enum SubmitStatus
 
     /// <summary>The spec names something this cluster cannot run (e.g. an unknown recipe).</summary>
     Rejected = 2,
+
+    /// <summary>The idempotency key already names a job; that job is returned and nothing is created.</summary>
+    Existing = 3,
 }
 
 [GenerateSerializer, Immutable, Alias("Praison.SubmitReply")]

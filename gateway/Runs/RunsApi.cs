@@ -11,8 +11,6 @@ namespace Praison.Orleans.Gateway.Runs;
 /// </summary>
 internal static class RunsApi
 {
-    private const int MaxIdAttempts = 5;
-
     /// <summary>JSON in snake_case with UTC timestamps, and the request body limit of <see cref="RunsApiOptions"/>.</summary>
     public static WebApplicationBuilder AddRunsApi(this WebApplicationBuilder builder)
     {
@@ -56,25 +54,25 @@ internal static class RunsApi
             return (ProblemHttpResult)read.Problem!;
         }
 
-        for (var i = 0; i < MaxIdAttempts; i++)
+        // With a key, the key's grain decides (a repeat gets the job the key already names); without, a new job.
+        var tenant = Tenancy.TenantOf(context.User);
+        var reply = spec.IdempotencyKey is { } key
+            ? await grains.GetGrain<IIdempotencyGrain>(JobKeys.ForIdempotencyKey(tenant, key)).SubmitAsync(spec)
+            : await grains.SubmitNewJobAsync(tenant, spec);
+        if (reply.Status == SubmitStatus.Rejected)
         {
-            var jobId = JobIds.New();
-            var reply = await grains.JobOf(context, jobId).SubmitAsync(spec);
-            switch (reply.Status)
-            {
-                case SubmitStatus.Accepted:
-                    var pollUrl = PollUrl(context.Request, jobId);
-                    context.Response.Headers.RetryAfter = "2";
-                    return TypedResults.Accepted(pollUrl, new SubmitResponse(
-                        jobId, reply.Job!.Status.ToWireName(), reply.Job.CreatedAt, pollUrl, pollUrl + "/stream"));
-                case SubmitStatus.Rejected:
-                    return ApiProblems.Validation(new Dictionary<string, string[]> { [reply.Field!] = [reply.Error!] });
-                case SubmitStatus.IdTaken:
-                    continue;
-            }
+            return ApiProblems.Validation(new Dictionary<string, string[]> { [reply.Field!] = [reply.Error!] });
         }
 
-        throw new InvalidOperationException($"No free job id after {MaxIdAttempts} tries.");
+        var job = reply.Job!;
+        var pollUrl = PollUrl(context.Request, job.JobId);
+        if (RunStatusResponse.RetryAfterSeconds(job.Status) is { } retryAfter)
+        {
+            context.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return TypedResults.Accepted(pollUrl, new SubmitResponse(
+            job.JobId, job.Status.ToWireName(), job.CreatedAt, pollUrl, pollUrl + "/stream"));
     }
 
     private static async Task<Results<Ok<RunListResponse>, ProblemHttpResult>> ListAsync(

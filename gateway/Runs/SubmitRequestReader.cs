@@ -58,7 +58,9 @@ internal sealed class SubmitRequestReader
         var webhookUrl = OptionalString("webhook_url");
         var timeout = OptionalInt("timeout", 0, JobExecutionOptions.MaxTimeoutSeconds) ?? 0;
         var sessionId = OptionalString("session_id");
-        var idempotencyKey = string.IsNullOrEmpty(idempotencyHeader) ? OptionalString("idempotency_key") : idempotencyHeader;
+        var idempotencyKey = string.IsNullOrEmpty(idempotencyHeader)
+            ? IdempotencyKey("idempotency_key", OptionalString("idempotency_key"))
+            : IdempotencyKey("Idempotency-Key", idempotencyHeader);
         var maxAttempts = OptionalInt("max_attempts", 1, 10) ?? 0;
         if (_errors.Count > 0)
         {
@@ -69,6 +71,12 @@ internal sealed class SubmitRequestReader
             prompt!, recipeName, recipeConfig, agentFile, agentYaml, framework, config, webhookUrl,
             timeout, sessionId, idempotencyKey, maxAttempts));
     }
+
+    /// <summary>The header wins over the body; an empty body key means none.</summary>
+    private string? IdempotencyKey(string field, string? key) =>
+        key is null || key.Length == 0 ? null
+        : key.Length <= IIdempotencyGrain.MaxKeyLength ? key
+        : Error(field, $"Must be at most {IIdempotencyGrain.MaxKeyLength} characters");
 
     private string? RequiredString(string name)
     {

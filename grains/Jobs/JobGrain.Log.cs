@@ -29,6 +29,9 @@ public sealed partial class JobGrain
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: could not re-read state after a failed write")]
     private static partial void LogRestoreFailed(ILogger logger, Exception exception, string jobId);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: could not free its idempotency key")]
+    private static partial void LogKeyReleaseFailed(ILogger logger, Exception exception, string jobId);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: could not update its job index entry")]
     private static partial void LogIndexFailed(ILogger logger, Exception exception, string jobId);
 

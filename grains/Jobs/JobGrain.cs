@@ -196,6 +196,7 @@ public sealed partial class JobGrain(
             return new JobCommandReply(JobCommandStatus.WrongState, Snapshot());
         }
 
+        var idempotencyKey = Record.Spec.IdempotencyKey;
         await _writes.WaitAsync();
         try
         {
@@ -208,6 +209,11 @@ public sealed partial class JobGrain(
 
         _events.EndAll();
         await UnindexAsync();
+        if (idempotencyKey is not null)
+        {
+            await ReleaseIdempotencyKeyAsync(idempotencyKey);
+        }
+
         LogDeleted(logger, JobId);
         DeactivateOnIdle();
         return new JobCommandReply(JobCommandStatus.Done, null);
@@ -557,6 +563,22 @@ public sealed partial class JobGrain(
         catch (Exception exception)
         {
             LogIndexFailed(logger, exception, JobId);
+        }
+    }
+
+    /// <summary>
+    /// Frees the job's idempotency key. A failure is only logged: the key's grain also finds its job
+    /// gone on the next submit and creates a new one.
+    /// </summary>
+    private async Task ReleaseIdempotencyKeyAsync(string idempotencyKey)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IIdempotencyGrain>(JobKeys.ForIdempotencyKey(Tenant, idempotencyKey)).ReleaseAsync(JobId);
+        }
+        catch (Exception exception)
+        {
+            LogKeyReleaseFailed(logger, exception, JobId);
         }
     }
 

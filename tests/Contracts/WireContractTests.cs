@@ -20,7 +20,7 @@ public sealed class WireContractTests
         var expected = new Dictionary<Type, string>
         {
             [typeof(JobStatus)] = "Queued=0 Running=1 Succeeded=2 Failed=3 Cancelled=4",
-            [typeof(SubmitStatus)] = "Accepted=0 IdTaken=1 Rejected=2",
+            [typeof(SubmitStatus)] = "Accepted=0 IdTaken=1 Rejected=2 Existing=3",
             [typeof(JobCommandStatus)] = "Done=0 NotFound=1 WrongState=2",
             [typeof(JobEventKind)] = "Status=0 Progress=1 Result=2 Error=3 Cancelled=4",
         };
@@ -77,7 +77,7 @@ public sealed class WireContractTests
             "IJobGrain=Praison.IJobGrain", "ISiloStatsGrain=Praison.ISiloStatsGrain",
             "JobCommandReply=Praison.JobCommandReply", "JobCommandStatus=Praison.JobCommandStatus",
             "JobEvent=Praison.JobEvent", "JobEventKind=Praison.JobEventKind",
-            "IJobQueryGrain=Praison.IJobQueryGrain", "JobIndexEntry=Praison.JobIndexEntry",
+            "IJobQueryGrain=Praison.IJobQueryGrain", "IIdempotencyGrain=Praison.IIdempotencyGrain", "JobIndexEntry=Praison.JobIndexEntry",
             "JobListPage=Praison.JobListPage", "JobListQuery=Praison.JobListQuery", "JobStoreStats=Praison.JobStoreStats",
             "JobOutcome=Praison.JobOutcome", "JobProgress=Praison.JobProgress", "JobResultReply=Praison.JobResultReply",
             "JobSnapshot=Praison.JobSnapshot", "JobSpec=Praison.JobSpec", "JobStatus=Praison.JobStatus",
@@ -96,13 +96,14 @@ public sealed class WireContractTests
     [Fact]
     public void GrainMethods_HaveStableAliases()
     {
-        var actual = new[] { typeof(IJobGrain), typeof(ISiloStatsGrain), typeof(IJobQueryGrain) }
+        var actual = new[] { typeof(IJobGrain), typeof(ISiloStatsGrain), typeof(IJobQueryGrain), typeof(IIdempotencyGrain) }
             .SelectMany(t => t.GetMethods().Select(m => $"{t.Name}.{m.Name}={m.GetCustomAttribute<AliasAttribute>()?.Alias}"))
             .Order(StringComparer.Ordinal);
 
         Assert.Equal(
             new[]
             {
+                "IIdempotencyGrain.ReleaseAsync=Release", "IIdempotencyGrain.SubmitAsync=Submit",
                 "IJobGrain.CancelAsync=Cancel", "IJobGrain.DeleteAsync=Delete", "IJobGrain.GetResultAsync=GetResult",
                 "IJobGrain.GetStatusAsync=GetStatus", "IJobGrain.SubmitAsync=Submit", "IJobGrain.WatchAsync=Watch",
                 "IJobQueryGrain.ListAsync=List", "IJobQueryGrain.StatsAsync=Stats", "ISiloStatsGrain.GetAsync=Get",

@@ -22,13 +22,17 @@ public sealed class JobsClusterFixture : IAsyncLifetime
 
     public const int SlotsPerSilo = 2;
 
-    private WebApplication? _gateway;
+    private readonly List<WebApplication> _gateways = [];
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
     public IClusterClient Client => Cluster.Client;
 
+    /// <summary>A client of the first gateway.</summary>
     public HttpClient Http { get; private set; } = null!;
+
+    /// <summary>A client of a second gateway of the same cluster, for races between gateways.</summary>
+    public HttpClient Http2 { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
@@ -46,21 +50,29 @@ public sealed class JobsClusterFixture : IAsyncLifetime
         Cluster = builder.Build();
         await Cluster.DeployAsync();
 
-        _gateway = GatewayApp.Build(
+        Http = await StartGatewayAsync();
+        Http2 = await StartGatewayAsync();
+    }
+
+    private async Task<HttpClient> StartGatewayAsync()
+    {
+        var gateway = GatewayApp.Build(
             ["--urls=http://127.0.0.1:0", "--Cluster:Mode=Client", "--Logging:LogLevel:Default=Warning"], Client);
-        await _gateway.StartAsync();
-        var address = _gateway.Services.GetRequiredService<IServer>().Features
+        await gateway.StartAsync();
+        _gateways.Add(gateway);
+        var address = gateway.Services.GetRequiredService<IServer>().Features
             .Get<IServerAddressesFeature>()!.Addresses.Single();
-        Http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
+        return new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public async Task DisposeAsync()
     {
         Http?.Dispose();
-        if (_gateway is not null)
+        Http2?.Dispose();
+        foreach (var gateway in _gateways)
         {
-            await _gateway.StopAsync();
-            await _gateway.DisposeAsync();
+            await gateway.StopAsync();
+            await gateway.DisposeAsync();
         }
 
         await Cluster.StopAllSilosAsync();

@@ -1,0 +1,21 @@
+namespace Praison.Orleans.GrainInterfaces;
+
+/// <summary>
+/// One idempotency key of one tenant (key <see cref="JobKeys.ForIdempotencyKey"/>). A grain key has one activation in the
+/// cluster, so concurrent submits with the key — through any gateway, to any silo — queue here and
+/// exactly one job is created.
+/// </summary>
+[Alias("Praison.IIdempotencyGrain")]
+public interface IIdempotencyGrain : IGrainWithStringKey
+{
+    /// <summary>Longest idempotency key accepted.</summary>
+    public const int MaxKeyLength = 256;
+
+    /// <summary>The job the key names (<see cref="SubmitStatus.Existing"/>), or a new job created for it.</summary>
+    [Alias("Submit")]
+    Task<SubmitReply> SubmitAsync(JobSpec spec);
+
+    /// <summary>Frees the key if it still names <paramref name="jobId"/> (the job was deleted).</summary>
+    [Alias("Release")]
+    Task ReleaseAsync(string jobId);
+}

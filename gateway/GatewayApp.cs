@@ -1,3 +1,4 @@
+using Praison.Orleans.Gateway.Auth;
 using Praison.Orleans.Gateway.Errors;
 using Praison.Orleans.Gateway.Health;
 using Praison.Orleans.Gateway.Hosting;
@@ -11,18 +12,24 @@ public static class GatewayApp
     /// <param name="args">Command-line arguments, read as configuration.</param>
     /// <param name="cluster">A cluster client to use instead of joining one from configuration (tests
     /// hosting the gateway beside an in-process test cluster).</param>
-    public static WebApplication Build(string[] args, IClusterClient? cluster = null)
+    /// <param name="overrides">Service registrations applied last (tests standing in for what cannot
+    /// exist here, such as a public bind address).</param>
+    public static WebApplication Build(string[] args, IClusterClient? cluster = null, Action<IServiceCollection>? overrides = null)
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddJobsCluster(cluster);      // embedded silo (default) or client of an external cluster
         builder.AddRunsApi();                 // JSON in snake_case, request body limit, API options
+        builder.AddApiKeyAuth();              // API keys naming tenants; fail closed off loopback
         builder.Services.AddProblemDetails(); // every error is RFC 9457 problem JSON
         builder.Services.AddExceptionHandler<ClusterUnavailableHandler>(); // cluster down → 503, bad body → 4xx
         builder.ListenOnDefaultAddress();     // http://127.0.0.1:8005 unless --urls or ASPNETCORE_URLS says otherwise
+        overrides?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapHealthApi();
         app.MapStatsApi();
         app.MapRunsApi();

@@ -7,7 +7,7 @@ internal static class HealthApi
 {
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/health", GetHealthAsync).WithName("Health");
+        app.MapGet("/health", GetHealthAsync).WithName("Health").AllowAnonymous();
         return app;
     }
 

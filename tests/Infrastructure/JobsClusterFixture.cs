@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime.Placement;
 using Orleans.TestingHost;
 using Praison.Orleans.Gateway;
+using Praison.Orleans.Gateway.Auth;
 using Praison.Orleans.Grains.Execution;
 using Praison.Orleans.Grains.Hosting;
 
@@ -34,6 +35,16 @@ public sealed class JobsClusterFixture : IAsyncLifetime
     /// <summary>A client of a second gateway of the same cluster, for races between gateways.</summary>
     public HttpClient Http2 { get; private set; } = null!;
 
+    /// <summary>
+    /// A client (no key set) of a gateway that requires API keys: <see cref="AcmeKey"/> for tenant
+    /// <c>acme</c>, <see cref="GlobexKey"/> for <c>globex</c>, configured as SHA-256 hashes.
+    /// </summary>
+    public HttpClient AuthHttp { get; private set; } = null!;
+
+    public const string AcmeKey = "acme-secret-key-1";
+
+    public const string GlobexKey = "globex-other-key";
+
     public async Task InitializeAsync()
     {
         var builder = new InProcessTestClusterBuilder(Silos);
@@ -52,12 +63,15 @@ public sealed class JobsClusterFixture : IAsyncLifetime
 
         Http = await StartGatewayAsync();
         Http2 = await StartGatewayAsync();
+        AuthHttp = await StartGatewayAsync(
+            $"--Auth:Tenants:acme:KeySha256:0={Convert.ToHexString(ApiKeyRing.Digest(AcmeKey))}",
+            $"--Auth:Tenants:globex:KeySha256:0={Convert.ToHexString(ApiKeyRing.Digest(GlobexKey))}");
     }
 
-    private async Task<HttpClient> StartGatewayAsync()
+    private async Task<HttpClient> StartGatewayAsync(params string[] settings)
     {
         var gateway = GatewayApp.Build(
-            ["--urls=http://127.0.0.1:0", "--Cluster:Mode=Client", "--Logging:LogLevel:Default=Warning"], Client);
+            ["--urls=http://127.0.0.1:0", "--Cluster:Mode=Client", "--Logging:LogLevel:Default=Warning", .. settings], Client);
         await gateway.StartAsync();
         _gateways.Add(gateway);
         var address = gateway.Services.GetRequiredService<IServer>().Features
@@ -69,6 +83,7 @@ public sealed class JobsClusterFixture : IAsyncLifetime
     {
         Http?.Dispose();
         Http2?.Dispose();
+        AuthHttp?.Dispose();
         foreach (var gateway in _gateways)
         {
             await gateway.StopAsync();

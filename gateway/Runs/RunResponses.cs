@@ -25,7 +25,8 @@ public sealed record RunStatusResponse(
     string? Error,
     int? RetryAfter,
     int Attempt,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? CancelledAt)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? CancelledAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] WebhookResponse? Webhook)
 {
     public static RunStatusResponse From(JobSnapshot job) => new(
         job.JobId,
@@ -40,7 +41,8 @@ public sealed record RunStatusResponse(
         job.Error,
         RetryAfterSeconds(job.Status),
         job.Attempt,
-        job.CancelledAt);
+        job.CancelledAt,
+        job.Webhook is { } webhook ? new WebhookResponse(webhook.Pending, webhook.DeliveredAt, webhook.Error) : null);
 
     /// <summary>The suggested poll interval: 2 s while queued, 5 s while running, none when terminal.</summary>
     public static int? RetryAfterSeconds(JobStatus status) => status switch
@@ -50,6 +52,9 @@ public sealed record RunStatusResponse(
         _ => null,
     };
 }
+
+/// <summary>(beyond) Where the job's webhook stands: pending until delivered or given up.</summary>
+public sealed record WebhookResponse(bool Pending, DateTimeOffset? DeliveredAt, string? Error);
 
 public sealed record RunResultResponse(
     string JobId,

@@ -22,6 +22,8 @@ internal static class RunsApi
             .Configure<IOptions<RunsApiOptions>>((kestrel, api) =>
                 kestrel.Limits.MaxRequestBodySize = api.Value.MaxRequestBodyBytes);
         builder.Services.AddSingleton<RunEventStream>();
+        builder.Services.AddOptions<WebhookTargetOptions>().BindConfiguration(WebhookTargetOptions.Section);
+        builder.Services.AddSingleton<WebhookTargets>();
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
@@ -44,7 +46,8 @@ internal static class RunsApi
     }
 
     private static async Task<Results<Accepted<SubmitResponse>, ProblemHttpResult>> SubmitAsync(
-        HttpContext context, IGrainFactory grains, IOptions<RunsApiOptions> api, CancellationToken cancellationToken)
+        HttpContext context, IGrainFactory grains, IOptions<RunsApiOptions> api, WebhookTargets webhooks,
+        CancellationToken cancellationToken)
     {
         var idempotencyKey = context.Request.Headers["Idempotency-Key"].ToString();
         var read = await SubmitRequestReader.ReadAsync(
@@ -52,6 +55,11 @@ internal static class RunsApi
         if (read.Spec is not { } spec)
         {
             return (ProblemHttpResult)read.Problem!;
+        }
+
+        if (spec.WebhookUrl is { } webhookUrl && await webhooks.ProblemAsync(webhookUrl, cancellationToken) is { } problem)
+        {
+            return ApiProblems.Validation(new Dictionary<string, string[]> { ["webhook_url"] = [problem] });
         }
 
         // With a key, the key's grain decides (a repeat gets the job the key already names); without, a new job.

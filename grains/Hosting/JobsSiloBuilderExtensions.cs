@@ -6,6 +6,7 @@ using Praison.Orleans.Grains.Execution;
 using Praison.Orleans.Grains.Index;
 using Praison.Orleans.Grains.Jobs;
 using Praison.Orleans.Grains.Recipes;
+using Praison.Orleans.Grains.Webhooks;
 
 namespace Praison.Orleans.Grains.Hosting;
 
@@ -31,6 +32,7 @@ public static class JobsSiloBuilderExtensions
         services.AddSingleton<RecipeCatalog>();
         services.AddSingleton<JobExecutor>();
         services.AddSingleton<IJobIndex, ShardedGrainJobIndex>();
+        services.AddWebhooks();
         services.AddRecipe<EchoRecipe>();
         services.AddRecipe<WaitRecipe>();
         return silo;

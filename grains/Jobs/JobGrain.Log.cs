@@ -29,6 +29,12 @@ public sealed partial class JobGrain
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: could not re-read state after a failed write")]
     private static partial void LogRestoreFailed(ILogger logger, Exception exception, string jobId);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: webhook {Outcome}")]
+    private static partial void LogWebhook(ILogger logger, string jobId, string outcome);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: webhook delivery failed; the keep-alive reminder retries it")]
+    private static partial void LogWebhookFailed(ILogger logger, Exception exception, string jobId);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: could not free its idempotency key")]
     private static partial void LogKeyReleaseFailed(ILogger logger, Exception exception, string jobId);
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Praison.Orleans.Grains.Execution;
 using Praison.Orleans.Grains.Index;
 using Praison.Orleans.Grains.Recipes;
+using Praison.Orleans.Grains.Webhooks;
 
 namespace Praison.Orleans.Grains.Jobs;
 
@@ -20,6 +21,7 @@ public sealed partial class JobGrain(
     JobExecutor executor,
     JobSlots slots,
     IJobIndex index,
+    WebhookSender webhooks,
     IOptions<JobExecutionOptions> options,
     TimeProvider time,
     ILogger<JobGrain> logger) : Grain, IJobGrain, IRemindable
@@ -30,6 +32,8 @@ public sealed partial class JobGrain(
     private readonly JobEvents _events = new();
     private CancellationTokenSource? _stop;
     private Task? _loop;
+    private CancellationTokenSource? _webhookStop;
+    private Task? _webhook;
 
     // Progress as reported on this activation (ahead of the stored record) and the id of its event.
     private JobProgress _liveProgress = JobProgress.None;
@@ -80,10 +84,13 @@ public sealed partial class JobGrain(
         }
 
         ResumeIfLost("activation");
+        StartWebhookDelivery();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        // A delivery in flight stops; the record still says it is pending, so the next activation sends it.
+        _webhookStop?.Cancel();
         if (!LoopIsLive)
         {
             return;
@@ -197,6 +204,7 @@ public sealed partial class JobGrain(
         }
 
         var idempotencyKey = Record.Spec.IdempotencyKey;
+        _webhookStop?.Cancel();
         await _writes.WaitAsync();
         try
         {
@@ -243,13 +251,14 @@ public sealed partial class JobGrain(
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (!job.RecordExists || Record.Status.IsTerminal())
+        if (!job.RecordExists || (Record.Status.IsTerminal() && !Record.WebhookPending))
         {
             await UnregisterKeepAliveAsync();
             return;
         }
 
         ResumeIfLost("reminder");
+        StartWebhookDelivery();
     }
 
     /// <summary>
@@ -445,6 +454,7 @@ public sealed partial class JobGrain(
             record.ProgressEventId = progressChanged ? NextEventId() : _liveProgressEventId;
             record.StatusEventId = NextEventId();
             record.FinalEventId = NextEventId();
+            record.WebhookPending = record.Spec.WebhookUrl is not null;
             return true;
         });
         if (ended)
@@ -458,7 +468,14 @@ public sealed partial class JobGrain(
             _events.Publish(JobEvents.FinalEvent(Record));
             LogEnded(logger, JobId, status, reason);
             await IndexAsync();
-            await UnregisterKeepAliveAsync();
+            if (Record.WebhookPending)
+            {
+                StartWebhookDelivery(); // the keep-alive reminder stays until it is delivered
+            }
+            else
+            {
+                await UnregisterKeepAliveAsync();
+            }
         }
 
         return ended;
@@ -550,6 +567,65 @@ public sealed partial class JobGrain(
         }
     }
 
+    /// <summary>Starts delivering the pending webhook, unless none is pending or a delivery is under way.</summary>
+    private void StartWebhookDelivery()
+    {
+        if (!job.RecordExists || !Record.Status.IsTerminal() || !Record.WebhookPending || _webhook is { IsCompleted: false })
+        {
+            return;
+        }
+
+        _webhookStop?.Dispose();
+        _webhookStop = new CancellationTokenSource();
+        _webhook = DeliverWebhookAsync(_webhookStop.Token);
+    }
+
+    /// <summary>
+    /// Sends the terminal-state webhook (the sender retries until a 2xx or its attempts run out) and
+    /// records how that went. Keeps the activation alive meanwhile; if it goes away, the record still
+    /// says pending and the next activation or reminder tick sends again.
+    /// </summary>
+    private async Task DeliverWebhookAsync(CancellationToken stop)
+    {
+        using var keepAlive = this.RegisterGrainTimer(
+            static _ => Task.CompletedTask,
+            new GrainTimerCreationOptions(TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1)) { KeepAlive = true });
+        try
+        {
+            var payload = new WebhookPayload(
+                JobId,
+                Record.Status.ToWireName(),
+                Record.Status == JobStatus.Succeeded && Record.ResultJson is { } json ? JsonNode.Parse(json) : null,
+                Record.Error,
+                Record.CompletedAt?.ToApiString(),
+                Record is { StartedAt: { } started, CompletedAt: { } completed } ? (completed - started).TotalSeconds : null);
+            var error = await webhooks.DeliverAsync(Record.Spec.WebhookUrl!, payload, stop);
+            if (stop.IsCancellationRequested || !job.RecordExists)
+            {
+                return;
+            }
+
+            var now = time.GetUtcNow();
+            await UpdateAsync(record =>
+            {
+                record.WebhookPending = false;
+                record.WebhookDeliveredAt = error is null ? now : null;
+                record.WebhookError = error;
+                return true;
+            });
+            LogWebhook(logger, JobId, error ?? "delivered");
+            await UnregisterKeepAliveAsync();
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Handed over or deleted.
+        }
+        catch (Exception exception)
+        {
+            LogWebhookFailed(logger, exception, JobId);
+        }
+    }
+
     /// <summary>
     /// Writes this job's entry to the job index. A failure is logged, not thrown: the job itself is
     /// stored, and the next transition (or activation) writes the entry again.
@@ -607,5 +683,7 @@ public sealed partial class JobGrain(
         Record.Spec.SessionId,
         Record.Error,
         Math.Max(Record.Attempt, 1),
-        Record.CancelledAt);
+        Record.CancelledAt,
+        Record.Spec.WebhookUrl is null ? null : new WebhookDelivery(
+            Record.WebhookPending || !Record.Status.IsTerminal(), Record.WebhookDeliveredAt, Record.WebhookError));
 }

@@ -34,4 +34,12 @@ public sealed class JobRecord
 
     /// <summary>Id of the final event (result, error or cancelled), once terminal.</summary>
     [Id(16)] public long FinalEventId { get; set; }
+
+    /// <summary>True from the terminal write until the webhook is delivered or given up.</summary>
+    [Id(17)] public bool WebhookPending { get; set; }
+
+    [Id(18)] public DateTimeOffset? WebhookDeliveredAt { get; set; }
+
+    /// <summary>Why the last delivery failed, when it did.</summary>
+    [Id(19)] public string? WebhookError { get; set; }
 }

@@ -41,7 +41,8 @@ public sealed class WireContractTests
         {
             ["JobSpec"] = "Prompt=0 RecipeName=1 RecipeConfigJson=2 AgentFile=3 AgentYaml=4 Framework=5 ConfigJson=6 WebhookUrl=7 TimeoutSeconds=8 SessionId=9 IdempotencyKey=10 MaxAttempts=11",
             ["JobProgress"] = "Percentage=0 CurrentStep=1 StepsCompleted=2 StepsTotal=3",
-            ["JobSnapshot"] = "JobId=0 Status=1 Progress=2 CreatedAt=3 StartedAt=4 CompletedAt=5 AgentId=6 SessionId=7 Error=8 Attempt=9 CancelledAt=10",
+            ["JobSnapshot"] = "JobId=0 Status=1 Progress=2 CreatedAt=3 StartedAt=4 CompletedAt=5 AgentId=6 SessionId=7 Error=8 Attempt=9 CancelledAt=10 Webhook=11",
+            ["WebhookDelivery"] = "Pending=0 DeliveredAt=1 Error=2",
             ["JobOutcome"] = "Job=0 ResultJson=1 MetricsJson=2",
             ["SubmitReply"] = "Status=0 Job=1 Field=2 Error=3",
             ["JobCommandReply"] = "Status=0 Job=1",
@@ -82,7 +83,7 @@ public sealed class WireContractTests
             "JobOutcome=Praison.JobOutcome", "JobProgress=Praison.JobProgress", "JobResultReply=Praison.JobResultReply",
             "JobSnapshot=Praison.JobSnapshot", "JobSpec=Praison.JobSpec", "JobStatus=Praison.JobStatus",
             "SiloExecutorStats=Praison.SiloExecutorStats", "SubmitReply=Praison.SubmitReply",
-            "SubmitStatus=Praison.SubmitStatus",
+            "SubmitStatus=Praison.SubmitStatus", "WebhookDelivery=Praison.WebhookDelivery",
         };
         var actual = ContractTypes
             .Select(t => (t.Name, Alias: t.GetCustomAttribute<AliasAttribute>()?.Alias))

@@ -8,6 +8,7 @@ using Praison.Orleans.Gateway;
 using Praison.Orleans.Gateway.Auth;
 using Praison.Orleans.Grains.Execution;
 using Praison.Orleans.Grains.Hosting;
+using Praison.Orleans.Grains.Webhooks;
 
 namespace Praison.Orleans.Tests.Infrastructure;
 
@@ -29,10 +30,11 @@ public sealed class JobsClusterFixture : IAsyncLifetime
 
     public IClusterClient Client => Cluster.Client;
 
-    /// <summary>A client of the first gateway.</summary>
+    /// <summary>A client of the first gateway (which allows webhooks to loopback receivers).</summary>
     public HttpClient Http { get; private set; } = null!;
 
-    /// <summary>A client of a second gateway of the same cluster, for races between gateways.</summary>
+    /// <summary>A client of a second gateway of the same cluster, for races between gateways (default
+    /// webhook rules: private targets refused).</summary>
     public HttpClient Http2 { get; private set; } = null!;
 
     /// <summary>
@@ -43,6 +45,9 @@ public sealed class JobsClusterFixture : IAsyncLifetime
 
     public const string AcmeKey = "acme-secret-key-1";
 
+    /// <summary>The silos sign webhooks with this secret.</summary>
+    public const string WebhookSecret = "webhook-test-secret";
+
     public const string GlobexKey = "globex-other-key";
 
     public async Task InitializeAsync()
@@ -52,6 +57,11 @@ public sealed class JobsClusterFixture : IAsyncLifetime
         {
             silo.UseInMemoryJobStorage().AddPraisonJobs();
             silo.Services.AddRecipe<ProbeRecipe>();
+            silo.Services.Configure<WebhookOptions>(o =>
+            {
+                o.SigningSecret = WebhookSecret;
+                o.FirstRetryDelay = TimeSpan.FromMilliseconds(50);
+            });
             silo.Services.Configure<JobExecutionOptions>(o =>
             {
                 o.MaxConcurrent = SlotsPerSilo;
@@ -61,7 +71,7 @@ public sealed class JobsClusterFixture : IAsyncLifetime
         Cluster = builder.Build();
         await Cluster.DeployAsync();
 
-        Http = await StartGatewayAsync();
+        Http = await StartGatewayAsync("--Webhooks:AllowPrivateTargets=true");
         Http2 = await StartGatewayAsync();
         AuthHttp = await StartGatewayAsync(
             $"--Auth:Tenants:acme:KeySha256:0={Convert.ToHexString(ApiKeyRing.Digest(AcmeKey))}",

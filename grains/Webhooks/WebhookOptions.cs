@@ -1,0 +1,35 @@
+namespace Praison.Orleans.Grains.Webhooks;
+
+/// <summary>How job webhooks are delivered (spec §5). Section <c>Webhooks</c>.</summary>
+public sealed class WebhookOptions
+{
+    public const string Section = "Webhooks";
+
+    /// <summary>
+    /// When set, each delivery carries <c>X-Praison-Signature: sha256=&lt;hex HMAC-SHA256 of the body&gt;</c>
+    /// keyed with this secret. Default: none (unsigned).
+    /// </summary>
+    public string? SigningSecret { get; set; }
+
+    /// <summary>Attempts per delivery, the first included; retried until a 2xx. Default: 6.</summary>
+    public int MaxAttempts { get; set; } = 6;
+
+    /// <summary>Wait before the first retry; each next one doubles it (with jitter). Default: 2 seconds.</summary>
+    public TimeSpan FirstRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Time limit of one attempt. Default: 10 seconds.</summary>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    public IEnumerable<string> Problems()
+    {
+        if (MaxAttempts is < 5 or > 20)
+        {
+            yield return $"Webhooks:MaxAttempts must be 5–20 (the spec asks for at least 5), not {MaxAttempts}.";
+        }
+
+        if (FirstRetryDelay <= TimeSpan.Zero || AttemptTimeout <= TimeSpan.Zero)
+        {
+            yield return "Webhooks:FirstRetryDelay and Webhooks:AttemptTimeout must be positive.";
+        }
+    }
+}

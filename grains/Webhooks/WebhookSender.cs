@@ -1,0 +1,52 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+
+namespace Praison.Orleans.Grains.Webhooks;
+
+/// <summary>The body POSTed to a job's <c>webhook_url</c> when it ends (spec §5).</summary>
+public sealed record WebhookPayload(
+    string JobId, string Status, System.Text.Json.Nodes.JsonNode? Result, string? Error, string? CompletedAt, double? DurationSeconds);
+
+/// <summary>
+/// Sends one webhook, signed when a secret is configured, through the <see cref="ClientName"/> client,
+/// whose resilience pipeline retries with exponential backoff until a 2xx or the attempts run out.
+/// </summary>
+public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhookOptions> options)
+{
+    public const string ClientName = "webhooks";
+
+    public const string SignatureHeader = "X-Praison-Signature";
+
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    /// <summary>Null when delivered (a 2xx), otherwise why the last attempt failed.</summary>
+    public async Task<string?> DeliverAsync(string url, WebhookPayload payload, CancellationToken cancellationToken)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(payload, Json);
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        if (options.Value.SigningSecret is { Length: > 0 } secret)
+        {
+            request.Headers.Add(SignatureHeader, Sign(secret, body));
+        }
+
+        try
+        {
+            using var response = await clients.CreateClient(ClientName).SendAsync(request, cancellationToken);
+            return response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}";
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TimeoutException
+                                           or Polly.Timeout.TimeoutRejectedException
+                                           || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return exception.Message;
+        }
+    }
+
+    /// <summary><c>sha256=</c> and the lowercase hex HMAC-SHA256 of <paramref name="body"/>.</summary>
+    public static string Sign(string secret, byte[] body) =>
+        "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
+}

@@ -29,6 +29,16 @@ public sealed class JobExecutionOptions
     /// </summary>
     public TimeSpan KeepAliveReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How long a finished job is kept after <c>completed_at</c>; then it is removed with its index
+    /// entry and idempotency key. Default: 24 hours.
+    /// </summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>True when a job that ended at <paramref name="completedAt"/> is past its retention at <paramref name="now"/>.</summary>
+    public bool IsExpired(DateTimeOffset? completedAt, DateTimeOffset now) =>
+        completedAt is { } completed && completed + Retention <= now;
+
     /// <summary>The problems with these options, empty when they are valid.</summary>
     public IEnumerable<string> Problems()
     {
@@ -50,6 +60,11 @@ public sealed class JobExecutionOptions
         if (ProgressCheckpointInterval <= TimeSpan.Zero)
         {
             yield return "Jobs:ProgressCheckpointInterval must be positive.";
+        }
+
+        if (Retention <= TimeSpan.Zero)
+        {
+            yield return "Jobs:Retention must be positive.";
         }
 
         if (KeepAliveReminderPeriod <= TimeSpan.Zero)

@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Options;
+using Praison.Orleans.Grains.Execution;
+
 namespace Praison.Orleans.Grains.Index;
 
 /// <summary>One shard of a tenant's index entries (key <c>{tenant}/{shard}</c>).</summary>
@@ -26,9 +29,21 @@ public sealed class JobIndexShard
 }
 
 public sealed class JobIndexShardGrain(
-    [PersistentState("index", Jobs.JobStorage.Name)] IPersistentState<JobIndexShard> shard) : Grain, IJobIndexShardGrain
+    [PersistentState("index", Jobs.JobStorage.Name)] IPersistentState<JobIndexShard> shard,
+    IOptions<JobExecutionOptions> options,
+    TimeProvider time) : Grain, IJobIndexShardGrain
 {
     private Dictionary<string, JobIndexEntry> Entries => shard.State.Entries;
+
+    /// <summary>The entries of jobs still kept: one past its retention is gone even before its grain removes it.</summary>
+    private IEnumerable<JobIndexEntry> Kept
+    {
+        get
+        {
+            var now = time.GetUtcNow();
+            return Entries.Values.Where(e => !(e.Job.Status.IsTerminal() && options.Value.IsExpired(e.Job.CompletedAt, now)));
+        }
+    }
 
     public async Task UpsertAsync(JobIndexEntry entry)
     {
@@ -51,7 +66,7 @@ public sealed class JobIndexShardGrain(
 
     public Task<JobListPage> QueryAsync(JobListQuery query)
     {
-        var matches = Entries.Values
+        var matches = Kept
             .Where(e => query.Status is not { } status || e.Job.Status == status)
             .Where(e => string.IsNullOrEmpty(query.SessionId) || e.Job.SessionId == query.SessionId)
             .Select(e => e.Job)
@@ -60,10 +75,14 @@ public sealed class JobIndexShardGrain(
         return Task.FromResult(new JobListPage(top, matches.Count));
     }
 
-    public Task<JobStoreStats> StatsAsync() => Task.FromResult(new JobStoreStats(
-        Entries.Count,
-        Entries.Values.Count(e => e.HasIdempotencyKey),
-        Entries.Values.GroupBy(e => e.Job.Status).ToDictionary(g => g.Key, g => g.Count())));
+    public Task<JobStoreStats> StatsAsync()
+    {
+        var kept = Kept.ToList();
+        return Task.FromResult(new JobStoreStats(
+            kept.Count,
+            kept.Count(e => e.HasIdempotencyKey),
+            kept.GroupBy(e => e.Job.Status).ToDictionary(g => g.Key, g => g.Count())));
+    }
 }
 
 /// <summary>Listing order: newest <see cref="JobSnapshot.CreatedAt"/> first, then job id, so pages never overlap.</summary>

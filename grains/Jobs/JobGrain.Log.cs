@@ -10,8 +10,8 @@ public sealed partial class JobGrain
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} ended {Status}: {Reason}")]
     private static partial void LogEnded(ILogger logger, string jobId, JobStatus status, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} deleted")]
-    private static partial void LogDeleted(ILogger logger, string jobId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} removed: {Reason}")]
+    private static partial void LogRemoved(ILogger logger, string jobId, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Job {JobId} resumed on {Trigger}: status {Status}, {Attempt} attempt(s) so far")]

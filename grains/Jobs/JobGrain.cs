@@ -112,7 +112,7 @@ public sealed partial class JobGrain(
 
     public async Task<SubmitReply> SubmitAsync(JobSpec spec)
     {
-        if (job.RecordExists)
+        if (await PresentAsync())
         {
             return new SubmitReply(SubmitStatus.IdTaken, null, null, null);
         }
@@ -148,29 +148,27 @@ public sealed partial class JobGrain(
         return new SubmitReply(SubmitStatus.Accepted, queued, null, null);
     }
 
-    public Task<JobSnapshot?> GetStatusAsync() =>
-        Task.FromResult(job.RecordExists ? Snapshot() : null);
+    public async Task<JobSnapshot?> GetStatusAsync() => await PresentAsync() ? Snapshot() : null;
 
-    public Task<JobResultReply> GetResultAsync()
+    public async Task<JobResultReply> GetResultAsync()
     {
-        if (!job.RecordExists)
+        if (!await PresentAsync())
         {
-            return Task.FromResult(new JobResultReply(JobCommandStatus.NotFound, null, null));
+            return new JobResultReply(JobCommandStatus.NotFound, null, null);
         }
 
         var snapshot = Snapshot();
         if (!Record.Status.IsTerminal())
         {
-            return Task.FromResult(new JobResultReply(JobCommandStatus.WrongState, snapshot, null));
+            return new JobResultReply(JobCommandStatus.WrongState, snapshot, null);
         }
 
-        var outcome = new JobOutcome(snapshot, Record.ResultJson, Record.MetricsJson ?? "{}");
-        return Task.FromResult(new JobResultReply(JobCommandStatus.Done, snapshot, outcome));
+        return new JobResultReply(JobCommandStatus.Done, snapshot, new JobOutcome(snapshot, Record.ResultJson, Record.MetricsJson ?? "{}"));
     }
 
     public async Task<JobCommandReply> CancelAsync()
     {
-        if (!job.RecordExists)
+        if (!await PresentAsync())
         {
             return new JobCommandReply(JobCommandStatus.NotFound, null);
         }
@@ -193,7 +191,7 @@ public sealed partial class JobGrain(
 
     public async Task<JobCommandReply> DeleteAsync()
     {
-        if (!job.RecordExists)
+        if (!await PresentAsync())
         {
             return new JobCommandReply(JobCommandStatus.NotFound, null);
         }
@@ -203,34 +201,14 @@ public sealed partial class JobGrain(
             return new JobCommandReply(JobCommandStatus.WrongState, Snapshot());
         }
 
-        var idempotencyKey = Record.Spec.IdempotencyKey;
-        _webhookStop?.Cancel();
-        await _writes.WaitAsync();
-        try
-        {
-            await job.ClearStateAsync();
-        }
-        finally
-        {
-            _writes.Release();
-        }
-
-        _events.EndAll();
-        await UnindexAsync();
-        if (idempotencyKey is not null)
-        {
-            await ReleaseIdempotencyKeyAsync(idempotencyKey);
-        }
-
-        LogDeleted(logger, JobId);
-        DeactivateOnIdle();
+        await RemoveAsync("deleted through the API");
         return new JobCommandReply(JobCommandStatus.Done, null);
     }
 
     public async IAsyncEnumerable<JobEvent> WatchAsync(
         long afterEventId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        if (!job.RecordExists)
+        if (!await PresentAsync())
         {
             yield break;
         }
@@ -251,14 +229,22 @@ public sealed partial class JobGrain(
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (!job.RecordExists || (Record.Status.IsTerminal() && !Record.WebhookPending))
+        if (!await PresentAsync())
         {
             await UnregisterKeepAliveAsync();
-            return;
         }
-
-        ResumeIfLost("reminder");
-        StartWebhookDelivery();
+        else if (!Record.Status.IsTerminal())
+        {
+            ResumeIfLost("reminder");
+        }
+        else if (Record.WebhookPending)
+        {
+            StartWebhookDelivery();
+        }
+        else
+        {
+            await ScheduleRemovalAsync();
+        }
     }
 
     /// <summary>
@@ -474,7 +460,7 @@ public sealed partial class JobGrain(
             }
             else
             {
-                await UnregisterKeepAliveAsync();
+                await ScheduleRemovalAsync();
             }
         }
 
@@ -551,6 +537,58 @@ public sealed partial class JobGrain(
         }
     }
 
+    /// <summary>
+    /// False when there is no job: never submitted, deleted, or past its retention — an expired job is
+    /// removed here, on first sight, whether or not its removal reminder has fired yet.
+    /// </summary>
+    private async Task<bool> PresentAsync()
+    {
+        if (job.RecordExists && Record.Status.IsTerminal() && options.Value.IsExpired(Record.CompletedAt, time.GetUtcNow()))
+        {
+            await RemoveAsync("its retention ended");
+        }
+
+        return job.RecordExists;
+    }
+
+    /// <summary>
+    /// Removes the job and all that points at it: the record, its index entry, its idempotency key, its
+    /// watchers and its reminder.
+    /// </summary>
+    private async Task RemoveAsync(string reason)
+    {
+        var idempotencyKey = Record.Spec.IdempotencyKey;
+        _webhookStop?.Cancel();
+        await _writes.WaitAsync();
+        try
+        {
+            await job.ClearStateAsync();
+        }
+        finally
+        {
+            _writes.Release();
+        }
+
+        _events.EndAll();
+        await UnindexAsync();
+        if (idempotencyKey is not null)
+        {
+            await ReleaseIdempotencyKeyAsync(idempotencyKey);
+        }
+
+        await UnregisterKeepAliveAsync();
+        LogRemoved(logger, JobId, reason);
+        DeactivateOnIdle();
+    }
+
+    /// <summary>Points the job's reminder at the end of its retention, when it is removed.</summary>
+    private async Task ScheduleRemovalAsync()
+    {
+        var remaining = Record.CompletedAt!.Value + options.Value.Retention - time.GetUtcNow();
+        await this.RegisterOrUpdateReminder(
+            KeepAliveReminder, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, options.Value.KeepAliveReminderPeriod);
+    }
+
     private async Task UnregisterKeepAliveAsync()
     {
         try
@@ -614,7 +652,7 @@ public sealed partial class JobGrain(
                 return true;
             });
             LogWebhook(logger, JobId, error ?? "delivered");
-            await UnregisterKeepAliveAsync();
+            await ScheduleRemovalAsync();
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {

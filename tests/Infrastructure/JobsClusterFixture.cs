@@ -18,7 +18,7 @@ namespace Praison.Orleans.Tests.Infrastructure;
 /// through the test cluster's client (in-process silos talk over an in-memory transport, so a gateway
 /// of its own could not dial them; real client-mode connections are the silo-process tests' job).
 /// </summary>
-public sealed class JobsClusterFixture : IAsyncLifetime
+public class JobsClusterFixture : IAsyncLifetime
 {
     public const int Silos = 3;
 
@@ -52,7 +52,7 @@ public sealed class JobsClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var builder = new InProcessTestClusterBuilder(Silos);
+        var builder = new InProcessTestClusterBuilder((short)SiloCount);
         builder.ConfigureSilo((_, silo) =>
         {
             silo.UseInMemoryJobStorage().AddPraisonJobs();
@@ -66,6 +66,7 @@ public sealed class JobsClusterFixture : IAsyncLifetime
             {
                 o.MaxConcurrent = SlotsPerSilo;
                 o.ProgressCheckpointInterval = TimeSpan.FromMilliseconds(200);
+                ConfigureJobs(o);
             });
         });
         Cluster = builder.Build();
@@ -87,6 +88,13 @@ public sealed class JobsClusterFixture : IAsyncLifetime
         var address = gateway.Services.GetRequiredService<IServer>().Features
             .Get<IServerAddressesFeature>()!.Addresses.Single();
         return new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    protected virtual int SiloCount => Silos;
+
+    /// <summary>Job options of a derived fixture's silos.</summary>
+    protected virtual void ConfigureJobs(JobExecutionOptions options)
+    {
     }
 
     public async Task DisposeAsync()

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
+using Praison.Orleans.Grains.Hosting;
 
 namespace Praison.Orleans.Gateway.Auth;
 
@@ -15,7 +16,7 @@ internal static class AuthHosting
         builder.Services.AddOptions<ApiKeyOptions>()
             .BindConfiguration(ApiKeyOptions.Section)
             .ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<ApiKeyOptions>, ApiKeyOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<ApiKeyOptions>>(new ProblemsValidator<ApiKeyOptions>(o => o.Problems()));
         builder.Services.AddSingleton<ApiKeyRing>();
         builder.Services.AddSingleton(services => new BindAddresses(() =>
             services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []));
@@ -24,14 +25,5 @@ internal static class AuthHosting
         builder.Services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
         return builder;
-    }
-
-    private sealed class ApiKeyOptionsValidator : IValidateOptions<ApiKeyOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, ApiKeyOptions options)
-        {
-            var problems = options.Problems().ToList();
-            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
-        }
     }
 }

@@ -26,7 +26,7 @@ public static class JobsSiloBuilderExtensions
             .BindConfiguration(JobExecutionOptions.Section)
             .Configure<IConfiguration>(ApplyEnvironmentOverrides)
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<JobExecutionOptions>, JobExecutionOptionsValidator>();
+        services.AddSingleton<IValidateOptions<JobExecutionOptions>>(new ProblemsValidator<JobExecutionOptions>(o => o.Problems()));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<JobSlots>();
         services.AddSingleton<RecipeCatalog>();

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
+using Praison.Orleans.Grains.Hosting;
 
 namespace Praison.Orleans.Grains.Webhooks;
 
@@ -11,7 +12,7 @@ internal static class WebhookHosting
     public static IServiceCollection AddWebhooks(this IServiceCollection services)
     {
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
+        services.AddSingleton<IValidateOptions<WebhookOptions>>(new ProblemsValidator<WebhookOptions>(o => o.Problems()));
         services.AddSingleton<WebhookSender>();
         services.AddHttpClient(WebhookSender.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .AddResilienceHandler("webhook-delivery", (pipeline, context) =>
@@ -29,14 +30,5 @@ internal static class WebhookHosting
                 pipeline.AddTimeout(options.AttemptTimeout);
             });
         return services;
-    }
-
-    private sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, WebhookOptions options)
-        {
-            var problems = options.Problems().ToList();
-            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
-        }
     }
 }

@@ -23,13 +23,13 @@ public sealed class RetentionTests(ShortRetentionFixture fixture) : IClassFixtur
     {
         var session = "retention-" + Guid.NewGuid().ToString("N");
         var key = "kept-" + Guid.NewGuid().ToString("N");
-        var jobId = await SubmitAsync(new { prompt = "short-lived", recipe_name = "echo", session_id = session, idempotency_key = key });
+        var jobId = await fixture.Http.SubmitJobAsync(new { prompt = "short-lived", recipe_name = "echo", session_id = session, idempotency_key = key });
         var finished = await Eventually.Until(
             () => fixture.Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{jobId}"),
             s => (string?)s!["status"] == "succeeded",
             "the job to finish");
         Assert.Equal(1, (int)(await ListAsync(session))["total"]!);
-        Assert.Equal(jobId, await SubmitAsync(new { prompt = "again", recipe_name = "echo", idempotency_key = key }));
+        Assert.Equal(jobId, await fixture.Http.SubmitJobAsync(new { prompt = "again", recipe_name = "echo", idempotency_key = key }));
         var statsBefore = await StatsAsync();
 
         var expiresAt = DateTimeOffset.Parse((string)finished!["completed_at"]!) + ShortRetentionFixture.Retention;
@@ -42,7 +42,7 @@ public sealed class RetentionTests(ShortRetentionFixture fixture) : IClassFixtur
         Assert.Equal(HttpStatusCode.NotFound, (await fixture.Http.GetAsync($"/api/v1/runs/{jobId}/result")).StatusCode);
         Assert.Equal(0, (int)(await ListAsync(session))["total"]!);
         Assert.Equal((int)statsBefore["total_jobs"]! - 1, (int)(await StatsAsync())["total_jobs"]!);
-        Assert.NotEqual(jobId, await SubmitAsync(new { prompt = "after", recipe_name = "echo", idempotency_key = key }));
+        Assert.NotEqual(jobId, await fixture.Http.SubmitJobAsync(new { prompt = "after", recipe_name = "echo", idempotency_key = key }));
     }
 
     [Fact]
@@ -65,12 +65,6 @@ public sealed class RetentionTests(ShortRetentionFixture fixture) : IClassFixtur
         Assert.DoesNotContain(page.Jobs, j => j.JobId == jobId);
     }
 
-    private async Task<string> SubmitAsync(object body)
-    {
-        var response = await fixture.Http.PostAsJsonAsync("/api/v1/runs", body);
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        return (string)(await response.Content.ReadFromJsonAsync<JsonObject>())!["job_id"]!;
-    }
 
     private async Task<JsonObject> ListAsync(string session) =>
         (await fixture.Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs?session_id={session}"))!;

@@ -20,7 +20,7 @@ public sealed class ListAndStatsTests(JobsClusterFixture fixture)
         var ids = new List<string>();
         foreach (var chunk in bodies.Chunk(10))
         {
-            ids.AddRange(await Task.WhenAll(chunk.Select(SubmitAsync)));
+            ids.AddRange(await Task.WhenAll(chunk.Select(Http.SubmitJobAsync)));
         }
 
         await Eventually.Until(
@@ -60,7 +60,7 @@ public sealed class ListAndStatsTests(JobsClusterFixture fixture)
     public async Task List_RunningJob_ShowsLiveProgress()
     {
         var session = "live-" + Guid.NewGuid().ToString("N");
-        var jobId = await SubmitAsync(new { prompt = "", recipe_name = "wait", session_id = session, recipe_config = new { seconds = 30, steps = 300 } });
+        var jobId = await Http.SubmitJobAsync(new { prompt = "", recipe_name = "wait", session_id = session, recipe_config = new { seconds = 30, steps = 300 } });
 
         var listed = await Eventually.Until(
             async () => (await ListAsync($"session_id={session}"))["jobs"]!.AsArray().Single()!.AsObject(),
@@ -133,7 +133,7 @@ public sealed class ListAndStatsTests(JobsClusterFixture fixture)
     [Fact]
     public async Task Stats_Http_HasExecutorAndStoreSections()
     {
-        await SubmitAsync(new { prompt = "x", recipe_name = "echo" });
+        await Http.SubmitJobAsync(new { prompt = "x", recipe_name = "echo" });
 
         var body = (await Http.GetFromJsonAsync<JsonObject>("/stats"))!;
 
@@ -160,10 +160,4 @@ public sealed class ListAndStatsTests(JobsClusterFixture fixture)
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
     }
 
-    private async Task<string> SubmitAsync(object body)
-    {
-        var response = await Http.PostAsJsonAsync("/api/v1/runs", body);
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        return (string)(await response.Content.ReadFromJsonAsync<JsonObject>())!["job_id"]!;
-    }
 }

@@ -33,9 +33,9 @@ public sealed class RunsApiTests(JobsClusterFixture fixture)
     [Fact]
     public async Task EchoJob_StatusAndResult_CarryEverySpecField()
     {
-        var jobId = await SubmitAsync(new { prompt = "round trip", recipe_name = "echo", session_id = "s-1" });
+        var jobId = await Http.SubmitJobAsync(new { prompt = "round trip", recipe_name = "echo", session_id = "s-1" });
 
-        var status = await UntilStatusAsync(jobId, "succeeded");
+        var status = await Http.UntilStatusAsync(jobId, "succeeded");
 
         foreach (var field in new[] { "job_id", "status", "progress", "created_at", "started_at", "completed_at",
                      "agent_id", "run_id", "session_id", "error", "retry_after", "attempt" })
@@ -63,9 +63,9 @@ public sealed class RunsApiTests(JobsClusterFixture fixture)
     [Fact]
     public async Task RetryAfter_Is5WhileRunning()
     {
-        var jobId = await SubmitAsync(new { prompt = "", recipe_name = "probe", recipe_config = new { scope = ProbeLedger.NewScope() } });
+        var jobId = await Http.SubmitJobAsync(new { prompt = "", recipe_name = "probe", recipe_config = new { scope = ProbeLedger.NewScope() } });
 
-        var status = await UntilStatusAsync(jobId, "running");
+        var status = await Http.UntilStatusAsync(jobId, "running");
 
         Assert.Equal(5, (int)status["retry_after"]!);
         await Http.PostAsync($"/api/v1/runs/{jobId}/cancel", null);
@@ -74,8 +74,8 @@ public sealed class RunsApiTests(JobsClusterFixture fixture)
     [Fact]
     public async Task Result_WhileRunning_Is409WithSpecDetail()
     {
-        var jobId = await SubmitAsync(new { prompt = "", recipe_name = "probe", recipe_config = new { scope = ProbeLedger.NewScope() } });
-        await UntilStatusAsync(jobId, "running");
+        var jobId = await Http.SubmitJobAsync(new { prompt = "", recipe_name = "probe", recipe_config = new { scope = ProbeLedger.NewScope() } });
+        await Http.UntilStatusAsync(jobId, "running");
 
         var response = await Http.GetAsync($"/api/v1/runs/{jobId}/result");
 
@@ -86,8 +86,8 @@ public sealed class RunsApiTests(JobsClusterFixture fixture)
     [Fact]
     public async Task Cancel_RunningJob_Returns200WithCancelledAt_ThenAgain400()
     {
-        var jobId = await SubmitAsync(new { prompt = "", recipe_name = "probe", recipe_config = new { scope = ProbeLedger.NewScope() } });
-        await UntilStatusAsync(jobId, "running");
+        var jobId = await Http.SubmitJobAsync(new { prompt = "", recipe_name = "probe", recipe_config = new { scope = ProbeLedger.NewScope() } });
+        await Http.UntilStatusAsync(jobId, "running");
 
         var response = await Http.PostAsync($"/api/v1/runs/{jobId}/cancel", null);
 
@@ -106,8 +106,8 @@ public sealed class RunsApiTests(JobsClusterFixture fixture)
     [Fact]
     public async Task Cancel_SucceededJob_Is400AndJobStaysSucceeded()
     {
-        var jobId = await SubmitAsync(new { prompt = "x", recipe_name = "echo" });
-        await UntilStatusAsync(jobId, "succeeded");
+        var jobId = await Http.SubmitJobAsync(new { prompt = "x", recipe_name = "echo" });
+        await Http.UntilStatusAsync(jobId, "succeeded");
 
         var response = await Http.PostAsync($"/api/v1/runs/{jobId}/cancel", null);
 
@@ -118,9 +118,9 @@ public sealed class RunsApiTests(JobsClusterFixture fixture)
     [Fact]
     public async Task Delete_TerminalJob_204ThenGone_RunningJob_409()
     {
-        var running = await SubmitAsync(new { prompt = "", recipe_name = "probe", recipe_config = new { scope = ProbeLedger.NewScope() } });
-        var done = await SubmitAsync(new { prompt = "x", recipe_name = "echo" });
-        await UntilStatusAsync(done, "succeeded");
+        var running = await Http.SubmitJobAsync(new { prompt = "", recipe_name = "probe", recipe_config = new { scope = ProbeLedger.NewScope() } });
+        var done = await Http.SubmitJobAsync(new { prompt = "x", recipe_name = "echo" });
+        await Http.UntilStatusAsync(done, "succeeded");
 
         var refused = await Http.DeleteAsync($"/api/v1/runs/{running}");
         var deleted = await Http.DeleteAsync($"/api/v1/runs/{done}");
@@ -225,13 +225,13 @@ public sealed class RunsApiTests(JobsClusterFixture fixture)
     [Fact]
     public async Task Submit_UnknownFieldsAreIgnored_NullsMeanDefaults()
     {
-        var jobId = await SubmitAsync(new
+        var jobId = await Http.SubmitJobAsync(new
         {
             prompt = "x", recipe_name = "echo", recipe_config = (object?)null, config = (object?)null,
             timeout = (int?)null, framework = (string?)null, surprise = new { nested = true },
         });
 
-        Assert.Equal("succeeded", (string)(await UntilStatusAsync(jobId, "succeeded"))["status"]!);
+        Assert.Equal("succeeded", (string)(await Http.UntilStatusAsync(jobId, "succeeded"))["status"]!);
     }
 
     [Fact]
@@ -255,8 +255,8 @@ public sealed class RunsApiTests(JobsClusterFixture fixture)
     public async Task Health_RunningJobs_CountsJobsHoldingSlots()
     {
         var scope = ProbeLedger.NewScope();
-        var jobId = await SubmitAsync(new { prompt = "", recipe_name = "probe", recipe_config = new { scope } });
-        await UntilStatusAsync(jobId, "running");
+        var jobId = await Http.SubmitJobAsync(new { prompt = "", recipe_name = "probe", recipe_config = new { scope } });
+        await Http.UntilStatusAsync(jobId, "running");
 
         var running = (int)(await Json(await Http.GetAsync("/health")))["executor_stats"]!["running_jobs"]!;
 
@@ -277,21 +277,10 @@ public sealed class RunsApiTests(JobsClusterFixture fixture)
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
     }
 
-    private async Task<string> SubmitAsync(object body)
-    {
-        var response = await Http.PostAsJsonAsync("/api/v1/runs", body);
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        return (string)(await Json(response))["job_id"]!;
-    }
 
     private async Task<string> StatusOf(string jobId) =>
         (string)(await Json(await Http.GetAsync($"/api/v1/runs/{jobId}")))["status"]!;
 
-    private Task<JsonObject> UntilStatusAsync(string jobId, string status) =>
-        Eventually.Until(
-            async () => await Json(await Http.GetAsync($"/api/v1/runs/{jobId}")),
-            body => (string?)body["status"] == status,
-            $"{jobId} to be {status}");
 
     private Task<HttpResponseMessage> PostRaw(string body) =>
         Http.PostAsync("/api/v1/runs", new StringContent(body, Encoding.UTF8, "application/json"));

@@ -15,7 +15,7 @@ public sealed class StreamTests(JobsClusterFixture fixture)
     [Fact]
     public async Task TwoConcurrentStreams_SeeTheSameGapFreeSequenceEndingInResult()
     {
-        var jobId = await SubmitAsync(new { prompt = "", recipe_name = "wait", recipe_config = new { seconds = 1, steps = 5 } });
+        var jobId = await Http.SubmitJobAsync(new { prompt = "", recipe_name = "wait", recipe_config = new { seconds = 1, steps = 5 } });
 
         var streams = await Task.WhenAll(Http.ReadAllAsync(jobId), Http.ReadAllAsync(jobId));
 
@@ -36,8 +36,8 @@ public sealed class StreamTests(JobsClusterFixture fixture)
     [Fact]
     public async Task FinishedJob_GetsTheWholeSequenceAndCloses()
     {
-        var jobId = await SubmitAsync(new { prompt = "done already", recipe_name = "echo" });
-        await UntilStatusAsync(jobId, "succeeded");
+        var jobId = await Http.SubmitJobAsync(new { prompt = "done already", recipe_name = "echo" });
+        await Http.UntilStatusAsync(jobId, "succeeded");
 
         var events = await Http.ReadAllAsync(jobId, timeout: TimeSpan.FromSeconds(5));
 
@@ -51,7 +51,7 @@ public sealed class StreamTests(JobsClusterFixture fixture)
     [Fact]
     public async Task Reconnect_WithLastEventId_NeitherRepeatsNorSkips()
     {
-        var jobId = await SubmitAsync(new { prompt = "", recipe_name = "wait", recipe_config = new { seconds = 1.5, steps = 6 } });
+        var jobId = await Http.SubmitJobAsync(new { prompt = "", recipe_name = "wait", recipe_config = new { seconds = 1.5, steps = 6 } });
         var firstPart = new List<SseItem<string>>();
         using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
         {
@@ -76,7 +76,7 @@ public sealed class StreamTests(JobsClusterFixture fixture)
     [Fact]
     public async Task CancelMidStream_EndsWithCancelled()
     {
-        var jobId = await SubmitAsync(new { prompt = "", recipe_name = "wait", recipe_config = new { seconds = 60 } });
+        var jobId = await Http.SubmitJobAsync(new { prompt = "", recipe_name = "wait", recipe_config = new { seconds = 60 } });
         var events = new List<SseItem<string>>();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await foreach (var e in Http.StreamAsync(jobId, cancellationToken: cts.Token))
@@ -97,7 +97,7 @@ public sealed class StreamTests(JobsClusterFixture fixture)
     [Fact]
     public async Task FailedJob_EndsWithError()
     {
-        var jobId = await SubmitAsync(new { prompt = "", recipe_name = "wait", recipe_config = new { seconds = 0.1, steps = 1, fail = "it broke" } });
+        var jobId = await Http.SubmitJobAsync(new { prompt = "", recipe_name = "wait", recipe_config = new { seconds = 0.1, steps = 1, fail = "it broke" } });
 
         var events = await Http.ReadAllAsync(jobId);
 
@@ -109,7 +109,7 @@ public sealed class StreamTests(JobsClusterFixture fixture)
     public async Task IdleStream_GetsAHeartbeatWithoutAnId()
     {
         var scope = ProbeLedger.NewScope();
-        var jobId = await SubmitAsync(new { prompt = "", recipe_name = "probe", recipe_config = new { scope } });
+        var jobId = await Http.SubmitJobAsync(new { prompt = "", recipe_name = "probe", recipe_config = new { scope } });
         SseItem<string>? heartbeat = null;
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         await foreach (var e in Http.StreamAsync(jobId, cancellationToken: cts.Token))
@@ -131,7 +131,7 @@ public sealed class StreamTests(JobsClusterFixture fixture)
     public async Task GrainMovesMidStream_StreamFollowsTheNextAttemptWithoutRepeats()
     {
         var scope = ProbeLedger.NewScope();
-        var jobId = await SubmitAsync(new { prompt = "", recipe_name = "probe", recipe_config = new { scope } });
+        var jobId = await Http.SubmitJobAsync(new { prompt = "", recipe_name = "probe", recipe_config = new { scope } });
         var events = new List<SseItem<string>>();
         var moved = false;
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -160,7 +160,7 @@ public sealed class StreamTests(JobsClusterFixture fixture)
     public async Task ClientDisconnect_ReleasesTheWatcherOnTheSilo()
     {
         var scope = ProbeLedger.NewScope();
-        var jobId = await SubmitAsync(new { prompt = "", recipe_name = "probe", recipe_config = new { scope } });
+        var jobId = await Http.SubmitJobAsync(new { prompt = "", recipe_name = "probe", recipe_config = new { scope } });
         var grainId = fixture.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, jobId)).GetGrainId();
         using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
         {
@@ -182,7 +182,7 @@ public sealed class StreamTests(JobsClusterFixture fixture)
     public async Task UnknownJob_Is404Json_BadLastEventId_Is400()
     {
         var missing = await Http.GetAsync("/api/v1/runs/run_0123456789ab/stream");
-        var jobId = await SubmitAsync(new { prompt = "x", recipe_name = "echo" });
+        var jobId = await Http.SubmitJobAsync(new { prompt = "x", recipe_name = "echo" });
         using var bad = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/runs/{jobId}/stream");
         bad.Headers.Add("Last-Event-ID", "yesterday");
 
@@ -196,7 +196,7 @@ public sealed class StreamTests(JobsClusterFixture fixture)
     [Fact]
     public async Task Stream_HasTheSpecHeaders()
     {
-        var jobId = await SubmitAsync(new { prompt = "x", recipe_name = "echo" });
+        var jobId = await Http.SubmitJobAsync(new { prompt = "x", recipe_name = "echo" });
 
         using var response = await Http.GetAsync($"/api/v1/runs/{jobId}/stream", HttpCompletionOption.ResponseHeadersRead);
 
@@ -212,18 +212,7 @@ public sealed class StreamTests(JobsClusterFixture fixture)
             : 0;
     }
 
-    private async Task<string> SubmitAsync(object body)
-    {
-        var response = await Http.PostAsJsonAsync("/api/v1/runs", body);
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        return (string)(await response.Content.ReadFromJsonAsync<JsonObject>())!["job_id"]!;
-    }
 
-    private Task UntilStatusAsync(string jobId, string status) =>
-        Eventually.Until(
-            () => Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{jobId}"),
-            body => (string?)body!["status"] == status,
-            $"{jobId} to be {status}");
 
     private static JsonObject Data(SseItem<string> item) => JsonNode.Parse(item.Data)!.AsObject();
 

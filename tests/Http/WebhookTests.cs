@@ -37,7 +37,7 @@ public sealed class WebhookTests(JobsClusterFixture fixture) : IAsyncLifetime
             "timeout" => new { prompt = "", recipe_name = "probe", recipe_config = new { scope }, timeout = 1, webhook_url = _receiver.UrlFor(name) },
             _ => new { prompt = "", recipe_name = "probe", recipe_config = new { scope }, webhook_url = _receiver.UrlFor(name) },
         };
-        var jobId = await SubmitAsync(body);
+        var jobId = await fixture.Http.SubmitJobAsync(body);
         if (kind == "cancel")
         {
             await Eventually.Until(() => ProbeLedger.Runs(scope).Count == 1, "the probe to start");
@@ -63,7 +63,7 @@ public sealed class WebhookTests(JobsClusterFixture fixture) : IAsyncLifetime
     public async Task ReceiverFailingThreeTimes_StillGetsExactlyOneSuccessfulDelivery()
     {
         var name = $"flaky-{Guid.NewGuid():N}";
-        var jobId = await SubmitAsync(new { prompt = "retry me", recipe_name = "echo", webhook_url = _receiver.UrlFor(name, fail: 3) });
+        var jobId = await fixture.Http.SubmitJobAsync(new { prompt = "retry me", recipe_name = "echo", webhook_url = _receiver.UrlFor(name, fail: 3) });
 
         var status = await UntilWebhookSettledAsync(jobId);
 
@@ -78,7 +78,7 @@ public sealed class WebhookTests(JobsClusterFixture fixture) : IAsyncLifetime
     {
         var name = $"moved-{Guid.NewGuid():N}";
         // Six failures use up one delivery's attempts: only a delivery resumed by the next activation can succeed.
-        var jobId = await SubmitAsync(new { prompt = "x", recipe_name = "echo", webhook_url = _receiver.UrlFor(name, fail: 6) });
+        var jobId = await fixture.Http.SubmitJobAsync(new { prompt = "x", recipe_name = "echo", webhook_url = _receiver.UrlFor(name, fail: 6) });
         await Eventually.Until(() => _receiver.DeliveriesTo(name).Count >= 1, "the first attempt to reach the receiver");
 
         await fixture.Cluster.DeactivateAsync(fixture.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, jobId)));
@@ -92,7 +92,7 @@ public sealed class WebhookTests(JobsClusterFixture fixture) : IAsyncLifetime
     public async Task ReceiverAlwaysFailing_IsGivenUpAfterTheAttemptsWithTheError()
     {
         var name = $"dead-{Guid.NewGuid():N}";
-        var jobId = await SubmitAsync(new { prompt = "x", recipe_name = "echo", webhook_url = _receiver.UrlFor(name, fail: 1000) });
+        var jobId = await fixture.Http.SubmitJobAsync(new { prompt = "x", recipe_name = "echo", webhook_url = _receiver.UrlFor(name, fail: 1000) });
 
         var status = await UntilWebhookSettledAsync(jobId);
 
@@ -128,12 +128,6 @@ public sealed class WebhookTests(JobsClusterFixture fixture) : IAsyncLifetime
         Assert.Equal(0, (int)listed["total"]!);
     }
 
-    private async Task<string> SubmitAsync(object body)
-    {
-        var response = await fixture.Http.PostAsJsonAsync("/api/v1/runs", body);
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        return (string)(await response.Content.ReadFromJsonAsync<JsonObject>())!["job_id"]!;
-    }
 
     private Task<JsonObject> UntilWebhookSettledAsync(string jobId) =>
         Eventually.Until(

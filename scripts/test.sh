@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Runs every test of the solution from a clean clone: restores, builds and tests in Release-free Debug,
-# then prints one closing line "N passed, N failed, N skipped".
+# Runs every test of the solution from a clean clone: installs Azurite (npm, into tools/azurite),
+# restores, builds and tests, then prints one closing line "N passed, N failed, N skipped".
 # Pass extra `dotnet test` arguments through, e.g.  scripts/test.sh --filter "Category!=Process"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# The Azure Storage emulator the storage tests start (pinned by tools/azurite/package-lock.json).
+if [ ! -x tools/azurite/node_modules/.bin/azurite ]; then
+  echo "Installing Azurite into tools/azurite (npm ci)..."
+  npm ci --prefix tools/azurite --no-audit --no-fund --loglevel=error
+fi
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

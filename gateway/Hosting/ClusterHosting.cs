@@ -27,14 +27,24 @@ internal static class ClusterHosting
         }
         else
         {
-            var gateways = cluster.Gateways.Count > 0 ? cluster.Gateways : ["127.0.0.1:30000"];
-            builder.UseOrleansClient(client => client
-                .UseStaticClustering(gateways.Select(g => IPEndPoint.Parse(g)).ToArray())
-                .Configure<global::Orleans.Configuration.ClusterOptions>(o =>
+            builder.UseOrleansClient(client =>
+            {
+                if (cluster.Storage == JobStorageMode.Azure)
+                {
+                    client.UseAzureStorageClustering(o => o.TableServiceClient = new Azure.Data.Tables.TableServiceClient(cluster.AzureStorage));
+                }
+                else
+                {
+                    var gateways = cluster.Gateways.Count > 0 ? cluster.Gateways : ["127.0.0.1:30000"];
+                    client.UseStaticClustering(gateways.Select(g => IPEndPoint.Parse(g)).ToArray());
+                }
+
+                client.Configure<global::Orleans.Configuration.ClusterOptions>(o =>
                 {
                     o.ClusterId = cluster.ClusterId;
                     o.ServiceId = cluster.ServiceId;
-                }));
+                });
+            });
         }
 
         return builder;

@@ -13,8 +13,18 @@ public sealed class JobsClusterOptions
     /// </summary>
     public ClusterMode Mode { get; set; } = ClusterMode.Embedded;
 
-    /// <summary>Where job records and reminders live. Default: Memory (lost when the silo stops).</summary>
+    /// <summary>
+    /// Where job records, reminders and cluster membership live. <c>Memory</c>: in the silos (lost when
+    /// they stop; localhost clustering). <c>Azure</c>: Azure Storage at <see cref="AzureStorage"/> (blob
+    /// grain state, table reminders and membership; any silo may die). Default: Memory.
+    /// </summary>
     public JobStorageMode Storage { get; set; } = JobStorageMode.Memory;
+
+    /// <summary>The Azure Storage connection string (<c>ConnectionStrings:AzureStorage</c>). Default: none.</summary>
+    public string? AzureStorage { get; set; }
+
+    /// <summary>The address a silo advertises to the others in Azure mode. Default: 127.0.0.1.</summary>
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
 
     /// <summary>Orleans cluster id; every silo and gateway of one cluster shares it. Default: praison.</summary>
     public string ClusterId { get; set; } = "praison";
@@ -55,6 +65,16 @@ public sealed class JobsClusterOptions
             yield return $"Cluster:PrimarySiloEndpoint '{PrimarySiloEndpoint}' is not an ip:port endpoint.";
         }
 
+        if (Storage == JobStorageMode.Azure && string.IsNullOrWhiteSpace(AzureStorage))
+        {
+            yield return "Cluster:Storage=Azure needs the connection string ConnectionStrings:AzureStorage.";
+        }
+
+        if (!IPAddress.TryParse(AdvertisedAddress, out _))
+        {
+            yield return $"Cluster:AdvertisedAddress '{AdvertisedAddress}' is not an IP address.";
+        }
+
         foreach (var gateway in Gateways.Where(g => !IPEndPoint.TryParse(g, out _)))
         {
             yield return $"Cluster:Gateways entry '{gateway}' is not an ip:port endpoint.";
@@ -80,4 +100,5 @@ public enum ClusterMode
 public enum JobStorageMode
 {
     Memory,
+    Azure,
 }

@@ -1,3 +1,5 @@
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -41,6 +43,14 @@ public static class JobsSiloBuilderExtensions
     /// <summary>In-memory job storage and reminders: the embedded default, lost when the silo stops.</summary>
     public static ISiloBuilder UseInMemoryJobStorage(this ISiloBuilder silo) =>
         silo.AddMemoryGrainStorage(JobStorage.Name).UseInMemoryReminderService();
+
+    /// <summary>
+    /// Job storage in Azure Storage: grain state as blobs (no size limit near a large result; stored
+    /// as the provider's default JSON), reminders as table rows.
+    /// </summary>
+    public static ISiloBuilder UseAzureJobStorage(this ISiloBuilder silo, string connectionString) =>
+        silo.AddAzureBlobGrainStorage(JobStorage.Name, o => o.BlobServiceClient = new BlobServiceClient(connectionString))
+            .UseAzureTableReminderService(o => o.TableServiceClient = new TableServiceClient(connectionString));
 
     /// <summary>Registers a recipe so jobs can run it by its <see cref="IRecipe.Name"/>.</summary>
     public static IServiceCollection AddRecipe<TRecipe>(this IServiceCollection services)

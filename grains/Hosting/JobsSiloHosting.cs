@@ -1,24 +1,45 @@
 using System.Net;
+using Azure.Data.Tables;
 using Microsoft.Extensions.Configuration;
+using Orleans.Configuration;
 
 namespace Praison.Orleans.Grains.Hosting;
 
 public static class JobsSiloHosting
 {
     /// <summary>Reads and validates the <c>Cluster</c> section; throws naming every problem.</summary>
-    public static JobsClusterOptions GetJobsClusterOptions(this IConfiguration configuration) =>
-        (configuration.GetSection(JobsClusterOptions.Section).Get<JobsClusterOptions>() ?? new()).Validated();
+    public static JobsClusterOptions GetJobsClusterOptions(this IConfiguration configuration)
+    {
+        var options = configuration.GetSection(JobsClusterOptions.Section).Get<JobsClusterOptions>() ?? new();
+        options.AzureStorage ??= configuration.GetConnectionString("AzureStorage");
+        return options.Validated();
+    }
 
     /// <summary>
-    /// A silo of the jobs cluster as <paramref name="cluster"/> describes it: localhost clustering,
-    /// in-memory job storage and reminders, and everything a silo needs to run jobs.
+    /// A silo of the jobs cluster as <paramref name="cluster"/> describes it: its storage mode (memory
+    /// with localhost clustering, or Azure Storage for state, reminders and membership) and everything a
+    /// silo needs to run jobs.
     /// </summary>
     public static ISiloBuilder ConfigureJobsSilo(this ISiloBuilder silo, JobsClusterOptions cluster)
     {
-        var primary = cluster.PrimarySiloEndpoint is { } endpoint ? IPEndPoint.Parse(endpoint) : null;
-        return silo
-            .UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, primary, cluster.ServiceId, cluster.ClusterId)
-            .UseInMemoryJobStorage()
-            .AddPraisonJobs();
+        if (cluster.Storage == JobStorageMode.Azure)
+        {
+            silo.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(cluster.AzureStorage))
+                .ConfigureEndpoints(IPAddress.Parse(cluster.AdvertisedAddress), cluster.SiloPort, cluster.GatewayPort)
+                .Configure<ClusterOptions>(o =>
+                {
+                    o.ClusterId = cluster.ClusterId;
+                    o.ServiceId = cluster.ServiceId;
+                })
+                .UseAzureJobStorage(cluster.AzureStorage!);
+        }
+        else
+        {
+            var primary = cluster.PrimarySiloEndpoint is { } endpoint ? IPEndPoint.Parse(endpoint) : null;
+            silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, primary, cluster.ServiceId, cluster.ClusterId)
+                .UseInMemoryJobStorage();
+        }
+
+        return silo.AddPraisonJobs();
     }
 }

@@ -1,0 +1,129 @@
+using System.Text.Json;
+using Orleans.Runtime.Placement;
+using Orleans.TestingHost;
+
+namespace Praison.Orleans.Tests.Grains;
+
+/// <summary>Jobs on Azure Storage (Azurite): large results, a killed silo, a full restart.</summary>
+[Collection(AzureClusterCollection.Name)]
+[Trait("Category", "Storage")]
+public sealed class DurableStorageTests(AzureClusterFixture fixture)
+{
+    [Fact]
+    public async Task FiveMegabyteResult_IsStoredAndReadBackIntact()
+    {
+        await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 1);
+        var jobId = NewJobId();
+        var job = cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, jobId));
+        const int size = 5 * 1024 * 1024;
+
+        await job.SubmitAsync(Specs.Recipe(BigRecipe.RecipeName, $$"""{"bytes":{{size}}}"""));
+        await job.UntilStatus(JobStatus.Succeeded);
+        await cluster.DeactivateAsync(job); // the next call reads the record back from storage
+
+        var result = await job.GetResultAsync();
+        Assert.Equal(BigRecipe.Pattern(size), JsonSerializer.Deserialize<string>(result.Outcome!.ResultJson!));
+    }
+
+    [Fact]
+    public async Task KilledSilo_ItsRunningJobResumesElsewhereAsAttempt2()
+    {
+        await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 2);
+        var (job, doomed) = await StartWaitJobOnLastSiloAsync(cluster, maxAttempts: 0);
+        var seen = new List<double>();
+
+        await cluster.KillSiloAsync(doomed);
+        var done = await Eventually.Until(
+            async () =>
+            {
+                var status = await job.GetStatusAsync();
+                seen.Add(status!.Progress.Percentage);
+                return status;
+            },
+            s => s!.Status.IsTerminal(),
+            "the job to finish on the surviving silo",
+            TimeSpan.FromSeconds(60));
+
+        Assert.Equal(JobStatus.Succeeded, done!.Status);
+        Assert.Equal(2, done.Attempt);
+        Assert.Equal(seen.Order(), seen);
+        Assert.Equal(100, done.Progress.Percentage);
+    }
+
+    [Fact]
+    public async Task KilledSilo_WithOneAttemptAllowed_FailsAsInterrupted()
+    {
+        await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 2);
+        var (job, doomed) = await StartWaitJobOnLastSiloAsync(cluster, maxAttempts: 1);
+
+        await cluster.KillSiloAsync(doomed);
+        var done = await job.UntilTerminal(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(JobStatus.Failed, done!.Status);
+        Assert.Equal("Interrupted: attempts exhausted (1)", done.Error);
+    }
+
+    [Fact]
+    public async Task FullRestart_KeepsEveryJobResultKeyAndListEntry_AndResumesLiveOnes()
+    {
+        var serviceId = NewServiceId();
+        var scope = ProbeLedger.NewScope();
+        var (finished, failed, cancelled, running, queued) = (NewJobId(), NewJobId(), NewJobId(), NewJobId(), NewJobId());
+        var keyed = JobKeys.ForIdempotencyKey(JobKeys.DefaultTenant, "restart-" + Guid.NewGuid().ToString("N"));
+        string keyedJobId;
+        await using (var before = await fixture.StartClusterAsync(serviceId, silos: 1, slotsPerSilo: 1))
+        {
+            IJobGrain Job(string id) => before.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, id));
+            await Job(finished).SubmitAsync(Specs.Recipe("echo", prompt: "kept"));
+            await Job(failed).SubmitAsync(Specs.Recipe("wait", """{"seconds":0,"steps":1,"fail":"kept too"}"""));
+            await Job(finished).UntilStatus(JobStatus.Succeeded);
+            await Job(failed).UntilStatus(JobStatus.Failed);
+            await Job(running).SubmitAsync(Specs.Recipe("wait", """{"seconds":3,"steps":6}"""));
+            await Job(running).UntilStatus(JobStatus.Running);
+            await Job(queued).SubmitAsync(Specs.Recipe("echo", prompt: "waited for a slot"));
+            await Job(cancelled).SubmitAsync(Specs.Probe(scope));
+            await Job(cancelled).CancelAsync();
+            keyedJobId = (await before.Client.GetGrain<IIdempotencyGrain>(keyed).SubmitAsync(Specs.Recipe("echo"))).Job!.JobId;
+            Assert.Equal(JobStatus.Queued, (await Job(queued).GetStatusAsync())!.Status);
+            await before.StopAllSilosAsync();
+        }
+
+        await using var after = await fixture.StartClusterAsync(serviceId, silos: 1, slotsPerSilo: 1);
+        IJobGrain Again(string id) => after.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, id));
+
+        var result = await Again(finished).GetResultAsync();
+        Assert.Equal("kept", JsonSerializer.Deserialize<string>(result.Outcome!.ResultJson!));
+        Assert.Equal("kept too", (await Again(failed).GetStatusAsync())!.Error);
+        Assert.Equal(JobStatus.Cancelled, (await Again(cancelled).GetStatusAsync())!.Status);
+        Assert.Equal(JobStatus.Succeeded, (await Again(running).UntilTerminal(TimeSpan.FromSeconds(60)))!.Status);
+        Assert.Equal(JobStatus.Succeeded, (await Again(queued).UntilTerminal(TimeSpan.FromSeconds(60)))!.Status);
+        var repeat = await after.Client.GetGrain<IIdempotencyGrain>(keyed).SubmitAsync(Specs.Recipe("echo"));
+        Assert.Equal(SubmitStatus.Existing, repeat.Status);
+        Assert.Equal(keyedJobId, repeat.Job!.JobId);
+        var listed = await after.Client.GetGrain<IJobQueryGrain>(0).ListAsync(new JobListQuery(JobKeys.DefaultTenant, null, null, 1, 100));
+        Assert.Superset(new HashSet<string> { finished, failed, cancelled, running, queued, keyedJobId }, listed.Jobs.Select(j => j.JobId).ToHashSet());
+    }
+
+    /// <summary>A 4-second wait job pinned to the cluster's last silo, once it has made some progress there.</summary>
+    private static async Task<(IJobGrain Job, InProcessSiloHandle Silo)> StartWaitJobOnLastSiloAsync(InProcessTestCluster cluster, int maxAttempts)
+    {
+        var doomed = cluster.Silos[^1];
+        var job = cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, NewJobId()));
+        RequestContext.Set(IPlacementDirector.PlacementHintKey, doomed.SiloAddress);
+        try
+        {
+            await job.SubmitAsync(Specs.Recipe("wait", """{"seconds":4,"steps":8}""", maxAttempts: maxAttempts));
+        }
+        finally
+        {
+            RequestContext.Remove(IPlacementDirector.PlacementHintKey);
+        }
+
+        await Eventually.Until(job.GetStatusAsync, s => s!.Progress.Percentage >= 25, "the job to make progress");
+        return (job, doomed);
+    }
+
+    private static string NewServiceId() => "svc-" + Guid.NewGuid().ToString("N")[..12];
+
+    private static string NewJobId() => "run_" + Guid.NewGuid().ToString("N")[..12];
+}

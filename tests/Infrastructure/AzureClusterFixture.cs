@@ -1,0 +1,56 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.TestingHost;
+using Praison.Orleans.Grains.Execution;
+using Praison.Orleans.Grains.Hosting;
+
+namespace Praison.Orleans.Tests.Infrastructure;
+
+/// <summary>
+/// Azurite, and in-process clusters whose job state and reminders are in it (as in production's Azure
+/// mode): silos can be killed, and whole clusters stopped and started again on the same storage.
+/// </summary>
+public sealed class AzureClusterFixture : IAsyncLifetime
+{
+    public Azurite Azurite { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Azurite = await Azurite.StartAsync();
+
+    public async Task DisposeAsync() => await Azurite.DisposeAsync();
+
+    /// <summary>
+    /// A deployed cluster of <paramref name="silos"/> silos on this Azurite. Clusters built with one
+    /// <paramref name="serviceId"/> share their jobs, as a restarted deployment does.
+    /// </summary>
+    public async Task<InProcessTestCluster> StartClusterAsync(string serviceId, int silos = 2, int slotsPerSilo = 2)
+    {
+        var builder = new InProcessTestClusterBuilder((short)silos);
+        builder.Options.ServiceId = serviceId;
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.UseAzureJobStorage(Azurite.ConnectionString).AddPraisonJobs();
+            silo.Services.AddRecipe<ProbeRecipe>();
+            silo.Services.AddRecipe<BigRecipe>();
+            silo.Services.Configure<JobExecutionOptions>(o =>
+            {
+                o.MaxConcurrent = slotsPerSilo;
+                o.ProgressCheckpointInterval = TimeSpan.FromMilliseconds(200);
+            });
+            silo.Configure<ClusterMembershipOptions>(o =>
+            {
+                o.NumMissedProbesLimit = 1;
+                o.NumVotesForDeathDeclaration = 1;
+                o.ProbeTimeout = TimeSpan.FromSeconds(1);
+            });
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return cluster;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class AzureClusterCollection : ICollectionFixture<AzureClusterFixture>
+{
+    public const string Name = "azure cluster";
+}

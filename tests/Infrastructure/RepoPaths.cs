@@ -6,15 +6,15 @@ public static class RepoPaths
     public static string Root { get; } = FindRoot();
 
     /// <summary>The gateway's build output, built in the same configuration as these tests.</summary>
-    public static string GatewayDll
+    public static string GatewayDll => BuildOutput("gateway", "Praison.Orleans.Gateway");
+
+    /// <summary>A project's main assembly, built in the same configuration as these tests.</summary>
+    public static string BuildOutput(string project, string assembly)
     {
-        get
-        {
-            var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}")
-                ? "Release"
-                : "Debug";
-            return Path.Combine(Root, "gateway", "bin", configuration, "net10.0", "Praison.Orleans.Gateway.dll");
-        }
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}")
+            ? "Release"
+            : "Debug";
+        return Path.Combine(Root, project, "bin", configuration, "net10.0", assembly + ".dll");
     }
 
     private static string FindRoot()

@@ -1,0 +1,75 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace Praison.Orleans.Tests.Infrastructure;
+
+/// <summary>One of the project's hosts (silo or gateway) run from its build output as a real process.</summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+
+    private ServerProcess(string name, Process process)
+    {
+        Name = name;
+        _process = process;
+        _process.OutputDataReceived += (_, e) => Keep(e.Data);
+        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public string Name { get; }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The last lines it printed, for a failing test's message.</summary>
+    public string Output => string.Join('\n', _output);
+
+    /// <summary>Starts <c>dotnet {project}/bin/…/{assembly}.dll</c> with <paramref name="args"/> and <paramref name="environment"/>.</summary>
+    public static ServerProcess Start(string name, string project, string assembly, IEnumerable<string> args, IDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.Combine(RepoPaths.Root, project),
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(RepoPaths.BuildOutput(project, assembly));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        return new ServerProcess(name, Process.Start(start)!);
+    }
+
+    /// <summary>SIGKILL: the process gets no chance to hand anything over.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process.Dispose();
+    }
+
+    private void Keep(string? line)
+    {
+        _output.Enqueue(line ?? "");
+        while (_output.Count > 200 && _output.TryDequeue(out _))
+        {
+        }
+    }
+}

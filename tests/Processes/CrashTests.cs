@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Xunit.Abstractions;
+
+namespace Praison.Orleans.Tests.Processes;
+
+/// <summary>
+/// The durable cluster as it is deployed: Azurite, three silo processes and a gateway process on
+/// loopback, in Azure storage mode. One silo is killed with SIGKILL in the middle of 100 jobs.
+/// </summary>
+[Trait("Category", "Process")]
+public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const int Jobs = 100;
+    private readonly List<ServerProcess> _processes = [];
+    private Azurite _azurite = null!;
+    private HttpClient _http = null!;
+
+    public async Task InitializeAsync()
+    {
+        _azurite = await Azurite.StartAsync();
+        var environment = new Dictionary<string, string>
+        {
+            ["Cluster__Storage"] = "Azure",
+            ["ConnectionStrings__AzureStorage"] = _azurite.ConnectionString,
+            ["Cluster__ServiceId"] = "crash-" + Guid.NewGuid().ToString("N")[..8],
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        var ports = FreePorts.Take(7); // taken at once, so no two are the same
+        for (var i = 0; i < 3; i++)
+        {
+            _processes.Add(ServerProcess.Start($"silo{i + 1}", "silo", "Praison.Orleans.Silo",
+                [$"--Cluster:SiloPort={ports[2 * i]}", $"--Cluster:GatewayPort={ports[2 * i + 1]}"], environment));
+        }
+
+        var url = $"http://127.0.0.1:{ports[6]}";
+        _processes.Add(ServerProcess.Start("gateway", "gateway", "Praison.Orleans.Gateway",
+            ["--Cluster:Mode=Client", "--urls", url], environment));
+        _http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) };
+        var joined = await Eventually.Until(
+            async () =>
+            {
+                try
+                {
+                    var health = await _http.GetFromJsonAsync<JsonObject>("/health");
+                    return (int)health!["cluster"]!["silos"]!;
+                }
+                catch (HttpRequestException)
+                {
+                    return _processes.Any(p => p.HasExited) ? -1 : 0;
+                }
+            },
+            silos => silos is 3 or -1,
+            "three silos to join",
+            TimeSpan.FromSeconds(90)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : -2);
+        Assert.True(joined == 3, "the silos did not all join:\n" + string.Join("\n\n", _processes.Select(p => $"{p.Name}:\n{p.Output}")));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http?.Dispose();
+        foreach (var process in _processes)
+        {
+            await process.DisposeAsync();
+        }
+
+        await _azurite.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task KillNineOfOneSilo_EveryJobSucceedsOnce_AndTheGatewayOnlyEverSays503WithRetryAfter()
+    {
+        var session = "crash-" + Guid.NewGuid().ToString("N");
+        var tally = new ResponseTally();
+        var ids = new List<string>();
+        foreach (var chunk in Enumerable.Range(0, Jobs).Chunk(10))
+        {
+            ids.AddRange(await Task.WhenAll(chunk.Select(_ => Retrying(tally, () => _http.PostAsJsonAsync("/api/v1/runs", new
+            {
+                prompt = "", recipe_name = "wait", session_id = session, recipe_config = new { seconds = 3, steps = 6 },
+            }), body => (string)body["job_id"]!))));
+        }
+
+        await Eventually.Until(
+            async () => (await Task.WhenAll(ids.Take(30).Select(id => StatusAsync(tally, id)))).Count(s => s == "running"),
+            running => running >= 10,
+            "jobs to be running on every silo");
+        var sinceKill = Stopwatch.StartNew();
+        await _processes[1].KillAsync();
+
+        var last = TimeSpan.Zero;
+        var pending = ids.ToHashSet();
+        var finals = new Dictionary<string, string>();
+        await Eventually.Until(
+            async () =>
+            {
+                foreach (var id in pending.ToList())
+                {
+                    var status = await StatusAsync(tally, id);
+                    if (status is "succeeded" or "failed" or "cancelled")
+                    {
+                        finals[id] = status;
+                        pending.Remove(id);
+                        last = sinceKill.Elapsed;
+                    }
+                }
+
+                return pending.Count;
+            },
+            left => left == 0,
+            "every job to end",
+            TimeSpan.FromMinutes(4));
+
+        var listed = await Retrying(tally, () => _http.GetAsync($"/api/v1/runs?session_id={session}&page_size=100"), body => body);
+        output.WriteLine($"last job finished {last.TotalSeconds:0.0} s after the kill; " +
+                         $"{tally.Unavailable} responses were 503 with Retry-After (retried), {tally.Other} were other errors");
+        Assert.All(finals.Values, status => Assert.Equal("succeeded", status));
+        Assert.Equal(Jobs, finals.Count);
+        Assert.Equal(Jobs, (int)listed["total"]!);
+        Assert.Equal(ids.Order(), listed["jobs"]!.AsArray().Select(j => (string)j!["job_id"]!).Order());
+        Assert.Equal(0, tally.Other);
+        Assert.All(_processes.Where((_, i) => i != 1), p => Assert.False(p.HasExited, $"{p.Name} exited:\n{p.Output}"));
+    }
+
+    private Task<string> StatusAsync(ResponseTally tally, string jobId) =>
+        Retrying(tally, () => _http.GetAsync($"/api/v1/runs/{jobId}"), body => (string)body["status"]!);
+
+    /// <summary>
+    /// Sends as a well-behaved client: a 503 with Retry-After is waited out and retried (and counted);
+    /// any other failure is counted and fails the request.
+    /// </summary>
+    private static async Task<T> Retrying<T>(ResponseTally tally, Func<Task<HttpResponseMessage>> send, Func<JsonObject, T> read)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            using var response = await send();
+            if (response.IsSuccessStatusCode)
+            {
+                return read((await response.Content.ReadFromJsonAsync<JsonObject>())!);
+            }
+
+            if (response.StatusCode == HttpStatusCode.ServiceUnavailable && response.Headers.RetryAfter?.Delta is { } wait && attempt < 180)
+            {
+                Interlocked.Increment(ref tally.Unavailable);
+                await Task.Delay(wait);
+                continue;
+            }
+
+            Interlocked.Increment(ref tally.Other);
+            throw new HttpRequestException($"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+    }
+
+    private sealed class ResponseTally
+    {
+        public int Unavailable;
+        public int Other;
+    }
+}

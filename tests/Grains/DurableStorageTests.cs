@@ -64,6 +64,40 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
     }
 
     [Fact]
+    public async Task KilledSilo_ItsJobIsResumedByTheReminderWithoutAnyCall()
+    {
+        await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 2);
+        var scope = ProbeLedger.NewScope();
+        var doomed = cluster.Silos[^1];
+        var job = cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, NewJobId()));
+        await SubmitOnAsync(job, doomed, Specs.Probe(scope, seconds: 1));
+        await Eventually.Until(() => ProbeLedger.Runs(scope).Count == 1, "the first attempt to start");
+
+        await cluster.KillSiloAsync(doomed);
+
+        // Nobody calls the job: only its keep-alive reminder, now served by the surviving silo, can restart it.
+        var second = await Eventually.Until(
+            () => Task.FromResult(ProbeLedger.Runs(scope)), runs => runs.Count == 2, "the reminder to start attempt 2", TimeSpan.FromSeconds(90));
+        Assert.Equal(2, second[1].Attempt);
+        Assert.NotEqual(doomed.SiloAddress.ToParsableString(), second[1].Silo);
+        Assert.Equal(JobStatus.Succeeded, (await job.UntilTerminal())!.Status);
+    }
+
+    [Fact]
+    public async Task GracefulSiloShutdown_HandsItsJobOnInsteadOfCancellingIt()
+    {
+        await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 2);
+        var (job, leaving) = await StartWaitJobOnLastSiloAsync(cluster, maxAttempts: 0);
+
+        await cluster.StopSiloAsync(leaving);
+        var done = await job.UntilTerminal(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(JobStatus.Succeeded, done!.Status);
+        Assert.Equal(2, done.Attempt);
+        Assert.Null(done.CancelledAt);
+    }
+
+    [Fact]
     public async Task FullRestart_KeepsEveryJobResultKeyAndListEntry_AndResumesLiveOnes()
     {
         var serviceId = NewServiceId();
@@ -109,18 +143,23 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
     {
         var doomed = cluster.Silos[^1];
         var job = cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, NewJobId()));
-        RequestContext.Set(IPlacementDirector.PlacementHintKey, doomed.SiloAddress);
+        await SubmitOnAsync(job, doomed, Specs.Recipe("wait", """{"seconds":4,"steps":8}""", maxAttempts: maxAttempts));
+        await Eventually.Until(job.GetStatusAsync, s => s!.Progress.Percentage >= 25, "the job to make progress");
+        return (job, doomed);
+    }
+
+    /// <summary>Submits with a placement hint, so the job's grain activates on <paramref name="silo"/>.</summary>
+    private static async Task SubmitOnAsync(IJobGrain job, InProcessSiloHandle silo, JobSpec spec)
+    {
+        RequestContext.Set(IPlacementDirector.PlacementHintKey, silo.SiloAddress);
         try
         {
-            await job.SubmitAsync(Specs.Recipe("wait", """{"seconds":4,"steps":8}""", maxAttempts: maxAttempts));
+            await job.SubmitAsync(spec);
         }
         finally
         {
             RequestContext.Remove(IPlacementDirector.PlacementHintKey);
         }
-
-        await Eventually.Until(job.GetStatusAsync, s => s!.Progress.Percentage >= 25, "the job to make progress");
-        return (job, doomed);
     }
 
     private static string NewServiceId() => "svc-" + Guid.NewGuid().ToString("N")[..12];

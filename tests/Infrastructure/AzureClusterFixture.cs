@@ -12,6 +12,9 @@ namespace Praison.Orleans.Tests.Infrastructure;
 /// </summary>
 public sealed class AzureClusterFixture : IAsyncLifetime
 {
+    /// <summary>The jobs' keep-alive reminder period here (production: 1 minute).</summary>
+    public static readonly TimeSpan KeepAlivePeriod = TimeSpan.FromSeconds(5);
+
     public Azurite Azurite { get; private set; } = null!;
 
     public async Task InitializeAsync() => Azurite = await Azurite.StartAsync();
@@ -35,7 +38,9 @@ public sealed class AzureClusterFixture : IAsyncLifetime
             {
                 o.MaxConcurrent = slotsPerSilo;
                 o.ProgressCheckpointInterval = TimeSpan.FromMilliseconds(200);
+                o.KeepAliveReminderPeriod = KeepAlivePeriod;
             });
+            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = KeepAlivePeriod);
             silo.Configure<ClusterMembershipOptions>(o =>
             {
                 o.NumMissedProbesLimit = 1;

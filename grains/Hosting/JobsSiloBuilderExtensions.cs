@@ -33,7 +33,7 @@ public static class JobsSiloBuilderExtensions
         services.AddSingleton<JobSlots>();
         services.AddSingleton<RecipeCatalog>();
         services.AddSingleton<JobExecutor>();
-        services.AddSingleton<IJobIndex, ShardedGrainJobIndex>();
+        services.TryAddSingleton<IJobIndex, ShardedGrainJobIndex>();
         services.AddWebhooks();
         services.AddRecipe<EchoRecipe>();
         services.AddRecipe<WaitRecipe>();
@@ -46,11 +46,16 @@ public static class JobsSiloBuilderExtensions
 
     /// <summary>
     /// Job storage in Azure Storage: grain state as blobs (no size limit near a large result; stored
-    /// as the provider's default JSON), reminders as table rows.
+    /// as the provider's default JSON), reminders and the job index as table rows.
     /// </summary>
-    public static ISiloBuilder UseAzureJobStorage(this ISiloBuilder silo, string connectionString) =>
-        silo.AddAzureBlobGrainStorage(JobStorage.Name, o => o.BlobServiceClient = new BlobServiceClient(connectionString))
+    public static ISiloBuilder UseAzureJobStorage(this ISiloBuilder silo, string connectionString)
+    {
+        silo.Services.RemoveAll<IJobIndex>();
+        silo.Services.AddSingleton<IJobIndex>(services => ActivatorUtilities.CreateInstance<AzureTableJobIndex>(
+            services, new TableServiceClient(connectionString)));
+        return silo.AddAzureBlobGrainStorage(JobStorage.Name, o => o.BlobServiceClient = new BlobServiceClient(connectionString))
             .UseAzureTableReminderService(o => o.TableServiceClient = new TableServiceClient(connectionString));
+    }
 
     /// <summary>Registers a recipe so jobs can run it by its <see cref="IRecipe.Name"/>.</summary>
     public static IServiceCollection AddRecipe<TRecipe>(this IServiceCollection services)

@@ -14,7 +14,7 @@ public sealed class ShardedGrainJobIndex(IGrainFactory grains) : IJobIndex
 
     public Task UpsertAsync(JobIndexEntry entry) => ShardOf(entry.Tenant, entry.Job.JobId).UpsertAsync(entry);
 
-    public Task RemoveAsync(string tenant, string jobId) => ShardOf(tenant, jobId).RemoveAsync(jobId);
+    public Task RemoveAsync(string tenant, string jobId, DateTimeOffset createdAt) => ShardOf(tenant, jobId).RemoveAsync(jobId);
 
     public async Task<JobListPage> QueryAsync(JobListQuery query)
     {

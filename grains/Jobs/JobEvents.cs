@@ -19,6 +19,7 @@ internal sealed class JobEvents
     private readonly Queue<JobEvent> _history = new();
     private readonly List<Channel<JobEvent>> _watchers = [];
     private uint _counter;
+    private bool _ended;
 
     /// <summary>Watchers following this job right now.</summary>
     public int WatcherCount => _watchers.Count;
@@ -45,12 +46,18 @@ internal sealed class JobEvents
 
         if (e.IsFinal)
         {
+            _ended = true;
             _watchers.Clear();
         }
     }
 
-    /// <summary>A watcher that first receives the kept events after <paramref name="afterId"/>.</summary>
-    public ChannelReader<JobEvent> Watch(long afterId, bool ended)
+    /// <summary>
+    /// A watcher that first receives the kept events after <paramref name="afterId"/>, then each new one
+    /// until the final event. Whether the job has ended is this history's own knowledge (its final event
+    /// published), never the record's: a terminal record whose write is still in flight has not
+    /// published its final events yet, and a watcher arriving then must wait for them.
+    /// </summary>
+    public ChannelReader<JobEvent> Watch(long afterId)
     {
         var watcher = Channel.CreateUnbounded<JobEvent>(new UnboundedChannelOptions { SingleReader = true });
         foreach (var e in _history.Where(e => e.Id > afterId))
@@ -58,7 +65,7 @@ internal sealed class JobEvents
             watcher.Writer.TryWrite(e);
         }
 
-        if (ended)
+        if (_ended)
         {
             watcher.Writer.TryComplete();
         }

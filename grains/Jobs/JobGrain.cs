@@ -213,7 +213,7 @@ public sealed partial class JobGrain(
             yield break;
         }
 
-        var watcher = _events.Watch(afterEventId, ended: Record.Status.IsTerminal());
+        var watcher = _events.Watch(afterEventId);
         try
         {
             await foreach (var e in watcher.ReadAllAsync(cancellationToken))
@@ -557,7 +557,7 @@ public sealed partial class JobGrain(
     /// </summary>
     private async Task RemoveAsync(string reason)
     {
-        var idempotencyKey = Record.Spec.IdempotencyKey;
+        var (idempotencyKey, createdAt) = (Record.Spec.IdempotencyKey, Record.CreatedAt);
         _webhookStop?.Cancel();
         await _writes.WaitAsync();
         try
@@ -570,7 +570,7 @@ public sealed partial class JobGrain(
         }
 
         _events.EndAll();
-        await UnindexAsync();
+        await UnindexAsync(createdAt);
         if (idempotencyKey is not null)
         {
             await ReleaseIdempotencyKeyAsync(idempotencyKey);
@@ -696,11 +696,11 @@ public sealed partial class JobGrain(
         }
     }
 
-    private async Task UnindexAsync()
+    private async Task UnindexAsync(DateTimeOffset createdAt)
     {
         try
         {
-            await index.RemoveAsync(Tenant, JobId);
+            await index.RemoveAsync(Tenant, JobId, createdAt);
         }
         catch (Exception exception)
         {

@@ -166,6 +166,28 @@ public sealed class JobLifecycleTests(JobsClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Watchers_ArrivingAsAJobEnds_AlwaysGetItsFinalEvent()
+    {
+        // A watcher may arrive while the terminal write is in flight: the record already says
+        // succeeded, the final events are not published yet. It must wait for them, not end empty.
+        var jobs = Enumerable.Range(0, 40).Select(_ => fixture.NewJob(out string _)).ToList();
+
+        var streams = await Task.WhenAll(jobs.Select(async job =>
+        {
+            await job.SubmitAsync(Specs.Recipe("echo"));
+            var events = new List<JobEvent>();
+            await foreach (var e in job.WatchAsync(0))
+            {
+                events.Add(e);
+            }
+
+            return events;
+        }));
+
+        Assert.All(streams, events => Assert.Equal(JobEventKind.Result, events[^1].Kind));
+    }
+
+    [Fact]
     public async Task UnknownJob_AnswersNotFoundEverywhere()
     {
         var job = fixture.NewJob(out _);

@@ -1,0 +1,134 @@
+using System.Globalization;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
+using Praison.Orleans.Grains.Execution;
+
+namespace Praison.Orleans.Grains.Index;
+
+/// <summary>
+/// The job index as Azure Table rows: one row per job, partition = tenant, row key = inverted creation
+/// time and job id, so a partition reads newest first. Upserts are conditional (ETag) and never replace
+/// a newer version. Jobs past their retention are hidden here before their grains remove them.
+/// </summary>
+public sealed class AzureTableJobIndex(
+    TableServiceClient tables, IOptions<JobExecutionOptions> options, TimeProvider time) : IJobIndex
+{
+    public const string TableName = "PraisonJobIndex";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly Lazy<Task<TableClient>> _table = new(async () =>
+    {
+        var table = tables.GetTableClient(TableName);
+        await table.CreateIfNotExistsAsync();
+        return table;
+    });
+
+    public async Task UpsertAsync(JobIndexEntry entry)
+    {
+        var table = await _table.Value;
+        var row = ToRow(entry);
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var existing = await table.GetEntityIfExistsAsync<TableEntity>(row.PartitionKey, row.RowKey);
+            try
+            {
+                if (!existing.HasValue)
+                {
+                    await table.AddEntityAsync(row);
+                }
+                else if (existing.Value!.GetInt64(nameof(JobIndexEntry.Version)) <= entry.Version)
+                {
+                    await table.UpdateEntityAsync(row, existing.Value.ETag, TableUpdateMode.Replace);
+                }
+
+                return;
+            }
+            catch (RequestFailedException conflict) when (conflict.Status is 409 or 412)
+            {
+                // Another write got in between: read again and decide again.
+            }
+        }
+
+        throw new InvalidOperationException($"The index entry of {entry.Job.JobId} kept changing under five writes.");
+    }
+
+    public async Task RemoveAsync(string tenant, string jobId, DateTimeOffset createdAt) =>
+        await (await _table.Value).DeleteEntityAsync(tenant, RowKey(createdAt, jobId));
+
+    public async Task<JobListPage> QueryAsync(JobListQuery query)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {query.Tenant}");
+        if (query.Status is { } status)
+        {
+            filter += " and " + TableClient.CreateQueryFilter($"Status eq {status.ToWireName()}");
+        }
+
+        if (!string.IsNullOrEmpty(query.SessionId))
+        {
+            filter += " and " + TableClient.CreateQueryFilter($"SessionId eq {query.SessionId}");
+        }
+
+        var jobs = new List<JobSnapshot>();
+        var total = 0;
+        var skip = (query.Page - 1) * query.PageSize;
+        await foreach (var row in (await _table.Value).QueryAsync<TableEntity>(filter))
+        {
+            var job = FromRow(row);
+            if (IsExpired(job))
+            {
+                continue;
+            }
+
+            if (total >= skip && jobs.Count < query.PageSize)
+            {
+                jobs.Add(job);
+            }
+
+            total++;
+        }
+
+        return new JobListPage(jobs, total);
+    }
+
+    public async Task<JobStoreStats> StatsAsync(string tenant)
+    {
+        var counts = Enum.GetValues<JobStatus>().ToDictionary(s => s, _ => 0);
+        var (total, keys) = (0, 0);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {tenant}");
+        await foreach (var row in (await _table.Value).QueryAsync<TableEntity>(filter))
+        {
+            var job = FromRow(row);
+            if (IsExpired(job))
+            {
+                continue;
+            }
+
+            total++;
+            counts[job.Status]++;
+            keys += row.GetBoolean(nameof(JobIndexEntry.HasIdempotencyKey)) == true ? 1 : 0;
+        }
+
+        return new JobStoreStats(total, keys, counts);
+    }
+
+    /// <summary>Newest first: the row key starts with the ticks left until the end of time.</summary>
+    public static string RowKey(DateTimeOffset createdAt, string jobId) =>
+        (DateTimeOffset.MaxValue.UtcTicks - createdAt.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + "_" + jobId;
+
+    private bool IsExpired(JobSnapshot job) =>
+        job.Status.IsTerminal() && options.Value.IsExpired(job.CompletedAt, time.GetUtcNow());
+
+    private static TableEntity ToRow(JobIndexEntry entry) => new(entry.Tenant, RowKey(entry.Job.CreatedAt, entry.Job.JobId))
+    {
+        ["Status"] = entry.Job.Status.ToWireName(),
+        ["SessionId"] = entry.Job.SessionId,
+        [nameof(JobIndexEntry.Version)] = entry.Version,
+        [nameof(JobIndexEntry.HasIdempotencyKey)] = entry.HasIdempotencyKey,
+        ["Snapshot"] = JsonSerializer.Serialize(entry.Job, Json),
+    };
+
+    private static JobSnapshot FromRow(TableEntity row) =>
+        JsonSerializer.Deserialize<JobSnapshot>(row.GetString("Snapshot"), Json)!;
+}

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Praison.Orleans.Grains.Llm;
 using Praison.Orleans.Grains.Recipes;
 
 namespace Praison.Orleans.Grains.Execution;
@@ -10,12 +11,14 @@ public sealed record SpecProblem(string Field, string Message);
 /// Decides what a job runs (spec §4) and runs it: a registered recipe when <c>recipe_name</c> is set,
 /// otherwise the LLM path (agents file or plain prompt).
 /// </summary>
-public sealed class JobExecutor(RecipeCatalog recipes)
+public sealed class JobExecutor(RecipeCatalog recipes, LlmClient llm)
 {
     /// <summary>The error a job gets when it needs an LLM and none is configured.</summary>
-    public const string NoLlmConfigured =
-        "No LLM configured: set OPENAI_API_KEY (and optionally OPENAI_BASE_URL or OPENAI_API_BASE, " +
-        "and OPENAI_MODEL_NAME) to run prompt and agents jobs, or submit with a recipe_name.";
+    public const string NoLlmConfigured = LlmClient.NotConfigured;
+
+    /// <summary>The error of an agents-file job until agents files are supported.</summary>
+    public const string AgentsNotSupported =
+        "agent_yaml and agent_file jobs are not supported yet; submit a prompt or a recipe_name.";
 
     /// <summary>Checks at submit what only the silo knows (registered recipes); null when runnable.</summary>
     public SpecProblem? Validate(JobSpec spec)
@@ -37,7 +40,7 @@ public sealed class JobExecutor(RecipeCatalog recipes)
             : null;
     }
 
-    /// <summary>The <c>agent_id</c> shown for a job: <c>recipe:{name}</c> or <c>yaml:{basename}</c>.</summary>
+    /// <summary>The <c>agent_id</c> shown for a job: <c>recipe:{name}</c>, <c>yaml:{basename}</c>, or none for a prompt.</summary>
     public static string? AgentIdFor(JobSpec spec) => spec switch
     {
         { RecipeName: { } name } => $"recipe:{name}",
@@ -50,9 +53,16 @@ public sealed class JobExecutor(RecipeCatalog recipes)
         JobSpec spec, string jobId, int attempt, JobProgress checkpoint, IProgress<JobProgress> progress,
         CancellationToken cancellationToken)
     {
-        if (spec.RecipeName is null || !recipes.TryGet(spec.RecipeName, out var recipe))
+        if (spec.RecipeName is null)
         {
-            throw new RecipeFailedException(NoLlmConfigured);
+            return spec.AgentYaml is null && spec.AgentFile is null
+                ? await llm.CompleteAsync(spec.Prompt, LlmClient.SystemPromptOf(spec.ConfigJson), progress, cancellationToken)
+                : throw new RecipeFailedException(AgentsNotSupported);
+        }
+
+        if (!recipes.TryGet(spec.RecipeName, out var recipe))
+        {
+            throw new RecipeFailedException($"Recipe {spec.RecipeName} is not registered on this silo.");
         }
 
         using var config = JsonDocument.Parse(spec.RecipeConfigJson);

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Praison.Orleans.Grains.Execution;
 using Praison.Orleans.Grains.Index;
 using Praison.Orleans.Grains.Jobs;
+using Praison.Orleans.Grains.Llm;
 using Praison.Orleans.Grains.Recipes;
 using Praison.Orleans.Grains.Webhooks;
 
@@ -35,6 +36,7 @@ public static class JobsSiloBuilderExtensions
         services.AddSingleton<JobExecutor>();
         services.TryAddSingleton<IJobIndex, ShardedGrainJobIndex>();
         services.AddWebhooks();
+        services.AddLlm();
         services.AddRecipe<EchoRecipe>();
         services.AddRecipe<WaitRecipe>();
         return silo;

@@ -8,6 +8,7 @@ using Praison.Orleans.Gateway;
 using Praison.Orleans.Gateway.Auth;
 using Praison.Orleans.Grains.Execution;
 using Praison.Orleans.Grains.Hosting;
+using Praison.Orleans.Grains.Llm;
 using Praison.Orleans.Grains.Webhooks;
 
 namespace Praison.Orleans.Tests.Infrastructure;
@@ -57,6 +58,8 @@ public class JobsClusterFixture : IAsyncLifetime
         {
             silo.UseInMemoryJobStorage().AddPraisonJobs();
             silo.Services.AddRecipe<ProbeRecipe>();
+            // No LLM here, whatever the environment says (the prompt-only test expects the clear error).
+            silo.Services.Configure<LlmOptions>(o => (o.ApiKey, o.BaseUrl) = (null, null));
             silo.Services.Configure<WebhookOptions>(o =>
             {
                 o.SigningSecret = WebhookSecret;

@@ -15,6 +15,9 @@ public enum SubmitStatus
 
     /// <summary>The idempotency key already names a job; that job is returned and nothing is created.</summary>
     Existing = 3,
+
+    /// <summary>The spec points at something the silo cannot read (an <c>agent_file</c> missing or out of bounds).</summary>
+    Unreadable = 4,
 }
 
 [GenerateSerializer, Immutable, Alias("Praison.SubmitReply")]

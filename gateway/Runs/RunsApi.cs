@@ -67,9 +67,12 @@ internal static class RunsApi
         var reply = spec.IdempotencyKey is { } key
             ? await grains.GetGrain<IIdempotencyGrain>(JobKeys.ForIdempotencyKey(tenant, key)).SubmitAsync(spec)
             : await grains.SubmitNewJobAsync(tenant, spec);
-        if (reply.Status == SubmitStatus.Rejected)
+        switch (reply.Status)
         {
-            return ApiProblems.Validation(new Dictionary<string, string[]> { [reply.Field!] = [reply.Error!] });
+            case SubmitStatus.Rejected:
+                return ApiProblems.Validation(new Dictionary<string, string[]> { [reply.Field!] = [reply.Error!] });
+            case SubmitStatus.Unreadable: // an agent_file outside the agents folder or missing: 400, as upstream
+                return ApiProblems.Problem(StatusCodes.Status400BadRequest, reply.Error!);
         }
 
         var job = reply.Job!;

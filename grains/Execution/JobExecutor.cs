@@ -1,43 +1,70 @@
 using System.Text.Json;
+using Praison.Orleans.Grains.Agents;
 using Praison.Orleans.Grains.Llm;
 using Praison.Orleans.Grains.Recipes;
 
 namespace Praison.Orleans.Grains.Execution;
 
-/// <summary>A submit that this silo cannot run, with the request field it is about.</summary>
-public sealed record SpecProblem(string Field, string Message);
+/// <summary>
+/// A submit that this silo cannot run, with the request field it is about; <paramref name="Unreadable"/>
+/// when the field points at something that cannot be read rather than being invalid itself.
+/// </summary>
+public sealed record SpecProblem(string Field, string Message, bool Unreadable = false);
 
 /// <summary>
 /// Decides what a job runs (spec §4) and runs it: a registered recipe when <c>recipe_name</c> is set,
 /// otherwise the LLM path (agents file or plain prompt).
 /// </summary>
-public sealed class JobExecutor(RecipeCatalog recipes, LlmClient llm)
+public sealed class JobExecutor(RecipeCatalog recipes, LlmClient llm, AgentsFiles agentsFiles, AgentsRunner agents)
 {
     /// <summary>The error a job gets when it needs an LLM and none is configured.</summary>
     public const string NoLlmConfigured = LlmClient.NotConfigured;
 
-    /// <summary>The error of an agents-file job until agents files are supported.</summary>
-    public const string AgentsNotSupported =
-        "agent_yaml and agent_file jobs are not supported yet; submit a prompt or a recipe_name.";
 
-    /// <summary>Checks at submit what only the silo knows (registered recipes); null when runnable.</summary>
-    public SpecProblem? Validate(JobSpec spec)
+    /// <summary>
+    /// Checks at submit what only the silo knows — registered recipes and their configs, the agents
+    /// file — and reads the agents file, so every attempt runs the file as it was at submit.
+    /// </summary>
+    public (SpecProblem? Problem, string? AgentsYaml) Prepare(JobSpec spec)
     {
-        if (spec.RecipeName is not { } name)
+        if (spec.RecipeName is { } name)
         {
-            return null;
+            if (!recipes.TryGet(name, out var recipe))
+            {
+                var known = string.Join(", ", recipes.Names.Order(StringComparer.Ordinal));
+                return (new SpecProblem("recipe_name", $"Unknown recipe: {name}. Registered recipes: {known}"), null);
+            }
+
+            using var config = JsonDocument.Parse(spec.RecipeConfigJson);
+            return recipe.ValidateConfig(config.RootElement) is { } problem
+                ? (new SpecProblem("recipe_config", problem), null)
+                : (null, null);
         }
 
-        if (!recipes.TryGet(name, out var recipe))
+        if (spec.AgentYaml is null && spec.AgentFile is null)
         {
-            var known = string.Join(", ", recipes.Names.Order(StringComparer.Ordinal));
-            return new SpecProblem("recipe_name", $"Unknown recipe: {name}. Registered recipes: {known}");
+            return (null, null);
         }
 
-        using var config = JsonDocument.Parse(spec.RecipeConfigJson);
-        return recipe.ValidateConfig(config.RootElement) is { } problem
-            ? new SpecProblem("recipe_config", problem)
-            : null;
+        string yaml, field;
+        try
+        {
+            (yaml, field) = agentsFiles.Load(spec);
+        }
+        catch (AgentsFileException unreadable)
+        {
+            return (new SpecProblem("agent_file", unreadable.Message, Unreadable: true), null);
+        }
+
+        try
+        {
+            AgentsFile.Parse(yaml);
+            return (null, yaml);
+        }
+        catch (AgentsFileException invalid)
+        {
+            return (new SpecProblem(field, invalid.Message), null);
+        }
     }
 
     /// <summary>The <c>agent_id</c> shown for a job: <c>recipe:{name}</c>, <c>yaml:{basename}</c>, or none for a prompt.</summary>
@@ -50,14 +77,14 @@ public sealed class JobExecutor(RecipeCatalog recipes, LlmClient llm)
     };
 
     public async Task<RecipeOutput> RunAsync(
-        JobSpec spec, string jobId, int attempt, JobProgress checkpoint, IProgress<JobProgress> progress,
+        JobSpec spec, string? agentsYaml, string jobId, int attempt, JobProgress checkpoint, IProgress<JobProgress> progress,
         CancellationToken cancellationToken)
     {
         if (spec.RecipeName is null)
         {
-            return spec.AgentYaml is null && spec.AgentFile is null
+            return agentsYaml is null
                 ? await llm.CompleteAsync(spec.Prompt, LlmClient.SystemPromptOf(spec.ConfigJson), progress, cancellationToken)
-                : throw new RecipeFailedException(AgentsNotSupported);
+                : await agents.RunAsync(AgentsFile.Parse(agentsYaml), spec.Prompt, progress, cancellationToken);
         }
 
         if (!recipes.TryGet(spec.RecipeName, out var recipe))

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Praison.Orleans.Grains.Agents;
 using Praison.Orleans.Grains.Execution;
 using Praison.Orleans.Grains.Index;
 using Praison.Orleans.Grains.Jobs;
@@ -37,6 +38,9 @@ public static class JobsSiloBuilderExtensions
         services.TryAddSingleton<IJobIndex, ShardedGrainJobIndex>();
         services.AddWebhooks();
         services.AddLlm();
+        services.AddOptions<AgentsOptions>().BindConfiguration(AgentsOptions.Section);
+        services.AddSingleton<AgentsFiles>();
+        services.AddSingleton<AgentsRunner>();
         services.AddRecipe<EchoRecipe>();
         services.AddRecipe<WaitRecipe>();
         return silo;

@@ -43,7 +43,7 @@ public sealed partial class IdempotencyGrain(
 
             if (reply.Status != SubmitStatus.Accepted)
             {
-                await key.ClearStateAsync();
+                await key.ClearStateAsync(); // refused: the key stays free
             }
 
             return reply;

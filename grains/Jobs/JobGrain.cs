@@ -117,9 +117,11 @@ public sealed partial class JobGrain(
             return new SubmitReply(SubmitStatus.IdTaken, null, null, null);
         }
 
-        if (executor.Validate(spec) is { } problem)
+        var (problem, agentsYaml) = executor.Prepare(spec);
+        if (problem is not null)
         {
-            return new SubmitReply(SubmitStatus.Rejected, null, problem.Field, problem.Message);
+            var status = problem.Unreadable ? SubmitStatus.Unreadable : SubmitStatus.Rejected;
+            return new SubmitReply(status, null, problem.Field, problem.Message);
         }
 
         // The reminder first: if the write below fails, a reminder for a missing job removes itself,
@@ -133,6 +135,7 @@ public sealed partial class JobGrain(
             record.Status = JobStatus.Queued;
             record.CreatedAt = now;
             record.AgentId = JobExecutor.AgentIdFor(spec);
+            record.AgentsYaml = agentsYaml;
             record.Reason = "submitted";
             record.Epoch = 1;
             record.StatusEventId = NextEventId();
@@ -332,8 +335,8 @@ public sealed partial class JobGrain(
 
             attempt = Record.Attempt;
             progress = new SchedulerProgress(TaskScheduler.Current, report => ApplyProgress(attempt, report));
-            var (spec, checkpoint, token) = (Record.Spec, Record.Progress, run.Token);
-            work = Task.Run(() => executor.RunAsync(spec, JobId, attempt, checkpoint, progress, token), token);
+            var (spec, agentsYaml, checkpoint, token) = (Record.Spec, Record.AgentsYaml, Record.Progress, run.Token);
+            work = Task.Run(() => executor.RunAsync(spec, agentsYaml, JobId, attempt, checkpoint, progress, token), token);
         }
         catch
         {

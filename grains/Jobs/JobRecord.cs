@@ -42,4 +42,7 @@ public sealed class JobRecord
 
     /// <summary>Why the last delivery failed, when it did.</summary>
     [Id(19)] public string? WebhookError { get; set; }
+
+    /// <summary>The agents file as read at submit (inline or from agent_file), so every attempt runs the same one.</summary>
+    [Id(20)] public string? AgentsYaml { get; set; }
 }

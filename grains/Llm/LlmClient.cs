@@ -61,15 +61,30 @@ public sealed class LlmClient
     public async Task<RecipeOutput> CompleteAsync(
         string prompt, string? systemPrompt, IProgress<JobProgress> progress, CancellationToken cancellationToken)
     {
+        progress.Report(new JobProgress(10, "calling the model", 0, null));
+        var (text, usage) = await ChatAsync(
+            systemPrompt, prompt,
+            chunks => progress.Report(new JobProgress(Math.Min(90, 10 + chunks / ChunksPerProgressReport), "generating", chunks, null)),
+            cancellationToken);
+        progress.Report(new JobProgress(100, "done", 1, 1));
+        return new RecipeOutput(JsonValue.Create(text), Metrics(usage));
+    }
+
+    /// <summary>
+    /// One streamed completion: the system message (when given) and the user message; calls
+    /// <paramref name="onChunks"/> every few chunks with the count so far.
+    /// </summary>
+    public async Task<(string Text, UsageDetails? Usage)> ChatAsync(
+        string? system, string user, Action<int> onChunks, CancellationToken cancellationToken)
+    {
         if (_chat is null)
         {
             throw new RecipeFailedException(NotConfigured);
         }
 
-        List<ChatMessage> messages = systemPrompt is { Length: > 0 }
-            ? [new(ChatRole.System, systemPrompt), new(ChatRole.User, prompt)]
-            : [new(ChatRole.User, prompt)];
-        progress.Report(new JobProgress(10, "calling the model", 0, null));
+        List<ChatMessage> messages = system is { Length: > 0 }
+            ? [new(ChatRole.System, system), new(ChatRole.User, user)]
+            : [new(ChatRole.User, user)];
         var text = new StringBuilder();
         UsageDetails? usage = null;
         var chunks = 0;
@@ -81,7 +96,7 @@ public sealed class LlmClient
                 usage = update.Contents.OfType<UsageContent>().LastOrDefault()?.Details ?? usage;
                 if (++chunks % ChunksPerProgressReport == 0)
                 {
-                    progress.Report(new JobProgress(Math.Min(90, 10 + chunks / ChunksPerProgressReport), "generating", chunks, null));
+                    onChunks(chunks);
                 }
             }
         }
@@ -90,16 +105,16 @@ public sealed class LlmClient
             throw new RecipeFailedException($"The LLM server refused the request (HTTP {refused.Status}): {refused.Message}");
         }
 
-        progress.Report(new JobProgress(100, "done", chunks, chunks));
-        return new RecipeOutput(JsonValue.Create(text.ToString()), Metrics(usage));
+        return (text.ToString(), usage);
     }
 
-    private JsonObject Metrics(UsageDetails? usage) => new()
+    /// <summary>The result's metrics: the model and the tokens used (summed over several calls when given several).</summary>
+    public JsonObject Metrics(params UsageDetails?[] usages) => new()
     {
         ["model"] = _model,
-        ["prompt_tokens"] = usage?.InputTokenCount,
-        ["completion_tokens"] = usage?.OutputTokenCount,
-        ["total_tokens"] = usage?.TotalTokenCount,
+        ["prompt_tokens"] = usages.Sum(u => u?.InputTokenCount),
+        ["completion_tokens"] = usages.Sum(u => u?.OutputTokenCount),
+        ["total_tokens"] = usages.Sum(u => u?.TotalTokenCount),
     };
 
     /// <summary>The <c>system_prompt</c> string of a job's <c>config</c>, if any.</summary>

@@ -20,7 +20,7 @@ public sealed class WireContractTests
         var expected = new Dictionary<Type, string>
         {
             [typeof(JobStatus)] = "Queued=0 Running=1 Succeeded=2 Failed=3 Cancelled=4",
-            [typeof(SubmitStatus)] = "Accepted=0 IdTaken=1 Rejected=2 Existing=3",
+            [typeof(SubmitStatus)] = "Accepted=0 IdTaken=1 Rejected=2 Existing=3 Unreadable=4",
             [typeof(JobCommandStatus)] = "Done=0 NotFound=1 WrongState=2",
             [typeof(JobEventKind)] = "Status=0 Progress=1 Result=2 Error=3 Cancelled=4",
         };

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using Praison.Orleans.Grains.Hosting;
+using Praison.Orleans.Grains.Agents;
 using Praison.Orleans.Grains.Llm;
 
 namespace Praison.Orleans.Tests.Grains;
@@ -14,8 +15,12 @@ public sealed class LlmClusterFixture : IAsyncLifetime
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
+    /// <summary>The silo's agents folder, holding <c>agents.yaml</c> (<see cref="LlmJobTests.TwoRolesThreeTasks"/>).</summary>
+    public string AgentsRoot { get; } = Directory.CreateTempSubdirectory("praison-agents-").FullName;
+
     public async Task InitializeAsync()
     {
+        await File.WriteAllTextAsync(Path.Combine(AgentsRoot, "agents.yaml"), LlmJobTests.TwoRolesThreeTasks);
         Llm = await FakeOpenAiServer.StartAsync();
         var builder = new InProcessTestClusterBuilder(1);
         builder.ConfigureSilo((_, silo) =>
@@ -28,6 +33,7 @@ public sealed class LlmClusterFixture : IAsyncLifetime
                 o.Model = "test-model";
                 o.FirstRetryDelay = TimeSpan.FromMilliseconds(50);
             });
+            silo.Services.Configure<AgentsOptions>(o => o.FileRoot = AgentsRoot);
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
@@ -38,6 +44,7 @@ public sealed class LlmClusterFixture : IAsyncLifetime
         await Cluster.StopAllSilosAsync();
         await Cluster.DisposeAsync();
         await Llm.DisposeAsync();
+        Directory.Delete(AgentsRoot, recursive: true);
     }
 
     public IJobGrain NewJob() =>
@@ -47,6 +54,97 @@ public sealed class LlmClusterFixture : IAsyncLifetime
 /// <summary>Prompt jobs against an OpenAI-compatible server speaking the real protocol on loopback.</summary>
 public sealed class LlmJobTests(LlmClusterFixture fixture) : IClassFixture<LlmClusterFixture>
 {
+    public const string TwoRolesThreeTasks = """
+        framework: praisonai
+        topic: default topic
+        roles:
+          researcher:
+            role: Senior Researcher
+            goal: Uncover facts about {topic}
+            backstory: You have read every paper on {topic}.
+            tasks:
+              gather:
+                description: List three facts about {topic}
+                expected_output: Three bullet points
+              check:
+                description: Check the facts about {topic}
+                expected_output: The facts, verified
+          writer:
+            role: Writer
+            goal: Explain {topic} simply
+            backstory: You write for children.
+            tasks:
+              write:
+                description: Write a paragraph about {topic}
+                expected_output: One paragraph
+        """;
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AgentsFile_RunsTasksInOrder_EachSeeingItsRoleAndThePreviousOutputs(bool inline)
+    {
+        var job = fixture.NewJob();
+        var topic = "topic-" + Guid.NewGuid().ToString("N");
+        var spec = Specs.PromptOnly(topic) with { AgentYaml = inline ? TwoRolesThreeTasks : null, AgentFile = inline ? null : "agents.yaml" };
+
+        Assert.Equal(SubmitStatus.Accepted, (await job.SubmitAsync(spec)).Status);
+        var done = await job.UntilTerminal();
+
+        Assert.Equal(JobStatus.Succeeded, done!.Status);
+        Assert.Equal(inline ? "yaml:inline" : "yaml:agents.yaml", done.AgentId);
+        Assert.Equal(new JobProgress(100, "done", 3, 3), done.Progress);
+        var calls = fixture.Llm.Requests.Where(r => r.LastUserMessage.Contains(topic)).OrderBy(r => r.At).ToList();
+        Assert.Equal(3, calls.Count);
+        string System(int i) => calls[i].Body["messages"]![0]!["content"]!.ToString();
+        Assert.Contains("Senior Researcher", System(0));
+        Assert.Contains($"Uncover facts about {topic}", System(0));
+        Assert.Contains($"You have read every paper on {topic}.", System(0));
+        Assert.Contains("Senior Researcher", System(1));
+        Assert.Contains("You write for children.", System(2));
+        Assert.StartsWith($"Task: List three facts about {topic}\nExpected output: Three bullet points", calls[0].LastUserMessage);
+        Assert.DoesNotContain("Context from the previous tasks", calls[0].LastUserMessage);
+        Assert.Contains($"Task: Check the facts about {topic}", calls[1].LastUserMessage);
+        Assert.Contains($"[gather]\nEcho: {calls[0].LastUserMessage}", calls[1].LastUserMessage);
+        Assert.Contains($"Task: Write a paragraph about {topic}", calls[2].LastUserMessage);
+        Assert.Contains("[check]\nEcho: ", calls[2].LastUserMessage);
+        var result = await job.GetResultAsync();
+        Assert.Equal($"Echo: {calls[2].LastUserMessage}", JsonSerializer.Deserialize<string>(result.Outcome!.ResultJson!));
+        Assert.Equal(3, (int)JsonNode.Parse(result.Outcome.MetricsJson)!["tasks"]!);
+        Assert.Equal(3 * FakeOpenAiServer.PromptTokens, (int)JsonNode.Parse(result.Outcome.MetricsJson)!["prompt_tokens"]!);
+    }
+
+    [Theory]
+    [InlineData("roles: [unclosed", "Invalid YAML")]
+    [InlineData("just text", "mapping")]
+    [InlineData("roles:\n  a:\n    role: A\n    tasks:\n      t:\n        expected_output: x", "description")]
+    public async Task InvalidAgentYaml_IsRejectedAtSubmitWithTheReason(string yaml, string reason)
+    {
+        var job = fixture.NewJob();
+
+        var reply = await job.SubmitAsync(Specs.PromptOnly("x") with { AgentYaml = yaml.Replace("\\n", "\n") });
+
+        Assert.Equal(SubmitStatus.Rejected, reply.Status);
+        Assert.Equal("agent_yaml", reply.Field);
+        Assert.Contains(reason, reply.Error);
+        Assert.Null(await job.GetStatusAsync());
+    }
+
+    [Theory]
+    [InlineData("missing.yaml", "not found")]
+    [InlineData("../outside.yaml", "outside")]
+    [InlineData("/etc/passwd", "outside")]
+    public async Task UnreadableAgentFile_IsRefusedAtSubmit(string path, string reason)
+    {
+        var job = fixture.NewJob();
+
+        var reply = await job.SubmitAsync(Specs.PromptOnly("x") with { AgentFile = path });
+
+        Assert.Equal(SubmitStatus.Unreadable, reply.Status);
+        Assert.Contains(reason, reply.Error);
+        Assert.Null(await job.GetStatusAsync());
+    }
+
     [Fact]
     public async Task PromptJob_StreamsTheCompletion_AndReportsUsage()
     {

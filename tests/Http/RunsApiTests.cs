@@ -163,6 +163,8 @@ public sealed class RunsApiTests(JobsClusterFixture fixture)
         { """{"prompt": "x", "session_id": 7}""", "session_id" },
         { """{"prompt": "x", "recipe_name": "nope"}""", "recipe_name" },
         { """{"prompt": "x", "recipe_name": "wait", "recipe_config": {"steps": 0}}""", "recipe_config" },
+        { """{"prompt": "x", "agent_yaml": "roles: [unclosed"}""", "agent_yaml" },
+        { """{"prompt": "x", "agent_yaml": 3}""", "agent_yaml" },
         { """[1, 2]""", "body" },
         { """ "just a string" """, "body" },
     };
@@ -193,6 +195,15 @@ public sealed class RunsApiTests(JobsClusterFixture fixture)
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = await Json(response);
         Assert.StartsWith("Malformed JSON body", (string)problem["detail"]!);
+    }
+
+    [Fact]
+    public async Task Submit_AgentFileWithoutAnAgentsFolder_Is400()
+    {
+        var response = await PostRaw("""{"prompt": "x", "agent_file": "agents.yaml"}""");
+
+        await AssertProblem(response, HttpStatusCode.BadRequest,
+            "agent_file is not accepted here: no Agents:FileRoot is configured (send agent_yaml instead)");
     }
 
     [Fact]

@@ -2,12 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Praison.Orleans.Tests.Infrastructure;
 
@@ -23,13 +18,11 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
     public const int PromptTokens = 11;
     public const int CompletionTokens = 7;
 
-    private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, int> _seen = new();
-
-    private FakeOpenAiServer(WebApplication app) => _app = app;
+    private LoopbackServer _server = null!;
 
     /// <summary>The base URL a client is configured with (<c>…/v1</c>).</summary>
-    public string BaseUrl { get; private set; } = "";
+    public string BaseUrl => _server.BaseUrl + "/v1";
 
     public ConcurrentQueue<Received> Requests { get; } = new();
 
@@ -40,14 +33,8 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
 
     public static async Task<FakeOpenAiServer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        var server = new FakeOpenAiServer(builder.Build());
-        server._app.MapPost("/v1/chat/completions", server.CompleteAsync);
-        await server._app.StartAsync();
-        server.BaseUrl = server._app.Services.GetRequiredService<IServer>().Features
-            .Get<IServerAddressesFeature>()!.Addresses.Single() + "/v1";
+        var server = new FakeOpenAiServer();
+        server._server = await LoopbackServer.StartAsync(app => app.MapPost("/v1/chat/completions", server.CompleteAsync));
         return server;
     }
 
@@ -121,9 +108,5 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         usage = new { prompt_tokens = PromptTokens, completion_tokens = CompletionTokens, total_tokens = PromptTokens + CompletionTokens },
     };
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

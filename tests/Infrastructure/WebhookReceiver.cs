@@ -1,11 +1,6 @@
-using Microsoft.AspNetCore.Hosting;
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Praison.Orleans.Tests.Infrastructure;
 
@@ -15,25 +10,17 @@ namespace Praison.Orleans.Tests.Infrastructure;
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
-    private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, List<Delivery>> _deliveries = new();
+    private LoopbackServer _server = null!;
 
-    private WebhookReceiver(WebApplication app) => _app = app;
-
-    public string BaseUrl { get; private set; } = "";
+    public string BaseUrl => _server.BaseUrl;
 
     public sealed record Delivery(string Body, string? Signature, int AnsweredWith);
 
     public static async Task<WebhookReceiver> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        var receiver = new WebhookReceiver(builder.Build());
-        receiver._app.MapPost("/hook/{name}", receiver.ReceiveAsync);
-        await receiver._app.StartAsync();
-        receiver.BaseUrl = receiver._app.Services.GetRequiredService<IServer>().Features
-            .Get<IServerAddressesFeature>()!.Addresses.Single();
+        var receiver = new WebhookReceiver();
+        receiver._server = await LoopbackServer.StartAsync(app => app.MapPost("/hook/{name}", receiver.ReceiveAsync));
         return receiver;
     }
 
@@ -61,9 +48,5 @@ public sealed class WebhookReceiver : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

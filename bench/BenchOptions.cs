@@ -1,0 +1,29 @@
+namespace Praison.Orleans.Bench;
+
+/// <summary>The harness's command line: <c>all|submit|e2e|cancel [--duration S] [--concurrency N] [--cancels N] [--out FILE]</c>.</summary>
+public sealed record BenchOptions(string Scenario, TimeSpan Duration, TimeSpan WarmUp, int Concurrency, int Cancels, string Output)
+{
+    public static BenchOptions Parse(string[] args)
+    {
+        string Value(string name, string fallback)
+        {
+            var i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+        }
+
+        var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
+        if (scenario is not ("all" or "submit" or "e2e" or "cancel"))
+        {
+            throw new ArgumentException($"Unknown scenario '{scenario}': use all, submit, e2e or cancel.");
+        }
+
+        var duration = TimeSpan.FromSeconds(double.Parse(Value("--duration", "20"), System.Globalization.CultureInfo.InvariantCulture));
+        return new BenchOptions(
+            scenario,
+            duration,
+            TimeSpan.FromSeconds(Math.Min(5, duration.TotalSeconds / 4)),
+            int.Parse(Value("--concurrency", "32"), System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(Value("--cancels", "200"), System.Globalization.CultureInfo.InvariantCulture),
+            Value("--out", "bench-results.json"));
+    }
+}

@@ -1,0 +1,51 @@
+using System.Text.Json;
+using Praison.Orleans.Bench;
+
+// Starts what it measures on loopback, runs bounded load, stops everything, prints a table and writes JSON.
+var options = BenchOptions.Parse(args);
+var scenarios = new Scenarios(options);
+var results = new List<Measurement>();
+if (options.Scenario is "all" or "submit")
+{
+    results.AddRange(await scenarios.SubmitAsync());
+}
+
+if (options.Scenario is "all" or "e2e")
+{
+    results.AddRange(await scenarios.EndToEndAsync());
+}
+
+if (options.Scenario is "all" or "cancel")
+{
+    results.AddRange(await scenarios.CancelAsync());
+}
+
+Console.WriteLine($"cores: {Environment.ProcessorCount}; window {options.Duration.TotalSeconds:0} s after {options.WarmUp.TotalSeconds:0} s warm-up; concurrency {options.Concurrency}");
+Console.WriteLine($"| {"measurement",-45} | {"count",7} | {"errors",6} | {"per s",9} | {"p50 ms",8} | {"p99 ms",8} |");
+Console.WriteLine($"|{new string('-', 47)}|{new string('-', 9)}|{new string('-', 8)}|{new string('-', 11)}|{new string('-', 10)}|{new string('-', 10)}|");
+foreach (var m in results)
+{
+    Console.WriteLine($"| {m.Name,-45} | {m.Count,7} | {m.Errors,6} | {m.PerSecond,9:0.0} | {m.P50Ms,8:0.00} | {m.P99Ms,8:0.00} |");
+}
+
+var ratios = Ratios(results);
+foreach (var (name, ratio) in ratios)
+{
+    Console.WriteLine($"{name}: {ratio:0.00}");
+}
+
+await File.WriteAllTextAsync(options.Output, JsonSerializer.Serialize(
+    new { cores = Environment.ProcessorCount, options.Scenario, duration_s = options.Duration.TotalSeconds, options.Concurrency, results, ratios },
+    new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+Console.WriteLine($"written to {Path.GetFullPath(options.Output)}");
+
+static Dictionary<string, double> Ratios(List<Measurement> results)
+{
+    double Rate(string prefix) => results.FirstOrDefault(r => r.Name.StartsWith(prefix, StringComparison.Ordinal))?.PerSecond ?? double.NaN;
+    var ours = Rate("submit: praison");
+    return new Dictionary<string, double>
+    {
+        ["submit rate praison / bare Kestrel"] = ours / Rate("submit: bare Kestrel"),
+        ["submit rate praison / Hangfire"] = ours / Rate("submit: Hangfire"),
+    }.Where(r => !double.IsNaN(r.Value)).ToDictionary();
+}

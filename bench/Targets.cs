@@ -1,0 +1,106 @@
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Hangfire;
+using Hangfire.InMemory;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Praison.Orleans.Gateway;
+using Praison.Orleans.Grains.Hosting;
+
+namespace Praison.Orleans.Bench;
+
+/// <summary>A system under load on a loopback port, and how to stop it.</summary>
+public sealed record Target(string Name, string Url, Func<Task> StopAsync);
+
+/// <summary>The systems the harness starts itself: ours (embedded) and the two baselines.</summary>
+public static class Targets
+{
+    /// <summary>The gateway as <c>dotnet run --project gateway</c> runs it (embedded silo, memory storage), on free ports.</summary>
+    public static async Task<Target> StartPraisonAsync(Action<IServiceCollection>? services = null)
+    {
+        var ports = FreePorts(3);
+        var app = GatewayApp.Build(
+        [
+            $"--urls=http://127.0.0.1:{ports[0]}", $"--Cluster:SiloPort={ports[1]}", $"--Cluster:GatewayPort={ports[2]}",
+            "--Logging:LogLevel:Default=Warning",
+        ], overrides: services);
+        await app.StartAsync();
+        return new Target("praison (embedded)", $"http://127.0.0.1:{ports[0]}", async () => { await app.StopAsync(); await app.DisposeAsync(); });
+    }
+
+    /// <summary>The ceiling of HTTP here: a bare Kestrel endpoint that parses the same JSON and answers the same 202 body.</summary>
+    public static async Task<Target> StartBareKestrelAsync()
+    {
+        var app = Slim();
+        app.MapPost("/api/v1/runs", async (HttpRequest request) =>
+        {
+            using var body = await JsonDocument.ParseAsync(request.Body);
+            _ = body.RootElement.GetProperty("prompt").GetString();
+            return Accepted(request, NewId());
+        });
+        return await StartAsync("bare Kestrel", app);
+    }
+
+    /// <summary>What a .NET user would pick instead: Hangfire (in-memory storage) behind an equivalent endpoint.</summary>
+    public static async Task<Target> StartHangfireAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.UseUrls($"http://127.0.0.1:{FreePorts(1)[0]}");
+        builder.Services.AddHangfire(c => c.UseInMemoryStorage());
+        builder.Services.AddHangfireServer();
+        var app = builder.Build();
+        app.MapPost("/api/v1/runs", async (HttpRequest request, IBackgroundJobClient jobs) =>
+        {
+            using var body = await JsonDocument.ParseAsync(request.Body);
+            var prompt = body.RootElement.GetProperty("prompt").GetString();
+            var id = jobs.Enqueue(() => HangfireEcho.Run(prompt));
+            return Accepted(request, id);
+        });
+        app.MapGet("/api/v1/runs/{id}", (string id) =>
+            Results.Ok(new { status = JobStorage.Current.GetConnection().GetStateData(id)?.Name }));
+        return await StartAsync("Hangfire InMemory", app);
+    }
+
+    private static WebApplication Slim()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.UseUrls($"http://127.0.0.1:{FreePorts(1)[0]}");
+        return builder.Build();
+    }
+
+    private static async Task<Target> StartAsync(string name, WebApplication app)
+    {
+        await app.StartAsync();
+        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        return new Target(name, url, async () => { await app.StopAsync(); await app.DisposeAsync(); });
+    }
+
+    private static IResult Accepted(HttpRequest request, string id)
+    {
+        var poll = $"{request.Scheme}://{request.Host}/api/v1/runs/{id}";
+        return Results.Json(
+            new { job_id = id, status = "queued", created_at = DateTimeOffset.UtcNow, poll_url = poll, stream_url = poll + "/stream" },
+            statusCode: 202);
+    }
+
+    private static string NewId() => "run_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+
+    private static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(System.Net.IPAddress.Loopback, 0)).ToList();
+        listeners.ForEach(l => l.Start());
+        var ports = listeners.Select(l => ((System.Net.IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        listeners.ForEach(l => l.Stop());
+        return ports;
+    }
+}
+
+/// <summary>Hangfire's job: the same echo ours runs.</summary>
+public static class HangfireEcho
+{
+    public static string Run(string? prompt) => prompt ?? "";
+}

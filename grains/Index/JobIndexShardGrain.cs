@@ -21,19 +21,21 @@ public interface IJobIndexShardGrain : IGrainWithStringKey
     Task<JobStoreStats> StatsAsync();
 }
 
-/// <summary>The entries of one shard, persisted so a shard survives its own deactivation.</summary>
-[GenerateSerializer, Alias("Praison.JobIndexShard")]
-public sealed class JobIndexShard
+/// <summary>
+/// One shard of a tenant's index, held in memory: the memory-mode index is exactly as durable as
+/// memory-mode job storage (both live in the silos). It is never collected as idle, and writing an
+/// entry costs nothing but the dictionary update (persisting the whole shard on every write made each
+/// submit slower as the shard grew).
+/// </summary>
+public sealed class JobIndexShardGrain(IOptions<JobExecutionOptions> options, TimeProvider time) : Grain, IJobIndexShardGrain
 {
-    [Id(0)] public Dictionary<string, JobIndexEntry> Entries { get; set; } = [];
-}
+    private readonly Dictionary<string, JobIndexEntry> _entries = [];
 
-public sealed class JobIndexShardGrain(
-    [PersistentState("index", Jobs.JobStorage.Name)] IPersistentState<JobIndexShard> shard,
-    IOptions<JobExecutionOptions> options,
-    TimeProvider time) : Grain, IJobIndexShardGrain
-{
-    private Dictionary<string, JobIndexEntry> Entries => shard.State.Entries;
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        DelayDeactivation(TimeSpan.MaxValue);
+        return Task.CompletedTask;
+    }
 
     /// <summary>The entries of jobs still kept: one past its retention is gone even before its grain removes it.</summary>
     private IEnumerable<JobIndexEntry> Kept
@@ -41,27 +43,24 @@ public sealed class JobIndexShardGrain(
         get
         {
             var now = time.GetUtcNow();
-            return Entries.Values.Where(e => !(e.Job.Status.IsTerminal() && options.Value.IsExpired(e.Job.CompletedAt, now)));
+            return _entries.Values.Where(e => !(e.Job.Status.IsTerminal() && options.Value.IsExpired(e.Job.CompletedAt, now)));
         }
     }
 
-    public async Task UpsertAsync(JobIndexEntry entry)
+    public Task UpsertAsync(JobIndexEntry entry)
     {
-        if (Entries.TryGetValue(entry.Job.JobId, out var known) && known.Version > entry.Version)
+        if (!_entries.TryGetValue(entry.Job.JobId, out var known) || known.Version <= entry.Version)
         {
-            return;
+            _entries[entry.Job.JobId] = entry;
         }
 
-        Entries[entry.Job.JobId] = entry;
-        await shard.WriteStateAsync();
+        return Task.CompletedTask;
     }
 
-    public async Task RemoveAsync(string jobId)
+    public Task RemoveAsync(string jobId)
     {
-        if (Entries.Remove(jobId))
-        {
-            await shard.WriteStateAsync();
-        }
+        _entries.Remove(jobId);
+        return Task.CompletedTask;
     }
 
     public Task<JobListPage> QueryAsync(JobListQuery query)

@@ -307,18 +307,24 @@ public sealed partial class JobGrain(
 
     /// <summary>
     /// Runs one attempt holding <paramref name="lease"/>. The work gets a token that fires on cancel,
-    /// hand-over (<paramref name="stop"/>) or timeout; the lease and the token are released when the work
-    /// really stops, which may be after the job has already ended.
+    /// hand-over (<paramref name="stop"/>) or timeout. The lease is released when the work really stops
+    /// (which may be after the job has ended); the token sources once the work has stopped and this
+    /// method has stopped waiting on them — a fast recipe can finish before the wait even begins.
     /// </summary>
     private async Task RunAttemptAsync(RateLimitLease lease, CancellationToken stop)
     {
         var timeoutSeconds = TimeoutSeconds;
         var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds), time);
         var run = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
-        void Release()
+        void DisposeTokens()
         {
             run.Dispose();
             timeout.Dispose();
+        }
+
+        void Release()
+        {
+            DisposeTokens();
             lease.Dispose();
         }
 
@@ -344,8 +350,9 @@ public sealed partial class JobGrain(
             throw;
         }
 
-        _ = work.ContinueWith(static (_, release) => ((Action)release!)(), (Action)Release, TaskScheduler.Default);
+        _ = work.ContinueWith(static (_, lease) => ((RateLimitLease)lease!).Dispose(), lease, TaskScheduler.Default);
         var ending = await AwaitWorkAsync(work, progress, run.Token, timeout.Token, stop, timeoutSeconds);
+        _ = work.ContinueWith(static (_, dispose) => ((Action)dispose!)(), (Action)DisposeTokens, TaskScheduler.Default);
         if (ending is not null && Record.Status == JobStatus.Running && Record.Attempt == attempt)
         {
             await ending();

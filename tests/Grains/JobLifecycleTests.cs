@@ -29,6 +29,21 @@ public sealed class JobLifecycleTests(JobsClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ManyInstantJobs_AllSucceedWithoutWaitingForRecovery()
+    {
+        // Echo can finish before the grain starts waiting on it; that must not fail the run loop
+        // (the job would then hang as running until its keep-alive reminder resumed it).
+        var jobs = Enumerable.Range(0, 300).Select(_ => fixture.NewJob(out string _)).ToList();
+
+        await Task.WhenAll(jobs.Select(job => job.SubmitAsync(Specs.Recipe("echo"))));
+
+        foreach (var job in jobs)
+        {
+            Assert.Equal(JobStatus.Succeeded, (await job.UntilTerminal(TimeSpan.FromSeconds(30)))!.Status);
+        }
+    }
+
+    [Fact]
     public async Task Submit_ExistingId_ChangesNothing()
     {
         var job = fixture.NewJob(out _);

@@ -1,7 +1,7 @@
 namespace Praison.Orleans.Bench;
 
-/// <summary>The harness's command line: <c>all|submit|e2e|cancel [--duration S] [--concurrency N] [--cancels N] [--out FILE]</c>.</summary>
-public sealed record BenchOptions(string Scenario, TimeSpan Duration, TimeSpan WarmUp, int Concurrency, int Cancels, string Output)
+/// <summary>The harness's command line: <c>all|submit|e2e|cancel|scale [--duration S] [--concurrency N] [--cancels N] [--jobs N] [--out FILE]</c>.</summary>
+public sealed record BenchOptions(string Scenario, TimeSpan Duration, TimeSpan WarmUp, int Concurrency, int Cancels, int Jobs, string Output)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -12,9 +12,9 @@ public sealed record BenchOptions(string Scenario, TimeSpan Duration, TimeSpan W
         }
 
         var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
-        if (scenario is not ("all" or "submit" or "e2e" or "cancel"))
+        if (scenario is not ("all" or "submit" or "e2e" or "cancel" or "scale"))
         {
-            throw new ArgumentException($"Unknown scenario '{scenario}': use all, submit, e2e or cancel.");
+            throw new ArgumentException($"Unknown scenario '{scenario}': use all, submit, e2e, cancel or scale.");
         }
 
         var duration = TimeSpan.FromSeconds(double.Parse(Value("--duration", "20"), System.Globalization.CultureInfo.InvariantCulture));
@@ -24,6 +24,7 @@ public sealed record BenchOptions(string Scenario, TimeSpan Duration, TimeSpan W
             TimeSpan.FromSeconds(Math.Min(5, duration.TotalSeconds / 4)),
             int.Parse(Value("--concurrency", "32"), System.Globalization.CultureInfo.InvariantCulture),
             int.Parse(Value("--cancels", "200"), System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(Value("--jobs", "100000"), System.Globalization.CultureInfo.InvariantCulture),
             Value("--out", "bench-results.json"));
     }
 }

@@ -20,6 +20,11 @@ if (options.Scenario is "all" or "cancel")
     results.AddRange(await scenarios.CancelAsync());
 }
 
+if (options.Scenario is "all" or "scale")
+{
+    results.AddRange(await scenarios.ScaleAsync());
+}
+
 Console.WriteLine($"cores: {Environment.ProcessorCount}; window {options.Duration.TotalSeconds:0} s after {options.WarmUp.TotalSeconds:0} s warm-up; concurrency {options.Concurrency}");
 Console.WriteLine($"| {"measurement",-45} | {"count",7} | {"errors",6} | {"per s",9} | {"p50 ms",8} | {"p99 ms",8} |");
 Console.WriteLine($"|{new string('-', 47)}|{new string('-', 9)}|{new string('-', 8)}|{new string('-', 11)}|{new string('-', 10)}|{new string('-', 10)}|");

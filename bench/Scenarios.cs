@@ -104,6 +104,56 @@ public sealed class Scenarios(BenchOptions options)
         ];
     }
 
+    /// <summary>
+    /// Submit and complete <see cref="BenchOptions.Jobs"/> echo jobs, keep them (retained, not deleted),
+    /// then measure status and list latency at that size. Reports the sustained rate, the process's peak
+    /// working set and the managed heap per retained job (the process also holds the load generator).
+    /// </summary>
+    public async Task<List<Measurement>> ScaleAsync()
+    {
+        var process = System.Diagnostics.Process.GetCurrentProcess();
+        var target = await Targets.StartPraisonAsync();
+        using var http = Client(target);
+        var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+        var session = "scale-" + Guid.NewGuid().ToString("N");
+        var ids = new string[options.Jobs];
+        var next = -1;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(_ => Task.Run(async () =>
+        {
+            for (var i = Interlocked.Increment(ref next); i < ids.Length; i = Interlocked.Increment(ref next))
+            {
+                ids[i] = await SubmitAsync(http, new { prompt = "scale", recipe_name = "echo", session_id = session }, CancellationToken.None);
+            }
+        })));
+        var submitted = clock.Elapsed;
+        while ((int)(await http.GetFromJsonAsync<JsonObject>($"/api/v1/runs?session_id={session}&status=succeeded&page_size=1"))!["total"]! < ids.Length)
+        {
+            await Task.Delay(500);
+        }
+
+        var completed = clock.Elapsed;
+        process.Refresh();
+        var heapAfter = GC.GetTotalMemory(forceFullCollection: true);
+        var random = new Random(1);
+        var status = await LoadGenerator.RunAsync($"status at {ids.Length:N0} jobs", 1, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5),
+            async ct => (await http.GetAsync($"/api/v1/runs/{ids[random.Next(ids.Length)]}", ct)).IsSuccessStatusCode);
+        var list = await LoadGenerator.RunAsync($"list page 1 of {ids.Length:N0} jobs", 1, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5),
+            async ct => (await http.GetAsync($"/api/v1/runs?session_id={session}&page_size=20", ct)).IsSuccessStatusCode);
+        process.Refresh();
+        await target.StopAsync();
+        var peak = process.PeakWorkingSet64;
+        Console.WriteLine($"scale: {ids.Length:N0} jobs submitted in {submitted.TotalSeconds:0.0} s, all succeeded after {completed.TotalSeconds:0.0} s " +
+                          $"({ids.Length / completed.TotalSeconds:0} jobs/s sustained); peak working set {peak / 1048576.0:0} MiB; " +
+                          $"managed heap +{(heapAfter - heapBefore) / 1048576.0:0} MiB = {(heapAfter - heapBefore) / (double)ids.Length:0} bytes per retained job");
+        return
+        [
+            new Measurement($"scale: {ids.Length:N0} echo jobs to succeeded", ids.Length, 0, ids.Length / completed.TotalSeconds, double.NaN, double.NaN),
+            status,
+            list,
+        ];
+    }
+
     private static async Task<string> SubmitAsync(HttpClient http, object body, CancellationToken ct)
     {
         using var response = await http.PostAsJsonAsync("/api/v1/runs", body, ct);

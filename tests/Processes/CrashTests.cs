@@ -20,6 +20,19 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        try
+        {
+            await StartClusterAsync();
+        }
+        catch
+        {
+            await DisposeAsync(); // xunit does not dispose a class whose initialization failed
+            throw;
+        }
+    }
+
+    private async Task StartClusterAsync()
+    {
         _azurite = await Azurite.StartAsync();
         var environment = new Dictionary<string, string>
         {
@@ -66,7 +79,12 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
             await process.DisposeAsync();
         }
 
-        await _azurite.DisposeAsync();
+        _processes.Clear();
+        if (_azurite is not null)
+        {
+            await _azurite.DisposeAsync();
+            _azurite = null!;
+        }
     }
 
     [Fact]

@@ -127,8 +127,14 @@ public sealed class Scenarios(BenchOptions options)
             }
         })));
         var submitted = clock.Elapsed;
+        var deadline = clock.Elapsed + TimeSpan.FromMinutes(10);
         while ((int)(await http.GetFromJsonAsync<JsonObject>($"/api/v1/runs?session_id={session}&status=succeeded&page_size=1"))!["total"]! < ids.Length)
         {
+            if (clock.Elapsed > deadline)
+            {
+                throw new TimeoutException($"Not all {ids.Length:N0} jobs succeeded within 10 minutes of the first submit.");
+            }
+
             await Task.Delay(500);
         }
 

@@ -17,9 +17,6 @@ public sealed record SpecProblem(string Field, string Message, bool Unreadable =
 /// </summary>
 public sealed class JobExecutor(RecipeCatalog recipes, LlmClient llm, AgentsFiles agentsFiles, AgentsRunner agents)
 {
-    /// <summary>The error a job gets when it needs an LLM and none is configured.</summary>
-    public const string NoLlmConfigured = LlmClient.NotConfigured;
-
 
     /// <summary>
     /// Checks at submit what only the silo knows — registered recipes and their configs, the agents

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Praison.Orleans.Grains.Execution;
+using Praison.Orleans.Grains.Llm;
 
 namespace Praison.Orleans.Tests.Grains;
 
@@ -106,7 +106,7 @@ public sealed class JobLifecycleTests(JobsClusterFixture fixture)
 
         var done = await job.UntilTerminal();
         Assert.Equal(JobStatus.Failed, done!.Status);
-        Assert.Equal(JobExecutor.NoLlmConfigured, done.Error);
+        Assert.Equal(LlmClient.NotConfigured, done.Error);
         Assert.Contains("OPENAI_API_KEY", done.Error);
         Assert.Contains("OPENAI_BASE_URL", done.Error);
         Assert.Contains("OPENAI_MODEL_NAME", done.Error);

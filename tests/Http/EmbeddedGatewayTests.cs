@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -71,56 +70,29 @@ public sealed class EmbeddedGatewayTests
     public async Task GatewayProcess_StartsOnGivenUrl_AndRunsAJob()
     {
         var ports = FreePorts.Take(3);
-        var start = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList =
+        await using var gateway = ServerProcess.Start("gateway", "gateway", "Praison.Orleans.Gateway",
+            ["--urls", $"http://127.0.0.1:{ports[0]}", $"--Cluster:SiloPort={ports[1]}", $"--Cluster:GatewayPort={ports[2]}"]);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[0]}") };
+        await Eventually.Until(
+            async () =>
             {
-                RepoPaths.GatewayDll, "--urls", $"http://127.0.0.1:{ports[0]}",
-                $"--Cluster:SiloPort={ports[1]}", $"--Cluster:GatewayPort={ports[2]}",
-            },
-            WorkingDirectory = Path.Combine(RepoPaths.Root, "gateway"),
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        process.OutputDataReceived += (_, e) => output.Enqueue(e.Data ?? "");
-        process.ErrorDataReceived += (_, e) => output.Enqueue(e.Data ?? "");
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[0]}") };
-            await Eventually.Until(
-                async () =>
+                try
                 {
-                    try
-                    {
-                        return (await http.GetAsync("/health")).StatusCode;
-                    }
-                    catch (HttpRequestException)
-                    {
-                        return HttpStatusCode.ServiceUnavailable;
-                    }
-                },
-                code => code == HttpStatusCode.OK || process.HasExited,
-                "the gateway process to answer /health",
-                TimeSpan.FromSeconds(60));
-            Assert.False(process.HasExited, string.Join('\n', output));
+                    return (await http.GetAsync("/health")).StatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    return HttpStatusCode.ServiceUnavailable;
+                }
+            },
+            code => code == HttpStatusCode.OK || gateway.HasExited,
+            "the gateway process to answer /health",
+            TimeSpan.FromSeconds(60));
+        Assert.False(gateway.HasExited, gateway.Output);
 
-            var submit = await http.PostAsJsonAsync("/api/v1/runs", new { prompt = "from a process", recipe_name = "echo" });
-            var jobId = (string)(await submit.Content.ReadFromJsonAsync<JsonObject>())!["job_id"]!;
-            await Eventually.Until(
-                () => http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{jobId}"),
-                s => (string?)s!["status"] == "succeeded",
-                "the job to succeed");
+        var jobId = await http.SubmitJobAsync(new { prompt = "from a process", recipe_name = "echo" });
+        await http.UntilStatusAsync(jobId, "succeeded");
 
-            Assert.Contains(output, line => line.Contains($"Now listening on: http://127.0.0.1:{ports[0]}"));
-        }
-        finally
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
+        Assert.Contains($"Now listening on: http://127.0.0.1:{ports[0]}", gateway.Output);
     }
 }

@@ -5,9 +5,6 @@ public static class RepoPaths
 {
     public static string Root { get; } = FindRoot();
 
-    /// <summary>The gateway's build output, built in the same configuration as these tests.</summary>
-    public static string GatewayDll => BuildOutput("gateway", "Praison.Orleans.Gateway");
-
     /// <summary>A project's main assembly, built in the same configuration as these tests.</summary>
     public static string BuildOutput(string project, string assembly)
     {

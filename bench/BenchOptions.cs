@@ -1,8 +1,13 @@
 namespace Praison.Orleans.Bench;
 
-/// <summary>The harness's command line: <c>all|submit|e2e|cancel|scale [--duration S] [--concurrency N] [--cancels N] [--jobs N] [--out FILE]</c>.</summary>
+/// <summary>The harness's command line: <c>all|submit|e2e|cancel|scale|persistent|scaleout [--duration S] [--concurrency N] [--cancels N] [--jobs N] [--out FILE]</c>.</summary>
 public sealed record BenchOptions(string Scenario, TimeSpan Duration, TimeSpan WarmUp, int Concurrency, int Cancels, int Jobs, string Output)
 {
+    private static readonly string[] Scenarios = ["all", "scale", "submit", "e2e", "cancel", "persistent", "scaleout"];
+
+    /// <summary>Whether this run includes <paramref name="scenario"/>.</summary>
+    public bool Runs(string scenario) => Scenario == "all" || Scenario == scenario;
+
     public static BenchOptions Parse(string[] args)
     {
         string Value(string name, string fallback)
@@ -12,9 +17,9 @@ public sealed record BenchOptions(string Scenario, TimeSpan Duration, TimeSpan W
         }
 
         var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
-        if (scenario is not ("all" or "submit" or "e2e" or "cancel" or "scale"))
+        if (!Scenarios.Contains(scenario))
         {
-            throw new ArgumentException($"Unknown scenario '{scenario}': use all, submit, e2e, cancel or scale.");
+            throw new ArgumentException($"Unknown scenario '{scenario}': use {string.Join(", ", Scenarios)}.");
         }
 
         var duration = TimeSpan.FromSeconds(double.Parse(Value("--duration", "20"), System.Globalization.CultureInfo.InvariantCulture));

@@ -5,24 +5,19 @@ using Praison.Orleans.Bench;
 var options = BenchOptions.Parse(args);
 var scenarios = new Scenarios(options);
 var results = new List<Measurement>();
-if (options.Scenario is "all" or "submit")
-{
-    results.AddRange(await scenarios.SubmitAsync());
-}
 
-if (options.Scenario is "all" or "e2e")
+// Scale first: it reports the process's peak working set, which the other scenarios would raise.
+foreach (var (name, run) in new (string, Func<Task<List<Measurement>>>)[]
 {
-    results.AddRange(await scenarios.EndToEndAsync());
-}
-
-if (options.Scenario is "all" or "cancel")
+    ("scale", scenarios.ScaleAsync), ("submit", scenarios.SubmitAsync), ("e2e", scenarios.EndToEndAsync),
+    ("cancel", scenarios.CancelAsync), ("persistent", scenarios.PersistentAsync), ("scaleout", scenarios.ScaleOutAsync),
+})
 {
-    results.AddRange(await scenarios.CancelAsync());
-}
-
-if (options.Scenario is "all" or "scale")
-{
-    results.AddRange(await scenarios.ScaleAsync());
+    if (options.Runs(name))
+    {
+        Console.WriteLine($"running {name}...");
+        results.AddRange(await run());
+    }
 }
 
 Console.WriteLine($"cores: {Environment.ProcessorCount}; window {options.Duration.TotalSeconds:0} s after {options.WarmUp.TotalSeconds:0} s warm-up; concurrency {options.Concurrency}");
@@ -33,14 +28,14 @@ foreach (var m in results)
     Console.WriteLine($"| {m.Name,-45} | {m.Count,7} | {m.Errors,6} | {m.PerSecond,9:0.0} | {m.P50Ms,8:0.00} | {m.P99Ms,8:0.00} |");
 }
 
-var ratios = Ratios(results);
-foreach (var (name, ratio) in ratios)
+var figures = Ratios(results).Concat(scenarios.Figures).ToDictionary();
+foreach (var (name, figure) in figures)
 {
-    Console.WriteLine($"{name}: {ratio:0.00}");
+    Console.WriteLine($"{name}: {figure:0.00}");
 }
 
 await File.WriteAllTextAsync(options.Output, JsonSerializer.Serialize(
-    new { cores = Environment.ProcessorCount, options.Scenario, duration_s = options.Duration.TotalSeconds, options.Concurrency, results, ratios },
+    new { cores = Environment.ProcessorCount, options.Scenario, duration_s = options.Duration.TotalSeconds, options.Concurrency, results, figures },
     new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
 Console.WriteLine($"written to {Path.GetFullPath(options.Output)}");
 

@@ -5,6 +5,7 @@ using System.Net.ServerSentEvents;
 using System.Text.Json.Nodes;
 using Praison.Orleans.Grains.Hosting;
 using Praison.Orleans.Grains.Recipes;
+using Praison.Orleans.Testing;
 
 namespace Praison.Orleans.Bench;
 
@@ -13,6 +14,9 @@ public sealed class Scenarios(BenchOptions options)
 {
     private static readonly object EchoBody = new { prompt = "bench", recipe_name = "echo" };
 
+    /// <summary>Figures that are not a rate or a latency (memory, writes per job, ratios), by name.</summary>
+    public Dictionary<string, double> Figures { get; } = [];
+
     /// <summary>Submit throughput and latency of echo jobs: ours, bare Kestrel, Hangfire; same load generator.</summary>
     public async Task<List<Measurement>> SubmitAsync()
     {
@@ -20,9 +24,7 @@ public sealed class Scenarios(BenchOptions options)
         foreach (var start in new Func<Task<Target>>[] { () => Targets.StartPraisonAsync(), Targets.StartBareKestrelAsync, Targets.StartHangfireAsync })
         {
             var target = await start();
-            using var http = Client(target);
-            results.Add(await LoadGenerator.RunAsync($"submit: {target.Name}", options.Concurrency, options.WarmUp, options.Duration,
-                async ct => (await http.PostAsJsonAsync("/api/v1/runs", EchoBody, ct)).StatusCode == System.Net.HttpStatusCode.Accepted));
+            results.Add(await SubmitLoadAsync(target));
             await target.StopAsync();
         }
 
@@ -33,21 +35,7 @@ public sealed class Scenarios(BenchOptions options)
     public async Task<List<Measurement>> EndToEndAsync()
     {
         var ours = await Targets.StartPraisonAsync();
-        using var oursHttp = Client(ours);
-        var praison = await LoadGenerator.RunAsync("end-to-end echo: praison (SSE)", 1, options.WarmUp, options.Duration, async ct =>
-        {
-            var id = await SubmitAsync(oursHttp, EchoBody, ct);
-            using var response = await oursHttp.GetAsync($"/api/v1/runs/{id}/stream", HttpCompletionOption.ResponseHeadersRead, ct);
-            await foreach (var item in SseParser.Create(await response.Content.ReadAsStreamAsync(ct)).EnumerateAsync(ct))
-            {
-                if (item.EventType is "result" or "error" or "cancelled")
-                {
-                    return item.EventType == "result";
-                }
-            }
-
-            return false;
-        });
+        var praison = await OurEndToEndAsync("end-to-end echo: praison (SSE)", ours);
         await ours.StopAsync();
 
         var hangfire = await Targets.StartHangfireAsync();
@@ -149,15 +137,157 @@ public sealed class Scenarios(BenchOptions options)
         process.Refresh();
         await target.StopAsync();
         var peak = process.PeakWorkingSet64;
-        Console.WriteLine($"scale: {ids.Length:N0} jobs submitted in {submitted.TotalSeconds:0.0} s, all succeeded after {completed.TotalSeconds:0.0} s " +
-                          $"({ids.Length / completed.TotalSeconds:0} jobs/s sustained); peak working set {peak / 1048576.0:0} MiB; " +
-                          $"managed heap +{(heapAfter - heapBefore) / 1048576.0:0} MiB = {(heapAfter - heapBefore) / (double)ids.Length:0} bytes per retained job");
+        Figures["scale: seconds to submit all"] = submitted.TotalSeconds;
+        Figures["scale: seconds until all succeeded"] = completed.TotalSeconds;
+        Figures["scale: peak working set MiB (whole process)"] = peak / 1048576.0;
+        Figures["scale: managed heap growth MiB"] = (heapAfter - heapBefore) / 1048576.0;
+        Figures["scale: managed heap bytes per retained job"] = (heapAfter - heapBefore) / (double)ids.Length;
         return
         [
             new Measurement($"scale: {ids.Length:N0} echo jobs to succeeded", ids.Length, 0, ids.Length / completed.TotalSeconds, double.NaN, double.NaN),
             status,
             list,
         ];
+    }
+
+    /// <summary>
+    /// Ours with Azure storage on Azurite: Azurite's own upsert rates (the ceiling of that store), then
+    /// submit and end-to-end as above, then the storage writes one job costs, counted from Azurite's log.
+    /// </summary>
+    public async Task<List<Measurement>> PersistentAsync()
+    {
+        await Azurite.EnsureInstalledAsync();
+        await using var azurite = await Azurite.StartAsync(countWrites: true);
+        var results = new List<Measurement>
+        {
+            await RawTableUpsertsAsync(azurite.ConnectionString),
+            await RawBlobUploadsAsync(azurite.ConnectionString),
+        };
+        var target = await Targets.StartPraisonAsync(azureStorage: azurite.ConnectionString);
+        results.Add(await SubmitLoadAsync(target));
+        results.Add(await OurEndToEndAsync("end-to-end echo: praison (Azure storage, SSE)", target));
+        await CountWritesPerJobAsync(azurite, target);
+        await target.StopAsync();
+        return results;
+    }
+
+    /// <summary>The submit load against 1, 2 and 3 silo processes behind one gateway process (Azure storage and clustering).</summary>
+    public async Task<List<Measurement>> ScaleOutAsync()
+    {
+        await Azurite.EnsureInstalledAsync();
+        await using var azurite = await Azurite.StartAsync();
+        var results = new List<Measurement>();
+        for (var silos = 1; silos <= 3; silos++)
+        {
+            var target = await Targets.StartClusterAsync(silos, azurite.ConnectionString);
+            try
+            {
+                results.Add(await SubmitLoadAsync(target));
+            }
+            finally
+            {
+                await target.StopAsync();
+            }
+
+            Figures[$"scale-out: submit rate with {silos} silo processes / with 1"] = results[^1].PerSecond / results[0].PerSecond;
+        }
+
+        return results;
+    }
+
+    private async Task<Measurement> SubmitLoadAsync(Target target)
+    {
+        using var http = Client(target);
+        return await LoadGenerator.RunAsync($"submit: {target.Name}", options.Concurrency, options.WarmUp, options.Duration,
+            async ct => (await http.PostAsJsonAsync("/api/v1/runs", EchoBody, ct)).StatusCode == System.Net.HttpStatusCode.Accepted);
+    }
+
+    private async Task<Measurement> OurEndToEndAsync(string name, Target target)
+    {
+        using var http = Client(target);
+        return await LoadGenerator.RunAsync(name, 1, options.WarmUp, options.Duration, async ct =>
+        {
+            var id = await SubmitAsync(http, EchoBody, ct);
+            using var response = await http.GetAsync($"/api/v1/runs/{id}/stream", HttpCompletionOption.ResponseHeadersRead, ct);
+            await foreach (var item in SseParser.Create(await response.Content.ReadAsStreamAsync(ct)).EnumerateAsync(ct))
+            {
+                if (item.EventType is "result" or "error" or "cancelled")
+                {
+                    return item.EventType == "result";
+                }
+            }
+
+            return false;
+        });
+    }
+
+    /// <summary>Upserts of a small entity (the size of an index entry) straight through the Azure SDK.</summary>
+    private async Task<Measurement> RawTableUpsertsAsync(string connectionString)
+    {
+        var table = new Azure.Data.Tables.TableClient(connectionString, "benchraw");
+        await table.CreateIfNotExistsAsync();
+        return await LoadGenerator.RunAsync("Azurite raw: table upsert (Azure SDK)", options.Concurrency, options.WarmUp, options.Duration, async ct =>
+        {
+            var entity = new Azure.Data.Tables.TableEntity("tenant", Guid.NewGuid().ToString("N"))
+            {
+                ["Status"] = "queued", ["AgentId"] = "recipe:echo", ["CreatedAt"] = DateTimeOffset.UtcNow, ["Snapshot"] = new string('x', 400),
+            };
+            return !(await table.UpsertEntityAsync(entity, cancellationToken: ct)).IsError;
+        });
+    }
+
+    /// <summary>Uploads of a 1 KB blob (about a job record) straight through the Azure SDK.</summary>
+    private async Task<Measurement> RawBlobUploadsAsync(string connectionString)
+    {
+        var container = new Azure.Storage.Blobs.BlobContainerClient(connectionString, "benchraw");
+        await container.CreateIfNotExistsAsync();
+        var body = BinaryData.FromBytes(new byte[1024]);
+        return await LoadGenerator.RunAsync("Azurite raw: blob upload 1 KB (Azure SDK)", options.Concurrency, options.WarmUp, options.Duration, async ct =>
+            !(await container.GetBlobClient(Guid.NewGuid().ToString("N")).UploadAsync(body, overwrite: true, ct)).GetRawResponse().IsError);
+    }
+
+    /// <summary>
+    /// Runs a batch of echo jobs to their end on a quiet system and divides the storage writes Azurite
+    /// served meanwhile (until writing stops) by the number of jobs; records the total and each resource's share.
+    /// </summary>
+    private async Task CountWritesPerJobAsync(Azurite azurite, Target target)
+    {
+        const int Jobs = 500;
+        using var http = Client(target);
+        await WaitForQuietAsync(azurite); // the load before has written its last transitions
+        var before = azurite.Writes.Snapshot();
+        var session = "writes-" + Guid.NewGuid().ToString("N");
+        await Parallel.ForAsync(0, Jobs, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency }, async (_, ct) =>
+            await SubmitAsync(http, new { prompt = "writes", recipe_name = "echo", session_id = session }, ct));
+        await Eventually.Until(
+            async () => (int)(await http.GetFromJsonAsync<JsonObject>($"/api/v1/runs?session_id={session}&status=succeeded&page_size=1"))!["total"]!,
+            succeeded => succeeded == Jobs,
+            $"{Jobs} jobs to succeed",
+            TimeSpan.FromMinutes(2));
+        await WaitForQuietAsync(azurite);
+        var writes = azurite.Writes.Since(before);
+        Figures["persistent: storage writes per job"] = writes.Values.Sum() / (double)Jobs;
+        foreach (var (resource, count) in writes.OrderBy(w => w.Key, StringComparer.Ordinal))
+        {
+            Figures[$"persistent: storage writes per job, {resource}"] = count / (double)Jobs;
+        }
+    }
+
+    /// <summary>Waits (bounded) until Azurite has served no write for two seconds.</summary>
+    private static async Task WaitForQuietAsync(Azurite azurite)
+    {
+        var last = -1L;
+        await Eventually.Until(
+            async () =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2));
+                var (previous, now) = (last, azurite.Writes.Snapshot().Values.Sum());
+                last = now;
+                return now == previous;
+            },
+            quiet => quiet,
+            "Azurite to serve no more writes",
+            TimeSpan.FromMinutes(1));
     }
 
     private static async Task<string> SubmitAsync(HttpClient http, object body, CancellationToken ct)

@@ -1,13 +1,14 @@
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Hangfire;
 using Hangfire.InMemory;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Praison.Orleans.Gateway;
 using Praison.Orleans.Grains.Hosting;
+using Praison.Orleans.Testing;
 
 namespace Praison.Orleans.Bench;
 
@@ -17,17 +18,95 @@ public sealed record Target(string Name, string Url, Func<Task> StopAsync);
 /// <summary>The systems the harness starts itself: ours (embedded) and the two baselines.</summary>
 public static class Targets
 {
-    /// <summary>The gateway as <c>dotnet run --project gateway</c> runs it (embedded silo, memory storage), on free ports.</summary>
-    public static async Task<Target> StartPraisonAsync(Action<IServiceCollection>? services = null)
+    /// <summary>
+    /// The gateway as <c>dotnet run --project gateway</c> runs it (embedded silo, memory storage), on free
+    /// ports; with <paramref name="azureStorage"/>, the same in Azure storage mode on that account.
+    /// </summary>
+    public static async Task<Target> StartPraisonAsync(Action<IServiceCollection>? services = null, string? azureStorage = null)
     {
-        var ports = FreePorts(3);
-        var app = GatewayApp.Build(
+        var ports = FreePorts.Take(3);
+        string[] args =
         [
             $"--urls=http://127.0.0.1:{ports[0]}", $"--Cluster:SiloPort={ports[1]}", $"--Cluster:GatewayPort={ports[2]}",
             "--Logging:LogLevel:Default=Warning",
-        ], overrides: services);
+        ];
+        if (azureStorage is not null)
+        {
+            args = [.. args, "--Cluster:Storage=Azure", $"--ConnectionStrings:AzureStorage={azureStorage}", $"--Cluster:ServiceId=bench-{Guid.NewGuid():N}"];
+        }
+
+        var app = GatewayApp.Build(args, overrides: services);
         await app.StartAsync();
-        return new Target("praison (embedded)", $"http://127.0.0.1:{ports[0]}", async () => { await app.StopAsync(); await app.DisposeAsync(); });
+        var name = azureStorage is null ? "praison (embedded)" : "praison (embedded, Azure storage on Azurite)";
+        return new Target(name, $"http://127.0.0.1:{ports[0]}", async () => { await app.StopAsync(); await app.DisposeAsync(); });
+    }
+
+    /// <summary>
+    /// The durable cluster as deployed: <paramref name="silos"/> silo processes and one gateway process
+    /// (client mode), Azure storage and clustering on <paramref name="azureStorage"/>, started from the
+    /// Release build outputs; ready when the gateway reports every silo.
+    /// </summary>
+    public static async Task<Target> StartClusterAsync(int silos, string azureStorage)
+    {
+        var run = $"bench-{Guid.NewGuid():N}"; // a cluster of its own: no member of an earlier one to declare dead first
+        var environment = new Dictionary<string, string>
+        {
+            ["Cluster__Storage"] = "Azure",
+            ["ConnectionStrings__AzureStorage"] = azureStorage,
+            ["Cluster__ServiceId"] = run,
+            ["Cluster__ClusterId"] = run,
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        var ports = FreePorts.Take(2 * silos + 1);
+        var processes = new List<ServerProcess>();
+        async Task StopAsync()
+        {
+            foreach (var process in processes)
+            {
+                await process.DisposeAsync();
+            }
+        }
+
+        for (var i = 0; i < silos; i++)
+        {
+            processes.Add(ServerProcess.Start($"silo{i + 1}", "silo", "Praison.Orleans.Silo",
+                [$"--Cluster:SiloPort={ports[2 * i]}", $"--Cluster:GatewayPort={ports[2 * i + 1]}"], environment));
+        }
+
+        var url = $"http://127.0.0.1:{ports[^1]}";
+        processes.Add(ServerProcess.Start("gateway", "gateway", "Praison.Orleans.Gateway", ["--Cluster:Mode=Client", "--urls", url], environment));
+        using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(10) };
+        var ready = false;
+        try
+        {
+            ready = await Eventually.Until(
+                async () =>
+                {
+                    try
+                    {
+                        return processes.Any(p => p.HasExited) ? -1 : (int)(await http.GetFromJsonAsync<JsonObject>("/health"))!["cluster"]!["silos"]!;
+                    }
+                    catch (HttpRequestException)
+                    {
+                        return 0;
+                    }
+                },
+                joined => joined == silos || joined < 0,
+                $"{silos} silos to join",
+                TimeSpan.FromSeconds(120)) == silos;
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        if (!ready)
+        {
+            var output = string.Join("\n\n", processes.Select(p => $"{p.Name}:\n{p.Output}"));
+            await StopAsync();
+            throw new InvalidOperationException($"The cluster of {silos} silos did not come up:\n{output}");
+        }
+
+        return new Target($"praison ({silos} silo process{(silos == 1 ? "" : "es")}, Azure)", url, StopAsync);
     }
 
     /// <summary>The ceiling of HTTP here: a bare Kestrel endpoint that parses the same JSON and answers the same 202 body.</summary>
@@ -48,7 +127,7 @@ public static class Targets
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.UseUrls($"http://127.0.0.1:{FreePorts(1)[0]}");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{FreePorts.Take(1)[0]}");
         builder.Services.AddHangfire(c => c.UseInMemoryStorage());
         builder.Services.AddHangfireServer();
         var app = builder.Build();
@@ -68,7 +147,7 @@ public static class Targets
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.UseUrls($"http://127.0.0.1:{FreePorts(1)[0]}");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{FreePorts.Take(1)[0]}");
         return builder.Build();
     }
 
@@ -88,15 +167,6 @@ public static class Targets
     }
 
     private static string NewId() => "run_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(System.Net.IPAddress.Loopback, 0)).ToList();
-        listeners.ForEach(l => l.Start());
-        var ports = listeners.Select(l => ((System.Net.IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        listeners.ForEach(l => l.Stop());
-        return ports;
-    }
 }
 
 /// <summary>Hangfire's job: the same echo ours runs.</summary>

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 
-namespace Praison.Orleans.Tests.Infrastructure;
+namespace Praison.Orleans.Testing;
 
 /// <summary>One of the project's hosts (silo or gateway) run from its build output as a real process.</summary>
 public sealed class ServerProcess : IAsyncDisposable

@@ -1,4 +1,4 @@
-namespace Praison.Orleans.Tests.Infrastructure;
+namespace Praison.Orleans.Testing;
 
 /// <summary>Paths inside the repository, found from the test binaries' location.</summary>
 public static class RepoPaths

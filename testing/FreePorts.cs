@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Praison.Orleans.Tests.Infrastructure;
+namespace Praison.Orleans.Testing;
 
 /// <summary>Loopback ports nobody listens on right now, so tests never assume fixed ports are free.</summary>
 public static class FreePorts

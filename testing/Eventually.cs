@@ -1,4 +1,4 @@
-namespace Praison.Orleans.Tests.Infrastructure;
+namespace Praison.Orleans.Testing;
 
 /// <summary>Bounded polling on a condition: the only way tests here wait.</summary>
 public static class Eventually

@@ -24,10 +24,11 @@ public sealed class JobExecutionOptions
     public TimeSpan ProgressCheckpointInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// Period of the keep-alive reminder of a live job, which restarts it if its silo was lost.
-    /// Default: 1 minute (the least Orleans allows unless its reminder options are lowered).
+    /// How often the sweep visits the jobs the index says have something left to do: it restarts a live
+    /// job whose silo was lost, retries a pending webhook and removes a job past its retention.
+    /// Default: 1 minute (the least Orleans allows for the sweep's reminder unless its options are lowered).
     /// </summary>
-    public TimeSpan KeepAliveReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
+    public TimeSpan SweepPeriod { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// How long a finished job is kept after <c>completed_at</c>; then it is removed with its index
@@ -38,6 +39,16 @@ public sealed class JobExecutionOptions
     /// <summary>True when a job that ended at <paramref name="completedAt"/> is past its retention at <paramref name="now"/>.</summary>
     public bool IsExpired(DateTimeOffset? completedAt, DateTimeOffset now) =>
         completedAt is { } completed && completed + Retention <= now;
+
+    /// <summary>True when <paramref name="job"/> has ended and is past its retention at <paramref name="now"/>.</summary>
+    public bool IsExpired(JobSnapshot job, DateTimeOffset now) => job.Status.IsTerminal() && IsExpired(job.CompletedAt, now);
+
+    /// <summary>
+    /// True when the sweep must visit <paramref name="job"/>: it is live (its silo may be gone), its
+    /// webhook is pending, or it is past its retention.
+    /// </summary>
+    public bool IsDue(JobSnapshot job, DateTimeOffset now) =>
+        !job.Status.IsTerminal() || job.Webhook is { Pending: true } || IsExpired(job, now);
 
     /// <summary>The problems with these options, empty when they are valid.</summary>
     public IEnumerable<string> Problems()
@@ -67,9 +78,9 @@ public sealed class JobExecutionOptions
             yield return "Jobs:Retention must be positive.";
         }
 
-        if (KeepAliveReminderPeriod <= TimeSpan.Zero)
+        if (SweepPeriod <= TimeSpan.Zero)
         {
-            yield return "Jobs:KeepAliveReminderPeriod must be positive.";
+            yield return "Jobs:SweepPeriod must be positive.";
         }
     }
 }

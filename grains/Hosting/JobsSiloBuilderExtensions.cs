@@ -36,6 +36,7 @@ public static class JobsSiloBuilderExtensions
         services.AddSingleton<RecipeCatalog>();
         services.AddSingleton<JobExecutor>();
         services.TryAddSingleton<IJobIndex, ShardedGrainJobIndex>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, JobSweeperStartup>();
         services.AddWebhooks();
         services.AddLlm();
         services.AddOptions<AgentsOptions>().BindConfiguration(AgentsOptions.Section);
@@ -46,13 +47,13 @@ public static class JobsSiloBuilderExtensions
         return silo;
     }
 
-    /// <summary>In-memory job storage and reminders: the embedded default, lost when the silo stops.</summary>
+    /// <summary>In-memory job storage and reminders (the sweep's): the embedded default, lost when the silo stops.</summary>
     public static ISiloBuilder UseInMemoryJobStorage(this ISiloBuilder silo) =>
         silo.AddMemoryGrainStorage(JobStorage.Name).UseInMemoryReminderService();
 
     /// <summary>
     /// Job storage in Azure Storage: grain state as blobs (no size limit near a large result; stored
-    /// as the provider's default JSON), reminders and the job index as table rows.
+    /// as the provider's default JSON), the sweep's reminder and the job index as table rows.
     /// </summary>
     public static ISiloBuilder UseAzureJobStorage(this ISiloBuilder silo, string connectionString)
     {

@@ -10,7 +10,9 @@ namespace Praison.Orleans.Grains.Index;
 /// <summary>
 /// The job index as Azure Table rows: one row per job, partition = tenant, row key = inverted creation
 /// time and job id, so a partition reads newest first. Upserts are conditional (ETag) and never replace
-/// a newer version. Jobs past their retention are hidden here before their grains remove them.
+/// a newer version. Jobs past their retention are hidden here before their grains remove them. The
+/// sweep's query (<see cref="DueAsync"/>) filters on the status, webhook and completion columns across
+/// all partitions: a scan the table service runs, once per sweep period.
 /// </summary>
 public sealed class AzureTableJobIndex(
     TableServiceClient tables, IOptions<JobExecutionOptions> options, TimeProvider time) : IJobIndex
@@ -29,6 +31,11 @@ public sealed class AzureTableJobIndex(
     {
         var table = await _table.Value;
         var row = ToRow(entry);
+        if (entry.Job.Status == JobStatus.Queued && entry.Job.Attempt <= 1 && await TryAddAsync(table, row))
+        {
+            return; // a new job's first entry: no read needed
+        }
+
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var existing = await table.GetEntityIfExistsAsync<TableEntity>(row.PartitionKey, row.RowKey);
@@ -54,8 +61,38 @@ public sealed class AzureTableJobIndex(
         throw new InvalidOperationException($"The index entry of {entry.Job.JobId} kept changing under five writes.");
     }
 
+    /// <summary>Removes the entry; one already gone is fine (removal is repeated by the sweep).</summary>
     public async Task RemoveAsync(string tenant, string jobId, DateTimeOffset createdAt) =>
         await (await _table.Value).DeleteEntityAsync(tenant, RowKey(createdAt, jobId));
+
+    public async Task<IReadOnlyList<JobIndexEntry>> DueAsync(DateTimeOffset now)
+    {
+        var expiredBefore = now - options.Value.Retention;
+        var filter = TableClient.CreateQueryFilter(
+            $"Status eq {JobStatus.Queued.ToWireName()} or Status eq {JobStatus.Running.ToWireName()} or WebhookPending eq {true} or CompletedAt le {expiredBefore}");
+        var due = new List<JobIndexEntry>();
+        await foreach (var row in (await _table.Value).QueryAsync<TableEntity>(filter))
+        {
+            due.Add(new JobIndexEntry(
+                row.PartitionKey, FromRow(row), row.GetInt64(nameof(JobIndexEntry.Version)) ?? 0,
+                row.GetBoolean(nameof(JobIndexEntry.HasIdempotencyKey)) == true));
+        }
+
+        return due;
+    }
+
+    private static async Task<bool> TryAddAsync(TableClient table, TableEntity row)
+    {
+        try
+        {
+            await table.AddEntityAsync(row);
+            return true;
+        }
+        catch (RequestFailedException conflict) when (conflict.Status == 409)
+        {
+            return false; // written before (a repeated submit): decide on the stored version
+        }
+    }
 
     public async Task<JobListPage> QueryAsync(JobListQuery query)
     {
@@ -117,13 +154,14 @@ public sealed class AzureTableJobIndex(
     public static string RowKey(DateTimeOffset createdAt, string jobId) =>
         (DateTimeOffset.MaxValue.UtcTicks - createdAt.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + "_" + jobId;
 
-    private bool IsExpired(JobSnapshot job) =>
-        job.Status.IsTerminal() && options.Value.IsExpired(job.CompletedAt, time.GetUtcNow());
+    private bool IsExpired(JobSnapshot job) => options.Value.IsExpired(job, time.GetUtcNow());
 
     private static TableEntity ToRow(JobIndexEntry entry) => new(entry.Tenant, RowKey(entry.Job.CreatedAt, entry.Job.JobId))
     {
         ["Status"] = entry.Job.Status.ToWireName(),
         ["SessionId"] = entry.Job.SessionId,
+        ["CompletedAt"] = entry.Job.CompletedAt,
+        ["WebhookPending"] = entry.Job.Webhook is { Pending: true },
         [nameof(JobIndexEntry.Version)] = entry.Version,
         [nameof(JobIndexEntry.HasIdempotencyKey)] = entry.HasIdempotencyKey,
         ["Snapshot"] = JsonSerializer.Serialize(entry.Job, Json),

@@ -1,8 +1,8 @@
 namespace Praison.Orleans.Grains.Index;
 
 /// <summary>
-/// The cluster-wide index of jobs behind listing and stats (grains cannot be scanned). One entry per
-/// job, written on each transition by the job's grain. Implementations: <see cref="ShardedGrainJobIndex"/>
+/// The cluster-wide index of jobs behind listing, stats and the sweep (grains cannot be scanned). One
+/// entry per job, written by the job's grain before its record at submit and again as it changes. Implementations: <see cref="ShardedGrainJobIndex"/>
 /// (shard grains in the job storage; memory mode) and <see cref="AzureTableJobIndex"/> (table rows; Azure mode).
 /// </summary>
 public interface IJobIndex
@@ -16,4 +16,10 @@ public interface IJobIndex
     Task<JobListPage> QueryAsync(JobListQuery query);
 
     Task<JobStoreStats> StatsAsync(string tenant);
+
+    /// <summary>
+    /// The entries of every tenant whose job has something left to do without being asked: live
+    /// (queued or running), a webhook pending, or past its retention at <paramref name="now"/>.
+    /// </summary>
+    Task<IReadOnlyList<JobIndexEntry>> DueAsync(DateTimeOffset now);
 }

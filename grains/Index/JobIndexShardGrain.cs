@@ -3,33 +3,37 @@ using Praison.Orleans.Grains.Execution;
 
 namespace Praison.Orleans.Grains.Index;
 
-/// <summary>One shard of a tenant's index entries (key <c>{tenant}/{shard}</c>).</summary>
+/// <summary>One shard of the index entries (key: the shard number), kept by tenant.</summary>
 [Alias("Praison.IJobIndexShardGrain")]
-public interface IJobIndexShardGrain : IGrainWithStringKey
+public interface IJobIndexShardGrain : IGrainWithIntegerKey
 {
     [Alias("Upsert")]
     Task UpsertAsync(JobIndexEntry entry);
 
     [Alias("Remove")]
-    Task RemoveAsync(string jobId);
+    Task RemoveAsync(string tenant, string jobId);
 
     /// <summary>The shard's first <c>query.Page × query.PageSize</c> matches, newest first, and its match count.</summary>
     [Alias("Query")]
     Task<JobListPage> QueryAsync(JobListQuery query);
 
     [Alias("Stats")]
-    Task<JobStoreStats> StatsAsync();
+    Task<JobStoreStats> StatsAsync(string tenant);
+
+    /// <summary>The shard's entries the sweep must visit (see <see cref="IJobIndex.DueAsync"/>).</summary>
+    [Alias("Due")]
+    Task<List<JobIndexEntry>> DueAsync();
 }
 
 /// <summary>
-/// One shard of a tenant's index, held in memory: the memory-mode index is exactly as durable as
+/// One shard of the index, held in memory: the memory-mode index is exactly as durable as
 /// memory-mode job storage (both live in the silos). It is never collected as idle, and writing an
 /// entry costs nothing but the dictionary update (persisting the whole shard on every write made each
 /// submit slower as the shard grew).
 /// </summary>
 public sealed class JobIndexShardGrain(IOptions<JobExecutionOptions> options, TimeProvider time) : Grain, IJobIndexShardGrain
 {
-    private readonly Dictionary<string, JobIndexEntry> _entries = [];
+    private readonly Dictionary<string, Dictionary<string, JobIndexEntry>> _tenants = [];
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -37,35 +41,51 @@ public sealed class JobIndexShardGrain(IOptions<JobExecutionOptions> options, Ti
         return Task.CompletedTask;
     }
 
-    /// <summary>The entries of jobs still kept: one past its retention is gone even before its grain removes it.</summary>
-    private IEnumerable<JobIndexEntry> Kept
+    /// <summary>A tenant's entries still kept: one past its retention is gone even before its grain removes it.</summary>
+    private IEnumerable<JobIndexEntry> Kept(string tenant)
     {
-        get
-        {
-            var now = time.GetUtcNow();
-            return _entries.Values.Where(e => !(e.Job.Status.IsTerminal() && options.Value.IsExpired(e.Job.CompletedAt, now)));
-        }
+        var now = time.GetUtcNow();
+        return _tenants.TryGetValue(tenant, out var entries)
+            ? entries.Values.Where(e => !options.Value.IsExpired(e.Job, now))
+            : [];
     }
 
     public Task UpsertAsync(JobIndexEntry entry)
     {
-        if (!_entries.TryGetValue(entry.Job.JobId, out var known) || known.Version <= entry.Version)
+        if (!_tenants.TryGetValue(entry.Tenant, out var entries))
         {
-            _entries[entry.Job.JobId] = entry;
+            _tenants[entry.Tenant] = entries = [];
+        }
+
+        if (!entries.TryGetValue(entry.Job.JobId, out var known) || known.Version <= entry.Version)
+        {
+            entries[entry.Job.JobId] = entry;
         }
 
         return Task.CompletedTask;
     }
 
-    public Task RemoveAsync(string jobId)
+    public Task RemoveAsync(string tenant, string jobId)
     {
-        _entries.Remove(jobId);
+        if (_tenants.TryGetValue(tenant, out var entries) && entries.Remove(jobId) && entries.Count == 0)
+        {
+            _tenants.Remove(tenant);
+        }
+
         return Task.CompletedTask;
+    }
+
+    public Task<List<JobIndexEntry>> DueAsync()
+    {
+        var now = time.GetUtcNow();
+        return Task.FromResult(_tenants.Values.SelectMany(entries => entries.Values)
+            .Where(e => options.Value.IsDue(e.Job, now))
+            .ToList());
     }
 
     public Task<JobListPage> QueryAsync(JobListQuery query)
     {
-        var matches = Kept
+        var matches = Kept(query.Tenant)
             .Where(e => query.Status is not { } status || e.Job.Status == status)
             .Where(e => string.IsNullOrEmpty(query.SessionId) || e.Job.SessionId == query.SessionId)
             .Select(e => e.Job)
@@ -74,9 +94,9 @@ public sealed class JobIndexShardGrain(IOptions<JobExecutionOptions> options, Ti
         return Task.FromResult(new JobListPage(top, matches.Count));
     }
 
-    public Task<JobStoreStats> StatsAsync()
+    public Task<JobStoreStats> StatsAsync(string tenant)
     {
-        var kept = Kept.ToList();
+        var kept = Kept(tenant).ToList();
         return Task.FromResult(new JobStoreStats(
             kept.Count,
             kept.Count(e => e.HasIdempotencyKey),

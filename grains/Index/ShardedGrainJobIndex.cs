@@ -4,9 +4,9 @@ using System.Text;
 namespace Praison.Orleans.Grains.Index;
 
 /// <summary>
-/// The job index in the cluster's grain storage: each tenant's entries spread over
-/// <see cref="Shards"/> shard grains by a hash of the job id, so writes spread across silos and no
-/// single grain sees every submit; queries ask every shard of the tenant and merge.
+/// The job index in the silos' memory: entries spread over <see cref="Shards"/> shard grains by a
+/// hash of the job id, so writes spread across silos and no single grain sees every submit; queries
+/// ask every shard (each keeps its entries by tenant) and merge.
 /// </summary>
 public sealed class ShardedGrainJobIndex(IGrainFactory grains) : IJobIndex
 {
@@ -14,11 +14,11 @@ public sealed class ShardedGrainJobIndex(IGrainFactory grains) : IJobIndex
 
     public Task UpsertAsync(JobIndexEntry entry) => ShardOf(entry.Tenant, entry.Job.JobId).UpsertAsync(entry);
 
-    public Task RemoveAsync(string tenant, string jobId, DateTimeOffset createdAt) => ShardOf(tenant, jobId).RemoveAsync(jobId);
+    public Task RemoveAsync(string tenant, string jobId, DateTimeOffset createdAt) => ShardOf(tenant, jobId).RemoveAsync(tenant, jobId);
 
     public async Task<JobListPage> QueryAsync(JobListQuery query)
     {
-        var pages = await Task.WhenAll(AllShards(query.Tenant).Select(s => s.QueryAsync(query)));
+        var pages = await Task.WhenAll(AllShards().Select(s => s.QueryAsync(query)));
         var page = pages.SelectMany(p => p.Jobs)
             .OrderBy(j => j, NewestFirst.Instance)
             .Skip((query.Page - 1) * query.PageSize)
@@ -29,18 +29,19 @@ public sealed class ShardedGrainJobIndex(IGrainFactory grains) : IJobIndex
 
     public async Task<JobStoreStats> StatsAsync(string tenant)
     {
-        var stats = await Task.WhenAll(AllShards(tenant).Select(s => s.StatsAsync()));
+        var stats = await Task.WhenAll(AllShards().Select(s => s.StatsAsync(tenant)));
         var counts = Enum.GetValues<JobStatus>().ToDictionary(
             status => status, status => stats.Sum(s => s.StatusCounts.GetValueOrDefault(status)));
         return new JobStoreStats(stats.Sum(s => s.TotalJobs), stats.Sum(s => s.IdempotencyKeys), counts);
     }
 
+    public async Task<IReadOnlyList<JobIndexEntry>> DueAsync(DateTimeOffset now) =>
+        (await Task.WhenAll(AllShards().Select(s => s.DueAsync()))).SelectMany(due => due).ToList();
+
     private IJobIndexShardGrain ShardOf(string tenant, string jobId) =>
-        Shard(tenant, (int)(XxHash32.HashToUInt32(Encoding.UTF8.GetBytes(jobId)) % Shards));
+        Shard((int)(XxHash32.HashToUInt32(Encoding.UTF8.GetBytes(tenant + "/" + jobId)) % Shards));
 
-    private IEnumerable<IJobIndexShardGrain> AllShards(string tenant) =>
-        Enumerable.Range(0, Shards).Select(i => Shard(tenant, i));
+    private IEnumerable<IJobIndexShardGrain> AllShards() => Enumerable.Range(0, Shards).Select(Shard);
 
-    private IJobIndexShardGrain Shard(string tenant, int shard) =>
-        grains.GetGrain<IJobIndexShardGrain>($"{tenant}/{shard}");
+    private IJobIndexShardGrain Shard(int shard) => grains.GetGrain<IJobIndexShardGrain>(shard);
 }

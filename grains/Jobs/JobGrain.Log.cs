@@ -23,7 +23,7 @@ public sealed partial class JobGrain
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: the work failed")]
     private static partial void LogWorkFailed(ILogger logger, Exception exception, string jobId);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: the run loop failed; the keep-alive reminder will resume it")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: the run loop failed; the sweep will resume it")]
     private static partial void LogLoopFailed(ILogger logger, Exception exception, string jobId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: could not re-read state after a failed write")]
@@ -32,7 +32,7 @@ public sealed partial class JobGrain
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: webhook {Outcome}")]
     private static partial void LogWebhook(ILogger logger, string jobId, string outcome);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: webhook delivery failed; the keep-alive reminder retries it")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: webhook delivery failed; the sweep retries it")]
     private static partial void LogWebhookFailed(ILogger logger, Exception exception, string jobId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: could not free its idempotency key")]
@@ -40,7 +40,4 @@ public sealed partial class JobGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: could not update its job index entry")]
     private static partial void LogIndexFailed(ILogger logger, Exception exception, string jobId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: could not remove its keep-alive reminder")]
-    private static partial void LogReminderCleanupFailed(ILogger logger, Exception exception, string jobId);
 }

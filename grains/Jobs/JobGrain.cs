@@ -15,6 +15,8 @@ namespace Praison.Orleans.Grains.Jobs;
 /// record transitions and return; the work runs in <see cref="RunLoopAsync"/>, a background loop
 /// started on submit or on recovery, which waits for a slot on this silo and runs the executor off the
 /// grain scheduler. Every write of the record goes through <see cref="UpdateAsync"/>, one at a time.
+/// Nothing keeps a job alive but its index entry: the sweep (<see cref="JobSweeperGrain"/>) visits
+/// every job the index says has something left to do, which is how a job whose silo died resumes.
 /// </summary>
 public sealed partial class JobGrain(
     [PersistentState("job", JobStorage.Name)] IPersistentState<JobRecord> job,
@@ -24,10 +26,8 @@ public sealed partial class JobGrain(
     WebhookSender webhooks,
     IOptions<JobExecutionOptions> options,
     TimeProvider time,
-    ILogger<JobGrain> logger) : Grain, IJobGrain, IRemindable
+    ILogger<JobGrain> logger) : Grain, IJobGrain
 {
-    private const string KeepAliveReminder = "keep-alive";
-
     private readonly SemaphoreSlim _writes = new(1, 1);
     private readonly JobEvents _events = new();
     private CancellationTokenSource? _stop;
@@ -38,6 +38,9 @@ public sealed partial class JobGrain(
     // Progress as reported on this activation (ahead of the stored record) and the id of its event.
     private JobProgress _liveProgress = JobProgress.None;
     private long _liveProgressEventId;
+
+    // The version (status event id) of the index entry this activation last wrote; 0: none yet.
+    private long _indexedVersion;
 
     /// <summary>Watchers following this job on this activation (observed by tests).</summary>
     internal int WatcherCount => _events.WatcherCount;
@@ -124,12 +127,11 @@ public sealed partial class JobGrain(
             return new SubmitReply(status, null, problem.Field, problem.Message);
         }
 
-        // The reminder first: if the write below fails, a reminder for a missing job removes itself,
-        // whereas a stored job without one could never be recovered.
-        var period = options.Value.KeepAliveReminderPeriod;
-        await this.RegisterOrUpdateReminder(KeepAliveReminder, period, period);
+        // The index entry is written first, and must be: it is what the sweep finds the job by. If the
+        // record's write then fails, the sweep finds no job behind the entry and removes it, whereas a
+        // stored job without an entry could never be recovered.
         var now = time.GetUtcNow();
-        await UpdateAsync(record =>
+        await UpdateAsync(beforeWrite: WriteIndexEntryAsync, change: record =>
         {
             record.Spec = spec;
             record.Status = JobStatus.Queued;
@@ -146,7 +148,6 @@ public sealed partial class JobGrain(
         _events.Restate(Record);
         LogSubmitted(logger, JobId, Record.AgentId);
         var queued = Snapshot();
-        await IndexAsync();
         StartLoop();
         return new SubmitReply(SubmitStatus.Accepted, queued, null, null);
     }
@@ -230,29 +231,26 @@ public sealed partial class JobGrain(
         }
     }
 
-    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    public async Task<bool> VisitAsync(long indexedVersion, bool indexedWebhookPending)
     {
         if (!await PresentAsync())
         {
-            await UnregisterKeepAliveAsync();
+            return false;
         }
-        else if (!Record.Status.IsTerminal())
+
+        if (indexedVersion != Record.StatusEventId || indexedWebhookPending != Record.WebhookPending)
         {
-            ResumeIfLost("reminder");
+            await IndexAsync(); // an entry a lost activation or a failed write left behind
         }
-        else if (Record.WebhookPending)
-        {
-            StartWebhookDelivery();
-        }
-        else
-        {
-            await ScheduleRemovalAsync();
-        }
+
+        ResumeIfLost("sweep");
+        StartWebhookDelivery();
+        return true;
     }
 
     /// <summary>
     /// A live record with no loop on this activation means the attempt that owned it was lost (its silo
-    /// died or shut down): start the loop again. Idempotent, as reminder ticks may repeat.
+    /// died or shut down): start the loop again. Idempotent, as sweeps may repeat.
     /// </summary>
     private void ResumeIfLost(string trigger)
     {
@@ -299,8 +297,7 @@ public sealed partial class JobGrain(
         }
         catch (Exception exception)
         {
-            // Storage failed under us: the record is as it was last written and the keep-alive reminder
-            // resumes it.
+            // Storage failed under us: the record is as it was last written and the sweep resumes it.
             LogLoopFailed(logger, exception, JobId);
         }
     }
@@ -408,8 +405,9 @@ public sealed partial class JobGrain(
         });
         if (started)
         {
+            // The index learns of it at the first progress checkpoint: a job that ends before then costs
+            // one index write fewer, and its entry goes from queued straight to its end.
             _events.Publish(JobEvents.StatusEvent(Record));
-            await IndexAsync();
         }
 
         return started;
@@ -428,7 +426,7 @@ public sealed partial class JobGrain(
 
     /// <summary>
     /// The one way into a terminal state: applies <paramref name="details"/>, stamps the end, persists,
-    /// then drops the keep-alive reminder. False when the job was already terminal.
+    /// then updates the index and starts the webhook if there is one. False when the job was already terminal.
     /// </summary>
     private async Task<bool> EndAsync(JobStatus status, string reason, Action<JobRecord> details)
     {
@@ -463,15 +461,8 @@ public sealed partial class JobGrain(
             _events.Publish(JobEvents.StatusEvent(Record));
             _events.Publish(JobEvents.FinalEvent(Record));
             LogEnded(logger, JobId, status, reason);
-            await IndexAsync();
-            if (Record.WebhookPending)
-            {
-                StartWebhookDelivery(); // the keep-alive reminder stays until it is delivered
-            }
-            else
-            {
-                await ScheduleRemovalAsync();
-            }
+            await IndexAsync(); // pending webhooks stay due for the sweep until they are settled
+            StartWebhookDelivery();
         }
 
         return ended;
@@ -487,10 +478,25 @@ public sealed partial class JobGrain(
         }
     }
 
-    private Task CheckpointProgressAsync(CancellationToken cancellationToken) =>
-        _liveProgress == Record.Progress || Record.Status != JobStatus.Running
-            ? Task.CompletedTask
-            : UpdateAsync(record =>
+    /// <summary>
+    /// Every <see cref="JobExecutionOptions.ProgressCheckpointInterval"/> while the loop lives: writes the
+    /// progress reported since the last time, and the running entry to the index if it is not there yet.
+    /// </summary>
+    private async Task CheckpointProgressAsync(CancellationToken cancellationToken)
+    {
+        if (Record.Status != JobStatus.Running)
+        {
+            return;
+        }
+
+        if (_indexedVersion != Record.StatusEventId)
+        {
+            await IndexAsync();
+        }
+
+        if (_liveProgress != Record.Progress)
+        {
+            await UpdateAsync(record =>
             {
                 if (record.Status != JobStatus.Running)
                 {
@@ -501,12 +507,15 @@ public sealed partial class JobGrain(
                 record.ProgressEventId = _liveProgressEventId;
                 return true;
             });
+        }
+    }
 
     /// <summary>
-    /// Applies <paramref name="change"/> and writes the record, one change at a time. When the write
-    /// fails the record is read back, so memory never runs ahead of storage.
+    /// Applies <paramref name="change"/> and writes the record, one change at a time; with
+    /// <paramref name="beforeWrite"/>, that runs between the change and the write, and its failure fails
+    /// the update. When the write fails the record is read back, so memory never runs ahead of storage.
     /// </summary>
-    private async Task<bool> UpdateAsync(Func<JobRecord, bool> change)
+    private async Task<bool> UpdateAsync(Func<JobRecord, bool> change, Func<Task>? beforeWrite = null)
     {
         await _writes.WaitAsync();
         try
@@ -518,6 +527,11 @@ public sealed partial class JobGrain(
 
             try
             {
+                if (beforeWrite is not null)
+                {
+                    await beforeWrite();
+                }
+
                 await job.WriteStateAsync();
             }
             catch
@@ -562,8 +576,8 @@ public sealed partial class JobGrain(
     }
 
     /// <summary>
-    /// Removes the job and all that points at it: the record, its index entry, its idempotency key, its
-    /// watchers and its reminder.
+    /// Removes the job and all that points at it: the record, its index entry, its idempotency key and
+    /// its watchers. If the index removal fails, the sweep finds the entry, no job behind it, and removes it.
     /// </summary>
     private async Task RemoveAsync(string reason)
     {
@@ -586,33 +600,8 @@ public sealed partial class JobGrain(
             await ReleaseIdempotencyKeyAsync(idempotencyKey);
         }
 
-        await UnregisterKeepAliveAsync();
         LogRemoved(logger, JobId, reason);
         DeactivateOnIdle();
-    }
-
-    /// <summary>Points the job's reminder at the end of its retention, when it is removed.</summary>
-    private async Task ScheduleRemovalAsync()
-    {
-        var remaining = Record.CompletedAt!.Value + options.Value.Retention - time.GetUtcNow();
-        await this.RegisterOrUpdateReminder(
-            KeepAliveReminder, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, options.Value.KeepAliveReminderPeriod);
-    }
-
-    private async Task UnregisterKeepAliveAsync()
-    {
-        try
-        {
-            if (await this.GetReminder(KeepAliveReminder) is { } reminder)
-            {
-                await this.UnregisterReminder(reminder);
-            }
-        }
-        catch (Exception exception)
-        {
-            // Harmless: a tick on a terminal job unregisters the reminder again.
-            LogReminderCleanupFailed(logger, exception, JobId);
-        }
     }
 
     /// <summary>Starts delivering the pending webhook, unless none is pending or a delivery is under way.</summary>
@@ -631,7 +620,7 @@ public sealed partial class JobGrain(
     /// <summary>
     /// Sends the terminal-state webhook (the sender retries until a 2xx or its attempts run out) and
     /// records how that went. Keeps the activation alive meanwhile; if it goes away, the record still
-    /// says pending and the next activation or reminder tick sends again.
+    /// says pending and the next activation or sweep sends again.
     /// </summary>
     private async Task DeliverWebhookAsync(CancellationToken stop)
     {
@@ -662,7 +651,7 @@ public sealed partial class JobGrain(
                 return true;
             });
             LogWebhook(logger, JobId, error ?? "delivered");
-            await ScheduleRemovalAsync();
+            await IndexAsync(); // settled: no longer due for the sweep
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -676,18 +665,25 @@ public sealed partial class JobGrain(
 
     /// <summary>
     /// Writes this job's entry to the job index. A failure is logged, not thrown: the job itself is
-    /// stored, and the next transition (or activation) writes the entry again.
+    /// stored, its entry is there from submit, and the next transition (or sweep) writes it again.
     /// </summary>
     private async Task IndexAsync()
     {
         try
         {
-            await index.UpsertAsync(new JobIndexEntry(Tenant, Snapshot(), Record.StatusEventId, Record.Spec.IdempotencyKey is not null));
+            await WriteIndexEntryAsync();
         }
         catch (Exception exception)
         {
             LogIndexFailed(logger, exception, JobId);
         }
+    }
+
+    private async Task WriteIndexEntryAsync()
+    {
+        var version = Record.StatusEventId;
+        await index.UpsertAsync(new JobIndexEntry(Tenant, Snapshot(), version, Record.Spec.IdempotencyKey is not null));
+        _indexedVersion = version;
     }
 
     /// <summary>

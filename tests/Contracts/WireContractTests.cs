@@ -106,7 +106,7 @@ public sealed class WireContractTests
             {
                 "IIdempotencyGrain.ReleaseAsync=Release", "IIdempotencyGrain.SubmitAsync=Submit",
                 "IJobGrain.CancelAsync=Cancel", "IJobGrain.DeleteAsync=Delete", "IJobGrain.GetResultAsync=GetResult",
-                "IJobGrain.GetStatusAsync=GetStatus", "IJobGrain.SubmitAsync=Submit", "IJobGrain.WatchAsync=Watch",
+                "IJobGrain.GetStatusAsync=GetStatus", "IJobGrain.SubmitAsync=Submit", "IJobGrain.VisitAsync=Visit", "IJobGrain.WatchAsync=Watch",
                 "IJobQueryGrain.ListAsync=List", "IJobQueryGrain.StatsAsync=Stats", "ISiloStatsGrain.GetAsync=Get",
             },
             actual);

@@ -26,6 +26,23 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
     }
 
     [Fact]
+    public async Task FinishedJob_CostsThreeRecordWritesAndTwoIndexWrites()
+    {
+        // No progress checkpoint within these jobs' run: the running entry goes to the index only at one.
+        await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 1, checkpointInterval: TimeSpan.FromMinutes(1));
+        await RunEchoJobsAsync(cluster, 1); // creates the index table and anything else made on first use
+        const int Jobs = 20;
+        var before = fixture.Azurite.Writes.Snapshot();
+
+        await RunEchoJobsAsync(cluster, Jobs);
+
+        var writes = fixture.Azurite.Writes.Since(before).Where(w => !w.Key.EndsWith(" OrleansSiloInstances", StringComparison.Ordinal));
+        Assert.Equal(
+            new Dictionary<string, long> { ["PUT grainstate"] = 3 * Jobs, ["POST PraisonJobIndex"] = Jobs, ["PUT PraisonJobIndex"] = Jobs },
+            writes.ToDictionary());
+    }
+
+    [Fact]
     public async Task KilledSilo_ItsRunningJobResumesElsewhereAsAttempt2()
     {
         await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 2);
@@ -64,7 +81,7 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
     }
 
     [Fact]
-    public async Task KilledSilo_ItsJobIsResumedByTheReminderWithoutAnyCall()
+    public async Task KilledSilo_ItsJobIsResumedByTheSweepWithoutAnyCall()
     {
         await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 2);
         var scope = ProbeLedger.NewScope();
@@ -75,9 +92,9 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
 
         await cluster.KillSiloAsync(doomed);
 
-        // Nobody calls the job: only its keep-alive reminder, now served by the surviving silo, can restart it.
+        // Nobody calls the job: only the sweep (its reminder now served by the surviving silo) can restart it.
         var second = await Eventually.Until(
-            () => Task.FromResult(ProbeLedger.Runs(scope)), runs => runs.Count == 2, "the reminder to start attempt 2", TimeSpan.FromSeconds(90));
+            () => Task.FromResult(ProbeLedger.Runs(scope)), runs => runs.Count == 2, "the sweep to start attempt 2", TimeSpan.FromSeconds(90));
         Assert.Equal(2, second[1].Attempt);
         Assert.NotEqual(doomed.SiloAddress.ToParsableString(), second[1].Silo);
         Assert.Equal(JobStatus.Succeeded, (await job.UntilTerminal())!.Status);
@@ -149,6 +166,17 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
     }
 
     /// <summary>Submits with a placement hint, so the job's grain activates on <paramref name="silo"/>.</summary>
+    /// <summary>Runs <paramref name="count"/> echo jobs and waits until the index lists each as succeeded (its last write).</summary>
+    private static async Task RunEchoJobsAsync(InProcessTestCluster cluster, int count)
+    {
+        var session = "writes-" + Guid.NewGuid().ToString("N");
+        await Task.WhenAll(Enumerable.Range(0, count).Select(_ =>
+            cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, NewJobId())).SubmitAsync(Specs.Recipe("echo", sessionId: session))));
+        var query = new JobListQuery(JobKeys.DefaultTenant, JobStatus.Succeeded, session, 1, 1);
+        await Eventually.Until(
+            () => cluster.Client.GetGrain<IJobQueryGrain>(0).ListAsync(query), page => page.Total == count, $"{count} jobs listed as succeeded");
+    }
+
     private static async Task SubmitOnAsync(IJobGrain job, InProcessSiloHandle silo, JobSpec spec)
     {
         RequestContext.Set(IPlacementDirector.PlacementHintKey, silo.SiloAddress);

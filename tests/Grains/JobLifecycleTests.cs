@@ -32,7 +32,7 @@ public sealed class JobLifecycleTests(JobsClusterFixture fixture)
     public async Task ManyInstantJobs_AllSucceedWithoutWaitingForRecovery()
     {
         // Echo can finish before the grain starts waiting on it; that must not fail the run loop
-        // (the job would then hang as running until its keep-alive reminder resumed it).
+        // (the job would then hang as running until the sweep resumed it).
         var jobs = Enumerable.Range(0, 300).Select(_ => fixture.NewJob(out string _)).ToList();
 
         await Task.WhenAll(jobs.Select(job => job.SubmitAsync(Specs.Recipe("echo"))));

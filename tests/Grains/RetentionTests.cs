@@ -1,18 +1,22 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Praison.Orleans.Grains.Execution;
+using Praison.Orleans.Grains.Index;
+using Praison.Orleans.Grains.Jobs;
 
 namespace Praison.Orleans.Tests.Grains;
 
-/// <summary>A one-silo cluster that keeps finished jobs for two seconds only.</summary>
+/// <summary>A one-silo cluster that keeps finished jobs for two seconds only, and sweeps every second.</summary>
 public sealed class ShortRetentionFixture : JobsClusterFixture
 {
     public static readonly TimeSpan Retention = TimeSpan.FromSeconds(2);
 
     protected override int SiloCount => 1;
 
-    protected override void ConfigureJobs(JobExecutionOptions options) => options.Retention = Retention;
+    protected override void ConfigureJobs(JobExecutionOptions options) =>
+        (options.Retention, options.SweepPeriod) = (Retention, TimeSpan.FromSeconds(1));
 }
 
 /// <summary>Spec §7: finished jobs go after their retention, with their index entries and idempotency keys.</summary>
@@ -46,17 +50,17 @@ public sealed class RetentionTests(ShortRetentionFixture fixture) : IClassFixtur
     }
 
     [Fact]
-    public async Task ExpiredJob_IsRemovedByItsReminderWithoutAnyoneAsking()
+    public async Task ExpiredJob_IsRemovedByTheSweepWithoutAnyoneAsking()
     {
         var job = fixture.NewJob(out var jobId);
         await job.SubmitAsync(Specs.Recipe("echo"));
         await job.UntilStatus(JobStatus.Succeeded);
         var grainId = job.GetGrainId();
 
-        // No call after this point: only the job's own reminder can remove and deactivate it.
+        // No call after this point: only the sweep can remove and deactivate it.
         await Eventually.Until(
             () => !fixture.Cluster.TryGetGrainContext(grainId, out _),
-            "the job's reminder to remove it",
+            "the sweep to remove it",
             TimeSpan.FromSeconds(30));
 
         Assert.Null(await job.GetStatusAsync());
@@ -65,6 +69,22 @@ public sealed class RetentionTests(ShortRetentionFixture fixture) : IClassFixtur
         Assert.DoesNotContain(page.Jobs, j => j.JobId == jobId);
     }
 
+    [Fact]
+    public async Task IndexEntryWithNoJobBehindIt_IsDroppedByTheSweep()
+    {
+        // What a submit leaves when its silo dies between writing the index entry and the record.
+        var session = "orphan-" + Guid.NewGuid().ToString("N");
+        var orphan = new JobSnapshot("run_" + Guid.NewGuid().ToString("N")[..12], JobStatus.Queued, JobProgress.None,
+            DateTimeOffset.UtcNow, null, null, "recipe:echo", session, null, 1, null);
+        var index = fixture.Cluster.Silos[0].SiloHost.Services.GetRequiredService<IJobIndex>();
+        await index.UpsertAsync(new JobIndexEntry(JobKeys.DefaultTenant, orphan, 1, false));
+        Assert.Equal(1, (int)(await ListAsync(session))["total"]!);
+
+        await fixture.Client.GetGrain<IJobSweeperGrain>(0).SweepAsync();
+
+        Assert.Equal(0, (int)(await ListAsync(session))["total"]!);
+        Assert.Null(await fixture.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, orphan.JobId)).GetStatusAsync());
+    }
 
     private async Task<JsonObject> ListAsync(string session) =>
         (await fixture.Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs?session_id={session}"))!;

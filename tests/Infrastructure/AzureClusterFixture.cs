@@ -7,25 +7,27 @@ using Praison.Orleans.Grains.Hosting;
 namespace Praison.Orleans.Tests.Infrastructure;
 
 /// <summary>
-/// Azurite, and in-process clusters whose job state and reminders are in it (as in production's Azure
+/// Azurite, and in-process clusters whose job state, index and reminders are in it (as in production's Azure
 /// mode): silos can be killed, and whole clusters stopped and started again on the same storage.
 /// </summary>
 public sealed class AzureClusterFixture : IAsyncLifetime
 {
-    /// <summary>The jobs' keep-alive reminder period here (production: 1 minute).</summary>
-    public static readonly TimeSpan KeepAlivePeriod = TimeSpan.FromSeconds(5);
+    /// <summary>The sweep's period here (production: 1 minute).</summary>
+    public static readonly TimeSpan SweepPeriod = TimeSpan.FromSeconds(5);
 
     public Azurite Azurite { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Azurite = await Azurite.StartAsync();
+    public async Task InitializeAsync() => Azurite = await Azurite.StartAsync(countWrites: true);
 
     public async Task DisposeAsync() => await Azurite.DisposeAsync();
 
     /// <summary>
     /// A deployed cluster of <paramref name="silos"/> silos on this Azurite. Clusters built with one
-    /// <paramref name="serviceId"/> share their jobs, as a restarted deployment does.
+    /// <paramref name="serviceId"/> share their jobs, as a restarted deployment does. Progress is
+    /// checkpointed every <paramref name="checkpointInterval"/> (default 200 ms).
     /// </summary>
-    public async Task<InProcessTestCluster> StartClusterAsync(string serviceId, int silos = 2, int slotsPerSilo = 2)
+    public async Task<InProcessTestCluster> StartClusterAsync(
+        string serviceId, int silos = 2, int slotsPerSilo = 2, TimeSpan? checkpointInterval = null)
     {
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.Options.ServiceId = serviceId;
@@ -37,10 +39,10 @@ public sealed class AzureClusterFixture : IAsyncLifetime
             silo.Services.Configure<JobExecutionOptions>(o =>
             {
                 o.MaxConcurrent = slotsPerSilo;
-                o.ProgressCheckpointInterval = TimeSpan.FromMilliseconds(200);
-                o.KeepAliveReminderPeriod = KeepAlivePeriod;
+                o.ProgressCheckpointInterval = checkpointInterval ?? TimeSpan.FromMilliseconds(200);
+                o.SweepPeriod = SweepPeriod;
             });
-            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = KeepAlivePeriod);
+            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = SweepPeriod);
             silo.Configure<ClusterMembershipOptions>(o =>
             {
                 o.NumMissedProbesLimit = 1;

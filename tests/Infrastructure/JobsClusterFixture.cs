@@ -1,3 +1,4 @@
+using Orleans.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -71,6 +72,7 @@ public class JobsClusterFixture : IAsyncLifetime
                 o.ProgressCheckpointInterval = TimeSpan.FromMilliseconds(200);
                 ConfigureJobs(o);
             });
+            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1)); // for a derived fixture's sweep
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
@@ -151,6 +153,9 @@ public class JobsClusterFixture : IAsyncLifetime
 
         public IAsyncEnumerable<JobEvent> WatchAsync(long afterEventId, CancellationToken cancellationToken = default) =>
             inner.WatchAsync(afterEventId, cancellationToken);
+
+        public Task<bool> VisitAsync(long indexedVersion, bool indexedWebhookPending) =>
+            inner.VisitAsync(indexedVersion, indexedWebhookPending);
     }
 }
 

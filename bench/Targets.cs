@@ -1,7 +1,5 @@
-using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Hangfire;
 using Hangfire.InMemory;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -41,72 +39,11 @@ public static class Targets
         return new Target(name, $"http://127.0.0.1:{ports[0]}", async () => { await app.StopAsync(); await app.DisposeAsync(); });
     }
 
-    /// <summary>
-    /// The durable cluster as deployed: <paramref name="silos"/> silo processes and one gateway process
-    /// (client mode), Azure storage and clustering on <paramref name="azureStorage"/>, started from the
-    /// Release build outputs; ready when the gateway reports every silo.
-    /// </summary>
+    /// <summary>The durable cluster as deployed: <paramref name="silos"/> silo processes behind one gateway process, on <paramref name="azureStorage"/>.</summary>
     public static async Task<Target> StartClusterAsync(int silos, string azureStorage)
     {
-        var run = $"bench-{Guid.NewGuid():N}"; // a cluster of its own: no member of an earlier one to declare dead first
-        var environment = new Dictionary<string, string>
-        {
-            ["Cluster__Storage"] = "Azure",
-            ["ConnectionStrings__AzureStorage"] = azureStorage,
-            ["Cluster__ServiceId"] = run,
-            ["Cluster__ClusterId"] = run,
-            ["Logging__LogLevel__Default"] = "Warning",
-        };
-        var ports = FreePorts.Take(2 * silos + 1);
-        var processes = new List<ServerProcess>();
-        async Task StopAsync()
-        {
-            foreach (var process in processes)
-            {
-                await process.DisposeAsync();
-            }
-        }
-
-        for (var i = 0; i < silos; i++)
-        {
-            processes.Add(ServerProcess.Start($"silo{i + 1}", "silo", "Praison.Orleans.Silo",
-                [$"--Cluster:SiloPort={ports[2 * i]}", $"--Cluster:GatewayPort={ports[2 * i + 1]}"], environment));
-        }
-
-        var url = $"http://127.0.0.1:{ports[^1]}";
-        processes.Add(ServerProcess.Start("gateway", "gateway", "Praison.Orleans.Gateway", ["--Cluster:Mode=Client", "--urls", url], environment));
-        using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(10) };
-        var ready = false;
-        try
-        {
-            ready = await Eventually.Until(
-                async () =>
-                {
-                    try
-                    {
-                        return processes.Any(p => p.HasExited) ? -1 : (int)(await http.GetFromJsonAsync<JsonObject>("/health"))!["cluster"]!["silos"]!;
-                    }
-                    catch (HttpRequestException)
-                    {
-                        return 0;
-                    }
-                },
-                joined => joined == silos || joined < 0,
-                $"{silos} silos to join",
-                TimeSpan.FromSeconds(120)) == silos;
-        }
-        catch (TimeoutException)
-        {
-        }
-
-        if (!ready)
-        {
-            var output = string.Join("\n\n", processes.Select(p => $"{p.Name}:\n{p.Output}"));
-            await StopAsync();
-            throw new InvalidOperationException($"The cluster of {silos} silos did not come up:\n{output}");
-        }
-
-        return new Target($"praison ({silos} silo process{(silos == 1 ? "" : "es")}, Azure)", url, StopAsync);
+        var cluster = await ProcessCluster.StartAsync(azureStorage, silos);
+        return new Target($"praison ({silos} silo process{(silos == 1 ? "" : "es")}, Azure)", cluster.Url, async () => await cluster.DisposeAsync());
     }
 
     /// <summary>The ceiling of HTTP here: a bare Kestrel endpoint that parses the same JSON and answers the same 202 body.</summary>

@@ -22,7 +22,7 @@ public interface IJobIndexShardGrain : IGrainWithIntegerKey
 
     /// <summary>The shard's entries the sweep must visit (see <see cref="IJobIndex.DueAsync"/>).</summary>
     [Alias("Due")]
-    Task<List<JobIndexEntry>> DueAsync();
+    Task<List<JobIndexEntry>> DueAsync(DateTimeOffset now);
 }
 
 /// <summary>
@@ -75,13 +75,10 @@ public sealed class JobIndexShardGrain(IOptions<JobExecutionOptions> options, Ti
         return Task.CompletedTask;
     }
 
-    public Task<List<JobIndexEntry>> DueAsync()
-    {
-        var now = time.GetUtcNow();
-        return Task.FromResult(_tenants.Values.SelectMany(entries => entries.Values)
+    public Task<List<JobIndexEntry>> DueAsync(DateTimeOffset now) =>
+        Task.FromResult(_tenants.Values.SelectMany(entries => entries.Values)
             .Where(e => options.Value.IsDue(e.Job, now))
             .ToList());
-    }
 
     public Task<JobListPage> QueryAsync(JobListQuery query)
     {

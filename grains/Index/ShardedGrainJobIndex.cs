@@ -36,7 +36,7 @@ public sealed class ShardedGrainJobIndex(IGrainFactory grains) : IJobIndex
     }
 
     public async Task<IReadOnlyList<JobIndexEntry>> DueAsync(DateTimeOffset now) =>
-        (await Task.WhenAll(AllShards().Select(s => s.DueAsync()))).SelectMany(due => due).ToList();
+        (await Task.WhenAll(AllShards().Select(s => s.DueAsync(now)))).SelectMany(due => due).ToList();
 
     private IJobIndexShardGrain ShardOf(string tenant, string jobId) =>
         Shard((int)(XxHash32.HashToUInt32(Encoding.UTF8.GetBytes(tenant + "/" + jobId)) % Shards));

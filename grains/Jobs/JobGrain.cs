@@ -39,8 +39,9 @@ public sealed partial class JobGrain(
     private JobProgress _liveProgress = JobProgress.None;
     private long _liveProgressEventId;
 
-    // The version (status event id) of the index entry this activation last wrote; 0: none yet.
-    private long _indexedVersion;
+    // What this activation last wrote to the index: the entry's version (status event id) and whether
+    // it said a webhook is pending. Default: nothing written yet.
+    private (long Version, bool WebhookPending) _indexed;
 
     /// <summary>Watchers following this job on this activation (observed by tests).</summary>
     internal int WatcherCount => _events.WatcherCount;
@@ -238,9 +239,12 @@ public sealed partial class JobGrain(
             return false;
         }
 
-        if (indexedVersion != Record.StatusEventId || indexedWebhookPending != Record.WebhookPending)
+        // Rewrite an entry a lost activation or a failed write left behind, unless this activation has
+        // written the current one since the sweep read it (activating a live job writes it, for one).
+        var current = (Record.StatusEventId, Record.WebhookPending);
+        if (current != (indexedVersion, indexedWebhookPending) && current != _indexed)
         {
-            await IndexAsync(); // an entry a lost activation or a failed write left behind
+            await IndexAsync();
         }
 
         ResumeIfLost("sweep");
@@ -489,7 +493,7 @@ public sealed partial class JobGrain(
             return;
         }
 
-        if (_indexedVersion != Record.StatusEventId)
+        if (_indexed.Version != Record.StatusEventId)
         {
             await IndexAsync();
         }
@@ -681,9 +685,9 @@ public sealed partial class JobGrain(
 
     private async Task WriteIndexEntryAsync()
     {
-        var version = Record.StatusEventId;
-        await index.UpsertAsync(new JobIndexEntry(Tenant, Snapshot(), version, Record.Spec.IdempotencyKey is not null));
-        _indexedVersion = version;
+        var written = (Record.StatusEventId, Record.WebhookPending);
+        await index.UpsertAsync(new JobIndexEntry(Tenant, Snapshot(), written.StatusEventId, Record.Spec.IdempotencyKey is not null));
+        _indexed = written;
     }
 
     /// <summary>

@@ -14,15 +14,17 @@ namespace Praison.Orleans.Tests.Processes;
 public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Jobs = 100;
-    private readonly List<ServerProcess> _processes = [];
-    private Azurite _azurite = null!;
+    private Azurite? _azurite;
+    private ProcessCluster? _cluster;
     private HttpClient _http = null!;
 
     public async Task InitializeAsync()
     {
         try
         {
-            await StartClusterAsync();
+            _azurite = await Azurite.StartAsync();
+            _cluster = await ProcessCluster.StartAsync(_azurite.ConnectionString, silos: 3);
+            _http = new HttpClient { BaseAddress = new Uri(_cluster.Url), Timeout = TimeSpan.FromSeconds(60) };
         }
         catch
         {
@@ -31,59 +33,19 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 
-    private async Task StartClusterAsync()
-    {
-        _azurite = await Azurite.StartAsync();
-        var environment = new Dictionary<string, string>
-        {
-            ["Cluster__Storage"] = "Azure",
-            ["ConnectionStrings__AzureStorage"] = _azurite.ConnectionString,
-            ["Cluster__ServiceId"] = "crash-" + Guid.NewGuid().ToString("N")[..8],
-            ["Logging__LogLevel__Default"] = "Warning",
-        };
-        var ports = FreePorts.Take(7); // taken at once, so no two are the same
-        for (var i = 0; i < 3; i++)
-        {
-            _processes.Add(ServerProcess.Start($"silo{i + 1}", "silo", "Praison.Orleans.Silo",
-                [$"--Cluster:SiloPort={ports[2 * i]}", $"--Cluster:GatewayPort={ports[2 * i + 1]}"], environment));
-        }
-
-        var url = $"http://127.0.0.1:{ports[6]}";
-        _processes.Add(ServerProcess.Start("gateway", "gateway", "Praison.Orleans.Gateway",
-            ["--Cluster:Mode=Client", "--urls", url], environment));
-        _http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) };
-        var joined = await Eventually.Until(
-            async () =>
-            {
-                try
-                {
-                    var health = await _http.GetFromJsonAsync<JsonObject>("/health");
-                    return (int)health!["cluster"]!["silos"]!;
-                }
-                catch (HttpRequestException)
-                {
-                    return _processes.Any(p => p.HasExited) ? -1 : 0;
-                }
-            },
-            silos => silos is 3 or -1,
-            "three silos to join",
-            TimeSpan.FromSeconds(90)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : -2);
-        Assert.True(joined == 3, "the silos did not all join:\n" + string.Join("\n\n", _processes.Select(p => $"{p.Name}:\n{p.Output}")));
-    }
-
     public async Task DisposeAsync()
     {
         _http?.Dispose();
-        foreach (var process in _processes)
+        if (_cluster is not null)
         {
-            await process.DisposeAsync();
+            await _cluster.DisposeAsync();
+            _cluster = null;
         }
 
-        _processes.Clear();
         if (_azurite is not null)
         {
             await _azurite.DisposeAsync();
-            _azurite = null!;
+            _azurite = null;
         }
     }
 
@@ -105,8 +67,9 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
             async () => (await Task.WhenAll(ids.Take(30).Select(id => StatusAsync(tally, id)))).Count(s => s == "running"),
             running => running >= 10,
             "jobs to be running on every silo");
+        var killed = _cluster!.Silos[1];
         var sinceKill = Stopwatch.StartNew();
-        await _processes[1].KillAsync();
+        await killed.KillAsync();
 
         var last = TimeSpan.Zero;
         var pending = ids.ToHashSet();
@@ -139,7 +102,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(Jobs, (int)listed["total"]!);
         Assert.Equal(ids.Order(), listed["jobs"]!.AsArray().Select(j => (string)j!["job_id"]!).Order());
         Assert.Equal(0, tally.Other);
-        Assert.All(_processes.Where((_, i) => i != 1), p => Assert.False(p.HasExited, $"{p.Name} exited:\n{p.Output}"));
+        Assert.All(_cluster.Processes.Where(p => p != killed), p => Assert.False(p.HasExited, $"{p.Name} exited:\n{p.Output}"));
     }
 
     private Task<string> StatusAsync(ResponseTally tally, string jobId) =>

@@ -1,0 +1,98 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+
+namespace Praison.Orleans.Testing;
+
+/// <summary>
+/// The durable cluster as it is deployed: silo processes and one gateway process (client mode) from the
+/// build outputs, Azure storage and clustering on the given account, with a service and cluster id of
+/// their own (no member of an earlier cluster to declare dead first). Ready once the gateway's
+/// <c>/health</c> counts every silo; stopped (killed) on dispose.
+/// </summary>
+public sealed class ProcessCluster : IAsyncDisposable
+{
+    private ProcessCluster(IReadOnlyList<ServerProcess> silos, ServerProcess gateway, string url)
+    {
+        Silos = silos;
+        Gateway = gateway;
+        Url = url;
+    }
+
+    public IReadOnlyList<ServerProcess> Silos { get; }
+
+    public ServerProcess Gateway { get; }
+
+    /// <summary>The gateway's base address.</summary>
+    public string Url { get; }
+
+    /// <summary>Every process: the silos, then the gateway.</summary>
+    public IEnumerable<ServerProcess> Processes => [.. Silos, Gateway];
+
+    /// <summary>What each process printed last, for a failure's message.</summary>
+    public string Output => string.Join("\n\n", Processes.Select(p => $"{p.Name}:\n{p.Output}"));
+
+    public static async Task<ProcessCluster> StartAsync(string azureStorage, int silos)
+    {
+        var id = $"cluster-{Guid.NewGuid():N}";
+        var environment = new Dictionary<string, string>
+        {
+            ["Cluster__Storage"] = "Azure",
+            ["ConnectionStrings__AzureStorage"] = azureStorage,
+            ["Cluster__ServiceId"] = id,
+            ["Cluster__ClusterId"] = id,
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        var ports = FreePorts.Take(2 * silos + 1); // taken at once, so no two are the same
+        var siloProcesses = Enumerable.Range(0, silos)
+            .Select(i => ServerProcess.Start($"silo{i + 1}", "silo", "Praison.Orleans.Silo",
+                [$"--Cluster:SiloPort={ports[2 * i]}", $"--Cluster:GatewayPort={ports[2 * i + 1]}"], environment))
+            .ToList();
+        var url = $"http://127.0.0.1:{ports[^1]}";
+        var gateway = ServerProcess.Start("gateway", "gateway", "Praison.Orleans.Gateway", ["--Cluster:Mode=Client", "--urls", url], environment);
+        var cluster = new ProcessCluster(siloProcesses, gateway, url);
+        if (await cluster.JoinedAsync(silos) != silos)
+        {
+            var output = cluster.Output;
+            await cluster.DisposeAsync();
+            throw new InvalidOperationException($"The cluster of {silos} silo processes did not come up:\n{output}");
+        }
+
+        return cluster;
+    }
+
+    /// <summary>The silos the gateway counts once all have joined, or sooner when a process exits or time runs out.</summary>
+    private async Task<int> JoinedAsync(int silos)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromSeconds(10) };
+        try
+        {
+            return await Eventually.Until(
+                async () =>
+                {
+                    try
+                    {
+                        return Processes.Any(p => p.HasExited) ? -1 : (int)(await http.GetFromJsonAsync<JsonObject>("/health"))!["cluster"]!["silos"]!;
+                    }
+                    catch (HttpRequestException)
+                    {
+                        return 0;
+                    }
+                },
+                joined => joined == silos || joined < 0,
+                $"{silos} silos to join",
+                TimeSpan.FromSeconds(120));
+        }
+        catch (TimeoutException)
+        {
+            return 0;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in Processes)
+        {
+            await process.DisposeAsync();
+        }
+    }
+}

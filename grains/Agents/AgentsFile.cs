@@ -1,4 +1,5 @@
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace Praison.Orleans.Grains.Agents;
@@ -19,12 +20,20 @@ public sealed record AgentsFile(string? Framework, string? Topic, IReadOnlyList<
     public IEnumerable<(AgentRole Role, AgentTask Task)> Tasks =>
         Roles.SelectMany(role => role.Tasks.Select(task => (role, task)));
 
+    /// <summary>
+    /// The deepest nesting of mappings and sequences an agents file may have. A real one nests four
+    /// levels (roles, role, tasks, task); the bound is what keeps a hostile file from recursing the
+    /// node builder until the process dies of a stack overflow, which nothing can catch.
+    /// </summary>
+    public const int MaxDepth = 32;
+
     /// <summary>Parses <paramref name="yaml"/>; throws <see cref="AgentsFileException"/> with the parser's or the shape's problem.</summary>
     public static AgentsFile Parse(string yaml)
     {
         var stream = new YamlStream();
         try
         {
+            CheckDepth(yaml);
             stream.Load(new StringReader(yaml));
         }
         catch (YamlException invalid)
@@ -49,6 +58,27 @@ public sealed record AgentsFile(string? Framework, string? Topic, IReadOnlyList<
         }
 
         return new AgentsFile(Text(root, "framework"), Text(root, "topic"), parsed);
+    }
+
+    /// <summary>
+    /// Walks the parser's events (which it produces without recursion) and refuses a document nested
+    /// deeper than <see cref="MaxDepth"/>, before anything builds a tree of it recursively.
+    /// </summary>
+    private static void CheckDepth(string yaml)
+    {
+        var parser = new Parser(new StringReader(yaml));
+        var depth = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case MappingStart or SequenceStart when ++depth > MaxDepth:
+                    throw new AgentsFileException($"Invalid YAML: nested deeper than {MaxDepth} levels.");
+                case MappingEnd or SequenceEnd:
+                    depth--;
+                    break;
+            }
+        }
     }
 
     private static AgentRole ParseRole(string name, YamlNode node)

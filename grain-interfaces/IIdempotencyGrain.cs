@@ -15,7 +15,12 @@ public interface IIdempotencyGrain : IGrainWithStringKey
     [Alias("Submit")]
     Task<SubmitReply> SubmitAsync(JobSpec spec);
 
-    /// <summary>Frees the key if it still names <paramref name="jobId"/> (the job was deleted).</summary>
+    /// <summary>
+    /// Frees the key if it still names <paramref name="jobId"/> (the job was deleted). One-way: the job
+    /// grain calls it while this grain may be waiting on that job in <see cref="SubmitAsync"/>, and
+    /// waiting for the answer would be a cycle that stalls both until their calls time out.
+    /// </summary>
+    [OneWay]
     [Alias("Release")]
     Task ReleaseAsync(string jobId);
 }

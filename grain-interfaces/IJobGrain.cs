@@ -34,13 +34,4 @@ public interface IJobGrain : IGrainWithStringKey
     /// </summary>
     [Alias("Watch")]
     IAsyncEnumerable<JobEvent> WatchAsync(long afterEventId, CancellationToken cancellationToken = default);
-
-    /// <summary>
-    /// The sweep's call, for a job its index entry (at <paramref name="indexedVersion"/>, webhook
-    /// <paramref name="indexedWebhookPending"/>) says has something left to do: resumes a live job no
-    /// activation runs, retries a pending webhook, removes an expired job, rewrites a stale entry.
-    /// False when there is no job behind the entry. Idempotent.
-    /// </summary>
-    [Alias("Visit")]
-    Task<bool> VisitAsync(long indexedVersion, bool indexedWebhookPending);
 }

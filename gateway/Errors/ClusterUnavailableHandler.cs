@@ -5,7 +5,8 @@ namespace Praison.Orleans.Gateway.Errors;
 
 /// <summary>
 /// Maps the exceptions that are not the server's fault to their status codes in one place: a cluster
-/// that cannot be reached is a 503 with Retry-After (the request may be retried), a request the
+/// that cannot be reached or storage that did not confirm a change is a 503 with Retry-After (the
+/// request may be retried), a request the
 /// server could not read is the 4xx Kestrel chose. Anything else stays a 500.
 /// </summary>
 internal sealed partial class ClusterUnavailableHandler(
@@ -17,8 +18,11 @@ internal sealed partial class ClusterUnavailableHandler(
         var (status, detail) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, bad.Message),
-            // Silo lost, message rejected, connection failed, call timed out: all retryable.
-            OrleansException or TimeoutException =>
+            // Storage did not confirm the change: nothing changed, and the request may be retried.
+            JobStorageException =>
+                (StatusCodes.Status503ServiceUnavailable, "Job storage did not confirm the change; nothing was changed. Retry shortly."),
+            // Silo lost, message rejected or expired before placement, connection failed, call timed out: all retryable.
+            OrleansException or TimeoutException or OperationCanceledException when !context.RequestAborted.IsCancellationRequested =>
                 (StatusCodes.Status503ServiceUnavailable, "The job cluster is unavailable; retry shortly."),
             _ => (0, null),
         };

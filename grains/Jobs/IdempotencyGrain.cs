@@ -34,7 +34,7 @@ public sealed partial class IdempotencyGrain(
         {
             var jobId = JobIds.New();
             key.State.JobId = jobId;
-            await key.WriteStateAsync();
+            await StoreAsync(key.WriteStateAsync);
             var reply = await JobOf(jobId).SubmitAsync(spec);
             if (reply.Status == SubmitStatus.IdTaken)
             {
@@ -43,7 +43,7 @@ public sealed partial class IdempotencyGrain(
 
             if (reply.Status != SubmitStatus.Accepted)
             {
-                await key.ClearStateAsync(); // refused: the key stays free
+                await StoreAsync(key.ClearStateAsync); // refused: the key stays free
             }
 
             return reply;
@@ -56,12 +56,43 @@ public sealed partial class IdempotencyGrain(
     {
         if (key.State.JobId == jobId)
         {
-            await key.ClearStateAsync();
+            await StoreAsync(key.ClearStateAsync);
             LogReleased(logger, jobId);
         }
     }
 
+    /// <summary>
+    /// Runs a write of the key; a storage failure leaves as <see cref="JobStorageException"/> (which
+    /// every silo and gateway can carry) after the state is read back, so the next call starts from
+    /// what storage holds.
+    /// </summary>
+    private async Task StoreAsync(Func<Task> write)
+    {
+        try
+        {
+            await write();
+        }
+        catch (Exception exception)
+        {
+            LogWriteFailed(logger, exception);
+            try
+            {
+                await key.ReadStateAsync();
+            }
+            catch (Exception readFailure)
+            {
+                LogWriteFailed(logger, readFailure);
+                DeactivateOnIdle();
+            }
+
+            throw new JobStorageException("Storage did not take a change of an idempotency key; retry.");
+        }
+    }
+
     private IJobGrain JobOf(string jobId) => GrainFactory.GetGrain<IJobGrain>(JobKeys.For(Tenant, jobId));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "An idempotency key's storage failed")]
+    private static partial void LogWriteFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Idempotency key freed from job {JobId}")]
     private static partial void LogReleased(ILogger logger, string jobId);

@@ -1,22 +1,20 @@
 using System.Runtime.CompilerServices;
-using System.Text.Json.Nodes;
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Praison.Orleans.Grains.Execution;
 using Praison.Orleans.Grains.Index;
-using Praison.Orleans.Grains.Recipes;
 using Praison.Orleans.Grains.Webhooks;
 
 namespace Praison.Orleans.Grains.Jobs;
 
 /// <summary>
 /// One job: owns its record, its state machine, its cancellation and its timeout. Grain calls only
-/// record transitions and return; the work runs in <see cref="RunLoopAsync"/>, a background loop
+/// record transitions and return; the work runs in a background loop (<c>JobGrain.Attempt.cs</c>)
 /// started on submit or on recovery, which waits for a slot on this silo and runs the executor off the
-/// grain scheduler. Every write of the record goes through <see cref="UpdateAsync"/>, one at a time.
-/// Nothing keeps a job alive but its index entry: the sweep (<see cref="JobSweeperGrain"/>) visits
-/// every job the index says has something left to do, which is how a job whose silo died resumes.
+/// grain scheduler. Every change of the record is committed through <c>JobGrain.Storage.cs</c>: made
+/// on a copy, written, and only then seen by anyone. Nothing keeps a job alive but its index entry: the
+/// sweep (<see cref="JobSweeperGrain"/>) catches up every job the index says has something left to do,
+/// which is how a job whose silo died resumes.
 /// </summary>
 public sealed partial class JobGrain(
     [PersistentState("job", JobStorage.Name)] IPersistentState<JobRecord> job,
@@ -26,58 +24,29 @@ public sealed partial class JobGrain(
     WebhookSender webhooks,
     IOptions<JobExecutionOptions> options,
     TimeProvider time,
-    ILogger<JobGrain> logger) : Grain, IJobGrain
+    ILogger<JobGrain> logger) : Grain, IJobGrain, IJobRecoveryGrain
 {
-    private readonly SemaphoreSlim _writes = new(1, 1);
     private readonly JobEvents _events = new();
-    private CancellationTokenSource? _stop;
-    private Task? _loop;
-    private CancellationTokenSource? _webhookStop;
-    private Task? _webhook;
-
-    // Progress as reported on this activation (ahead of the stored record) and the id of its event.
-    private JobProgress _liveProgress = JobProgress.None;
-    private long _liveProgressEventId;
-
-    // What this activation last wrote to the index: the entry's version (status event id) and whether
-    // it said a webhook is pending. Default: nothing written yet.
-    private (long Version, bool WebhookPending) _indexed;
 
     /// <summary>Watchers following this job on this activation (observed by tests).</summary>
     internal int WatcherCount => _events.WatcherCount;
-
-    private JobRecord Record => job.State;
 
     private string JobId => JobKeys.Parse(this.GetPrimaryKeyString()).JobId;
 
     private string Tenant => JobKeys.Parse(this.GetPrimaryKeyString()).Tenant;
 
-    private bool LoopIsLive => _loop is { IsCompleted: false };
-
-    private int MaxAttempts =>
-        Record.Spec.MaxAttempts > 0 ? Record.Spec.MaxAttempts : options.Value.DefaultMaxAttempts;
-
-    private int TimeoutSeconds =>
-        Record.Spec.TimeoutSeconds > 0 ? Record.Spec.TimeoutSeconds : options.Value.DefaultTimeoutSeconds;
-
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (!job.RecordExists)
+        _stored = job.RecordExists ? job.State : null;
+        if (!Exists)
         {
             return;
         }
 
-        if (!Record.Status.IsTerminal())
+        await StartEpochAsync();
+        if (!Exists)
         {
-            // A live job met by a new activation starts a new epoch of event ids, so the ids it hands out
-            // can never repeat ones a lost activation handed out after its last write.
-            await UpdateAsync(record =>
-            {
-                record.Epoch++;
-                record.StatusEventId = NextEventId();
-                record.ProgressEventId = NextEventId();
-                return true;
-            });
+            return;
         }
 
         (_liveProgress, _liveProgressEventId) = (Record.Progress, Record.ProgressEventId);
@@ -87,8 +56,37 @@ public sealed partial class JobGrain(
             await IndexAsync(); // heals an entry a lost activation may not have written
         }
 
-        ResumeIfLost("activation");
+        // Not now: the request that woke the job (a cancel, say) is served first, then a lost attempt resumes.
+        ResumeAfterThisRequest("activation");
         StartWebhookDelivery();
+    }
+
+    /// <summary>
+    /// A live job met by a new activation starts a new epoch of event ids, so the ids it hands out can
+    /// never repeat ones a lost activation handed out after its last write. That activation's last write
+    /// may land after this one read the record: the write then fails, the record is read again, and the
+    /// epoch is started on what storage now holds (nothing has been published yet).
+    /// </summary>
+    private async Task StartEpochAsync()
+    {
+        for (var tries = 1; Exists && !Record.Status.IsTerminal(); tries++)
+        {
+            try
+            {
+                await UpdateAsync(record =>
+                {
+                    record.Epoch++;
+                    record.StatusEventId = NextEventId(record);
+                    record.ProgressEventId = NextEventId(record);
+                    return true;
+                });
+                return;
+            }
+            catch (JobStorageException) when (tries < 3)
+            {
+                // Storage held something else; it is the record now. Try again on it.
+            }
+        }
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -128,23 +126,19 @@ public sealed partial class JobGrain(
             return new SubmitReply(status, null, problem.Field, problem.Message);
         }
 
-        // The index entry is written first, and must be: it is what the sweep finds the job by. If the
-        // record's write then fails, the sweep finds no job behind the entry and removes it, whereas a
-        // stored job without an entry could never be recovered.
-        var now = time.GetUtcNow();
-        await UpdateAsync(beforeWrite: WriteIndexEntryAsync, change: record =>
+        var record = new JobRecord
         {
-            record.Spec = spec;
-            record.Status = JobStatus.Queued;
-            record.CreatedAt = now;
-            record.AgentId = JobExecutor.AgentIdFor(spec);
-            record.AgentsYaml = agentsYaml;
-            record.Reason = "submitted";
-            record.Epoch = 1;
-            record.StatusEventId = NextEventId();
-            record.ProgressEventId = NextEventId();
-            return true;
-        });
+            Spec = spec,
+            Status = JobStatus.Queued,
+            CreatedAt = time.GetUtcNow(),
+            AgentId = JobExecutor.AgentIdFor(spec),
+            AgentsYaml = agentsYaml,
+            Reason = "submitted",
+            Epoch = 1,
+        };
+        record.StatusEventId = NextEventId(record);
+        record.ProgressEventId = NextEventId(record);
+        await CreateAsync(record);
         (_liveProgress, _liveProgressEventId) = (Record.Progress, Record.ProgressEventId);
         _events.Restate(Record);
         LogSubmitted(logger, JobId, Record.AgentId);
@@ -232,7 +226,7 @@ public sealed partial class JobGrain(
         }
     }
 
-    public async Task<bool> VisitAsync(long indexedVersion, bool indexedWebhookPending)
+    public async Task<bool> CatchUpAsync(long indexedVersion, bool indexedWebhookPending)
     {
         if (!await PresentAsync())
         {
@@ -240,9 +234,10 @@ public sealed partial class JobGrain(
         }
 
         // Rewrite an entry a lost activation or a failed write left behind, unless this activation has
-        // written the current one since the sweep read it (activating a live job writes it, for one).
+        // written the current one since the sweep read it (activating a live job writes it, for one) or
+        // an attempt runs here (its checkpoints write the running entry).
         var current = (Record.StatusEventId, Record.WebhookPending);
-        if (current != (indexedVersion, indexedWebhookPending) && current != _indexed)
+        if (current != (indexedVersion, indexedWebhookPending) && current != _indexed && !LoopIsLive)
         {
             await IndexAsync();
         }
@@ -252,486 +247,23 @@ public sealed partial class JobGrain(
         return true;
     }
 
-    /// <summary>
-    /// A live record with no loop on this activation means the attempt that owned it was lost (its silo
-    /// died or shut down): start the loop again. Idempotent, as sweeps may repeat.
-    /// </summary>
-    private void ResumeIfLost(string trigger)
-    {
-        if (job.RecordExists && !Record.Status.IsTerminal() && !LoopIsLive)
-        {
-            LogResuming(logger, JobId, Record.Status, Record.Attempt, trigger);
-            StartLoop();
-        }
-    }
+    private long NextEventId(JobRecord record) => _events.NextId(record.Epoch);
 
-    private void StartLoop()
-    {
-        _stop?.Dispose();
-        _stop = new CancellationTokenSource();
-        _loop = RunLoopAsync(_stop.Token);
-    }
+    private JobSnapshot Snapshot() => Snapshot(Record);
 
-    /// <summary>
-    /// Takes the job from queued (or from a lost attempt) to a terminal state: wait for a slot, run one
-    /// attempt, record how it ended. Cancellation of <paramref name="stop"/> means the job was cancelled
-    /// (already recorded) or this activation is going away (the record stays live for the next one).
-    /// </summary>
-    private async Task RunLoopAsync(CancellationToken stop)
-    {
-        var checkpointEvery = options.Value.ProgressCheckpointInterval;
-        using var checkpoints = this.RegisterGrainTimer(
-            CheckpointProgressAsync,
-            new GrainTimerCreationOptions(checkpointEvery, checkpointEvery) { KeepAlive = true, Interleave = true });
-        try
-        {
-            if (Record.Status == JobStatus.Running && Record.Attempt >= MaxAttempts)
-            {
-                await EndAsync(JobStatus.Failed, "attempts exhausted", record =>
-                    record.Error = $"Interrupted: attempts exhausted ({Record.Attempt})");
-                return;
-            }
-
-            var lease = await slots.AcquireAsync(stop);
-            await RunAttemptAsync(lease, stop);
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            // Cancelled (already recorded) or handed over (left live for the next activation).
-        }
-        catch (Exception exception)
-        {
-            // Storage failed under us: the record is as it was last written and the sweep resumes it.
-            LogLoopFailed(logger, exception, JobId);
-        }
-    }
-
-    /// <summary>
-    /// Runs one attempt holding <paramref name="lease"/>. The work gets a token that fires on cancel,
-    /// hand-over (<paramref name="stop"/>) or timeout. The lease is released when the work really stops
-    /// (which may be after the job has ended); the token sources once the work has stopped and this
-    /// method has stopped waiting on them — a fast recipe can finish before the wait even begins.
-    /// </summary>
-    private async Task RunAttemptAsync(RateLimitLease lease, CancellationToken stop)
-    {
-        var timeoutSeconds = TimeoutSeconds;
-        var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds), time);
-        var run = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
-        void DisposeTokens()
-        {
-            run.Dispose();
-            timeout.Dispose();
-        }
-
-        void Release()
-        {
-            DisposeTokens();
-            lease.Dispose();
-        }
-
-        Task<RecipeOutput> work;
-        SchedulerProgress progress;
-        int attempt;
-        try
-        {
-            if (!await MarkRunningAsync())
-            {
-                Release();
-                return;
-            }
-
-            attempt = Record.Attempt;
-            progress = new SchedulerProgress(TaskScheduler.Current, report => ApplyProgress(attempt, report));
-            var (spec, agentsYaml, checkpoint, token) = (Record.Spec, Record.AgentsYaml, Record.Progress, run.Token);
-            work = Task.Run(() => executor.RunAsync(spec, agentsYaml, JobId, attempt, checkpoint, progress, token), token);
-        }
-        catch
-        {
-            Release();
-            throw;
-        }
-
-        _ = work.ContinueWith(static (_, lease) => ((RateLimitLease)lease!).Dispose(), lease, TaskScheduler.Default);
-        var ending = await AwaitWorkAsync(work, progress, run.Token, timeout.Token, stop, timeoutSeconds);
-        _ = work.ContinueWith(static (_, dispose) => ((Action)dispose!)(), (Action)DisposeTokens, TaskScheduler.Default);
-        if (ending is not null && Record.Status == JobStatus.Running && Record.Attempt == attempt)
-        {
-            await ending();
-        }
-    }
-
-    /// <summary>
-    /// Waits for the work, the timeout or a stop, and says which transition that calls for (null: none,
-    /// the job was cancelled or is being handed over).
-    /// </summary>
-    private async Task<Func<Task>?> AwaitWorkAsync(
-        Task<RecipeOutput> work, SchedulerProgress progress, CancellationToken run, CancellationToken timeout,
-        CancellationToken stop, int timeoutSeconds)
-    {
-        try
-        {
-            var output = await work.WaitAsync(run);
-            await progress.DrainAsync();
-            return () => SucceedAsync(output);
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            return null;
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
-        {
-            return () => FailAsync($"Job timed out after {timeoutSeconds}s", "timed out");
-        }
-        catch (Exception exception)
-        {
-            LogWorkFailed(logger, exception, JobId);
-            return () => FailAsync(exception.Message, "the work failed");
-        }
-    }
-
-    private async Task<bool> MarkRunningAsync()
-    {
-        var now = time.GetUtcNow();
-        var started = await UpdateAsync(record =>
-        {
-            if (record.Status.IsTerminal())
-            {
-                return false;
-            }
-
-            var resumed = record.Attempt > 0;
-            record.Status = JobStatus.Running;
-            record.StartedAt ??= now;
-            record.Attempt++;
-            record.Reason = resumed ? "resumed after the previous attempt was lost" : "started";
-            record.StatusEventId = NextEventId();
-            return true;
-        });
-        if (started)
-        {
-            // The index learns of it at the first progress checkpoint: a job that ends before then costs
-            // one index write fewer, and its entry goes from queued straight to its end.
-            _events.Publish(JobEvents.StatusEvent(Record));
-        }
-
-        return started;
-    }
-
-    private Task SucceedAsync(RecipeOutput output) =>
-        EndAsync(JobStatus.Succeeded, "the work succeeded", record =>
-        {
-            record.Progress = record.Progress with { Percentage = 100 };
-            record.ResultJson = output.Result?.ToJsonString() ?? "null";
-            record.MetricsJson = (output.Metrics ?? new JsonObject()).ToJsonString();
-        });
-
-    private Task FailAsync(string error, string reason) =>
-        EndAsync(JobStatus.Failed, reason, record => record.Error = error);
-
-    /// <summary>
-    /// The one way into a terminal state: applies <paramref name="details"/>, stamps the end, persists,
-    /// then updates the index and starts the webhook if there is one. False when the job was already terminal.
-    /// </summary>
-    private async Task<bool> EndAsync(JobStatus status, string reason, Action<JobRecord> details)
-    {
-        var now = time.GetUtcNow();
-        var progressChanged = false;
-        var ended = await UpdateAsync(record =>
-        {
-            if (record.Status.IsTerminal())
-            {
-                return false;
-            }
-
-            record.Status = status;
-            record.Progress = record.Progress.Advance(_liveProgress);
-            record.Reason = reason;
-            details(record);
-            record.CompletedAt ??= now;
-            progressChanged = record.Progress != _liveProgress;
-            record.ProgressEventId = progressChanged ? NextEventId() : _liveProgressEventId;
-            record.StatusEventId = NextEventId();
-            record.FinalEventId = NextEventId();
-            record.WebhookPending = record.Spec.WebhookUrl is not null;
-            return true;
-        });
-        if (ended)
-        {
-            if (progressChanged)
-            {
-                _events.Publish(JobEvents.ProgressEvent(Record.ProgressEventId, status, Record.Progress));
-            }
-
-            _events.Publish(JobEvents.StatusEvent(Record));
-            _events.Publish(JobEvents.FinalEvent(Record));
-            LogEnded(logger, JobId, status, reason);
-            await IndexAsync(); // pending webhooks stay due for the sweep until they are settled
-            StartWebhookDelivery();
-        }
-
-        return ended;
-    }
-
-    private void ApplyProgress(int attempt, JobProgress report)
-    {
-        var advanced = _liveProgress.Advance(report);
-        if (Record.Status == JobStatus.Running && Record.Attempt == attempt && advanced != _liveProgress)
-        {
-            (_liveProgress, _liveProgressEventId) = (advanced, NextEventId());
-            _events.Publish(JobEvents.ProgressEvent(_liveProgressEventId, JobStatus.Running, advanced));
-        }
-    }
-
-    /// <summary>
-    /// Every <see cref="JobExecutionOptions.ProgressCheckpointInterval"/> while the loop lives: writes the
-    /// progress reported since the last time, and the running entry to the index if it is not there yet.
-    /// </summary>
-    private async Task CheckpointProgressAsync(CancellationToken cancellationToken)
-    {
-        if (Record.Status != JobStatus.Running)
-        {
-            return;
-        }
-
-        if (_indexed.Version != Record.StatusEventId)
-        {
-            await IndexAsync();
-        }
-
-        if (_liveProgress != Record.Progress)
-        {
-            await UpdateAsync(record =>
-            {
-                if (record.Status != JobStatus.Running)
-                {
-                    return false;
-                }
-
-                record.Progress = record.Progress.Advance(_liveProgress);
-                record.ProgressEventId = _liveProgressEventId;
-                return true;
-            });
-        }
-    }
-
-    /// <summary>
-    /// Applies <paramref name="change"/> and writes the record, one change at a time; with
-    /// <paramref name="beforeWrite"/>, that runs between the change and the write, and its failure fails
-    /// the update. When the write fails the record is read back, so memory never runs ahead of storage.
-    /// </summary>
-    private async Task<bool> UpdateAsync(Func<JobRecord, bool> change, Func<Task>? beforeWrite = null)
-    {
-        await _writes.WaitAsync();
-        try
-        {
-            if (!change(job.State))
-            {
-                return false;
-            }
-
-            try
-            {
-                if (beforeWrite is not null)
-                {
-                    await beforeWrite();
-                }
-
-                await job.WriteStateAsync();
-            }
-            catch
-            {
-                await RestoreAsync();
-                throw;
-            }
-
-            return true;
-        }
-        finally
-        {
-            _writes.Release();
-        }
-    }
-
-    private async Task RestoreAsync()
-    {
-        try
-        {
-            await job.ReadStateAsync();
-        }
-        catch (Exception exception)
-        {
-            LogRestoreFailed(logger, exception, JobId);
-            DeactivateOnIdle();
-        }
-    }
-
-    /// <summary>
-    /// False when there is no job: never submitted, deleted, or past its retention — an expired job is
-    /// removed here, on first sight, whether or not its removal reminder has fired yet.
-    /// </summary>
-    private async Task<bool> PresentAsync()
-    {
-        if (job.RecordExists && Record.Status.IsTerminal() && options.Value.IsExpired(Record.CompletedAt, time.GetUtcNow()))
-        {
-            await RemoveAsync("its retention ended");
-        }
-
-        return job.RecordExists;
-    }
-
-    /// <summary>
-    /// Removes the job and all that points at it: the record, its index entry, its idempotency key and
-    /// its watchers. If the index removal fails, the sweep finds the entry, no job behind it, and removes it.
-    /// </summary>
-    private async Task RemoveAsync(string reason)
-    {
-        var (idempotencyKey, createdAt) = (Record.Spec.IdempotencyKey, Record.CreatedAt);
-        _webhookStop?.Cancel();
-        await _writes.WaitAsync();
-        try
-        {
-            await job.ClearStateAsync();
-        }
-        finally
-        {
-            _writes.Release();
-        }
-
-        _events.EndAll();
-        await UnindexAsync(createdAt);
-        if (idempotencyKey is not null)
-        {
-            await ReleaseIdempotencyKeyAsync(idempotencyKey);
-        }
-
-        LogRemoved(logger, JobId, reason);
-        DeactivateOnIdle();
-    }
-
-    /// <summary>Starts delivering the pending webhook, unless none is pending or a delivery is under way.</summary>
-    private void StartWebhookDelivery()
-    {
-        if (!job.RecordExists || !Record.Status.IsTerminal() || !Record.WebhookPending || _webhook is { IsCompleted: false })
-        {
-            return;
-        }
-
-        _webhookStop?.Dispose();
-        _webhookStop = new CancellationTokenSource();
-        _webhook = DeliverWebhookAsync(_webhookStop.Token);
-    }
-
-    /// <summary>
-    /// Sends the terminal-state webhook (the sender retries until a 2xx or its attempts run out) and
-    /// records how that went. Keeps the activation alive meanwhile; if it goes away, the record still
-    /// says pending and the next activation or sweep sends again.
-    /// </summary>
-    private async Task DeliverWebhookAsync(CancellationToken stop)
-    {
-        using var keepAlive = this.RegisterGrainTimer(
-            static _ => Task.CompletedTask,
-            new GrainTimerCreationOptions(TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1)) { KeepAlive = true });
-        try
-        {
-            var payload = new WebhookPayload(
-                JobId,
-                Record.Status.ToWireName(),
-                Record.Status == JobStatus.Succeeded && Record.ResultJson is { } json ? JsonNode.Parse(json) : null,
-                Record.Error,
-                Record.CompletedAt?.ToApiString(),
-                Record is { StartedAt: { } started, CompletedAt: { } completed } ? (completed - started).TotalSeconds : null);
-            var error = await webhooks.DeliverAsync(Record.Spec.WebhookUrl!, payload, stop);
-            if (stop.IsCancellationRequested || !job.RecordExists)
-            {
-                return;
-            }
-
-            var now = time.GetUtcNow();
-            await UpdateAsync(record =>
-            {
-                record.WebhookPending = false;
-                record.WebhookDeliveredAt = error is null ? now : null;
-                record.WebhookError = error;
-                return true;
-            });
-            LogWebhook(logger, JobId, error ?? "delivered");
-            await IndexAsync(); // settled: no longer due for the sweep
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            // Handed over or deleted.
-        }
-        catch (Exception exception)
-        {
-            LogWebhookFailed(logger, exception, JobId);
-        }
-    }
-
-    /// <summary>
-    /// Writes this job's entry to the job index. A failure is logged, not thrown: the job itself is
-    /// stored, its entry is there from submit, and the next transition (or sweep) writes it again.
-    /// </summary>
-    private async Task IndexAsync()
-    {
-        try
-        {
-            await WriteIndexEntryAsync();
-        }
-        catch (Exception exception)
-        {
-            LogIndexFailed(logger, exception, JobId);
-        }
-    }
-
-    private async Task WriteIndexEntryAsync()
-    {
-        var written = (Record.StatusEventId, Record.WebhookPending);
-        await index.UpsertAsync(new JobIndexEntry(Tenant, Snapshot(), written.StatusEventId, Record.Spec.IdempotencyKey is not null));
-        _indexed = written;
-    }
-
-    /// <summary>
-    /// Frees the job's idempotency key. A failure is only logged: the key's grain also finds its job
-    /// gone on the next submit and creates a new one.
-    /// </summary>
-    private async Task ReleaseIdempotencyKeyAsync(string idempotencyKey)
-    {
-        try
-        {
-            await GrainFactory.GetGrain<IIdempotencyGrain>(JobKeys.ForIdempotencyKey(Tenant, idempotencyKey)).ReleaseAsync(JobId);
-        }
-        catch (Exception exception)
-        {
-            LogKeyReleaseFailed(logger, exception, JobId);
-        }
-    }
-
-    private async Task UnindexAsync(DateTimeOffset createdAt)
-    {
-        try
-        {
-            await index.RemoveAsync(Tenant, JobId, createdAt);
-        }
-        catch (Exception exception)
-        {
-            LogIndexFailed(logger, exception, JobId);
-        }
-    }
-
-    private long NextEventId() => _events.NextId(Record.Epoch);
-
-    private JobSnapshot Snapshot() => new(
+    /// <summary>The job as clients see it: <paramref name="record"/> as stored, with progress reported since its last checkpoint.</summary>
+    private JobSnapshot Snapshot(JobRecord record) => new(
         JobId,
-        Record.Status,
-        Record.Status == JobStatus.Running ? Record.Progress.Advance(_liveProgress) : Record.Progress,
-        Record.CreatedAt,
-        Record.StartedAt,
-        Record.CompletedAt,
-        Record.AgentId,
-        Record.Spec.SessionId,
-        Record.Error,
-        Math.Max(Record.Attempt, 1),
-        Record.CancelledAt,
-        Record.Spec.WebhookUrl is null ? null : new WebhookDelivery(
-            Record.WebhookPending || !Record.Status.IsTerminal(), Record.WebhookDeliveredAt, Record.WebhookError));
+        record.Status,
+        record.Status == JobStatus.Running ? record.Progress.Advance(_liveProgress) : record.Progress,
+        record.CreatedAt,
+        record.StartedAt,
+        record.CompletedAt,
+        record.AgentId,
+        record.Spec.SessionId,
+        record.Error,
+        Math.Max(record.Attempt, 1),
+        record.CancelledAt,
+        record.Spec.WebhookUrl is null ? null : new WebhookDelivery(
+            record.WebhookPending || !record.Status.IsTerminal(), record.WebhookDeliveredAt, record.WebhookError));
 }

@@ -1,6 +1,9 @@
 namespace Praison.Orleans.Grains.Jobs;
 
-/// <summary>The persisted state of one job; <see cref="JobGrain"/> is its only writer.</summary>
+/// <summary>
+/// The persisted state of one job; <see cref="JobGrain"/> is its only writer. An instance the grain
+/// holds as stored is never changed: a change is made to a <see cref="Copy"/>, which replaces it once written.
+/// </summary>
 [GenerateSerializer, Alias("Praison.JobRecord")]
 public sealed class JobRecord
 {
@@ -45,4 +48,13 @@ public sealed class JobRecord
 
     /// <summary>The agents file as read at submit (inline or from agent_file), so every attempt runs the same one.</summary>
     [Id(20)] public string? AgentsYaml { get; set; }
+
+    /// <summary>
+    /// Raised by every write. After a write that reported failure, the stored revision says whether it
+    /// committed all the same (the ambiguous case: committed, then the reply was lost or refused).
+    /// </summary>
+    [Id(21)] public long Revision { get; set; }
+
+    /// <summary>A copy to change and write; every member is immutable, so a shallow copy is a full one.</summary>
+    public JobRecord Copy() => (JobRecord)MemberwiseClone();
 }

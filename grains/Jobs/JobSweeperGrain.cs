@@ -56,8 +56,8 @@ public sealed partial class JobSweeperGrain(
         {
             try
             {
-                var job = grains.GetGrain<IJobGrain>(JobKeys.For(entry.Tenant, entry.Job.JobId));
-                if (!await job.VisitAsync(entry.Version, entry.Job.Webhook is { Pending: true }))
+                var job = grains.GetGrain<IJobRecoveryGrain>(JobKeys.For(entry.Tenant, entry.Job.JobId));
+                if (!await job.CatchUpAsync(entry.Version, entry.Job.Webhook is { Pending: true }))
                 {
                     await index.RemoveAsync(entry.Tenant, entry.Job.JobId, entry.Job.CreatedAt);
                 }

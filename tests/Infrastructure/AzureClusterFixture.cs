@@ -24,23 +24,24 @@ public sealed class AzureClusterFixture : IAsyncLifetime
     /// <summary>
     /// A deployed cluster of <paramref name="silos"/> silos on this Azurite. Clusters built with one
     /// <paramref name="serviceId"/> share their jobs, as a restarted deployment does. Progress is
-    /// checkpointed every <paramref name="checkpointInterval"/> (default 200 ms).
+    /// checkpointed every <paramref name="checkpointInterval"/> (default 200 ms), swept every
+    /// <paramref name="sweepPeriod"/> (default <see cref="SweepPeriod"/>).
     /// </summary>
     public async Task<InProcessTestCluster> StartClusterAsync(
-        string serviceId, int silos = 2, int slotsPerSilo = 2, TimeSpan? checkpointInterval = null)
+        string serviceId, int silos = 2, int slotsPerSilo = 2, TimeSpan? checkpointInterval = null, TimeSpan? sweepPeriod = null)
     {
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.Options.ServiceId = serviceId;
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.UseAzureJobStorage(Azurite.ConnectionString).AddPraisonJobs();
+            silo.UseAzureJobStorage(Azurite.ConnectionString).WithStorageFaults().AddPraisonJobs();
             silo.Services.AddRecipe<ProbeRecipe>();
             silo.Services.AddRecipe<BigRecipe>();
             silo.Services.Configure<JobExecutionOptions>(o =>
             {
                 o.MaxConcurrent = slotsPerSilo;
                 o.ProgressCheckpointInterval = checkpointInterval ?? TimeSpan.FromMilliseconds(200);
-                o.SweepPeriod = SweepPeriod;
+                o.SweepPeriod = sweepPeriod ?? SweepPeriod;
             });
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = SweepPeriod);
             silo.Configure<ClusterMembershipOptions>(o =>

@@ -57,7 +57,8 @@ public class JobsClusterFixture : IAsyncLifetime
         var builder = new InProcessTestClusterBuilder((short)SiloCount);
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.UseInMemoryJobStorage().AddPraisonJobs();
+            silo.UseInMemoryJobStorage().WithStorageFaults().AddPraisonJobs();
+            silo.AddOutgoingGrainCallFilter(GrainCalls.Record);
             silo.Services.AddRecipe<ProbeRecipe>();
             // No LLM here, whatever the environment says (the prompt-only test expects the clear error).
             silo.Services.Configure<LlmOptions>(o => (o.ApiKey, o.BaseUrl) = (null, null));
@@ -153,9 +154,6 @@ public class JobsClusterFixture : IAsyncLifetime
 
         public IAsyncEnumerable<JobEvent> WatchAsync(long afterEventId, CancellationToken cancellationToken = default) =>
             inner.WatchAsync(afterEventId, cancellationToken);
-
-        public Task<bool> VisitAsync(long indexedVersion, bool indexedWebhookPending) =>
-            inner.VisitAsync(indexedVersion, indexedWebhookPending);
     }
 }
 

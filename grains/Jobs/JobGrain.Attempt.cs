@@ -1,0 +1,342 @@
+using System.Text.Json.Nodes;
+using System.Threading.RateLimiting;
+using Praison.Orleans.Grains.Recipes;
+
+namespace Praison.Orleans.Grains.Jobs;
+
+/// <summary>
+/// The run loop: waits for a slot on this silo, records <c>running</c>, runs the executor off the grain
+/// scheduler with a token that fires on cancel, timeout or hand-over, checkpoints progress, and records
+/// how it ended. A transition the loop owes (running, succeeded, failed) is retried in place until
+/// storage takes it, holding the outcome: a storage hiccup never runs a finished job again.
+/// </summary>
+public sealed partial class JobGrain
+{
+    private static readonly TimeSpan FirstStorageRetry = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan LongestStorageRetry = TimeSpan.FromSeconds(10);
+
+    private CancellationTokenSource? _stop;
+    private Task? _loop;
+
+    // Progress as reported on this activation (ahead of the stored record) and the id of its event.
+    private JobProgress _liveProgress = JobProgress.None;
+    private long _liveProgressEventId;
+
+    private bool LoopIsLive => _loop is { IsCompleted: false };
+
+    private int MaxAttempts =>
+        Record.Spec.MaxAttempts > 0 ? Record.Spec.MaxAttempts : options.Value.DefaultMaxAttempts;
+
+    private int TimeoutSeconds =>
+        Record.Spec.TimeoutSeconds > 0 ? Record.Spec.TimeoutSeconds : options.Value.DefaultTimeoutSeconds;
+
+    /// <summary>
+    /// Resumes a lost attempt once the current request has been served: a one-shot timer tick is a turn
+    /// of its own, queued behind the request that woke the job.
+    /// </summary>
+    private void ResumeAfterThisRequest(string trigger)
+    {
+        IGrainTimer? once = null;
+        once = this.RegisterGrainTimer(
+            _ =>
+            {
+                once?.Dispose();
+                ResumeIfLost(trigger);
+                return Task.CompletedTask;
+            },
+            new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
+    }
+
+    /// <summary>
+    /// A live record with no loop on this activation means the attempt that owned it was lost (its silo
+    /// died or shut down): start the loop again. Idempotent, as sweeps may repeat.
+    /// </summary>
+    private void ResumeIfLost(string trigger)
+    {
+        if (Exists && !Record.Status.IsTerminal() && !LoopIsLive)
+        {
+            LogResuming(logger, JobId, Record.Status, Record.Attempt, trigger);
+            StartLoop();
+        }
+    }
+
+    private void StartLoop()
+    {
+        _stop?.Dispose();
+        _stop = new CancellationTokenSource();
+        _loop = RunLoopAsync(_stop.Token);
+    }
+
+    /// <summary>
+    /// Takes the job from queued (or from a lost attempt) to a terminal state: wait for a slot, run one
+    /// attempt, record how it ended. Cancellation of <paramref name="stop"/> means the job was cancelled
+    /// (already recorded) or this activation is going away (the record stays live for the next one).
+    /// </summary>
+    private async Task RunLoopAsync(CancellationToken stop)
+    {
+        try
+        {
+            if (Record.Status == JobStatus.Running && Record.Attempt >= MaxAttempts)
+            {
+                await UntilStoredAsync(() => FailAsync($"Interrupted: attempts exhausted ({Record.Attempt})", "attempts exhausted"), stop);
+                return;
+            }
+
+            var lease = await slots.AcquireAsync(stop);
+            await RunAttemptAsync(lease, stop);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Cancelled (already recorded) or handed over (left live for the next activation).
+        }
+        catch (Exception exception)
+        {
+            LogLoopFailed(logger, exception, JobId);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="write"/> until storage takes it, waiting longer after each failure. Gives up
+    /// only when <paramref name="stop"/> fires: the job was cancelled, or this activation is going away
+    /// and the next one carries on from what storage holds.
+    /// </summary>
+    private async Task<bool> UntilStoredAsync(Func<Task<bool>> write, CancellationToken stop)
+    {
+        var delay = FirstStorageRetry;
+        while (true)
+        {
+            try
+            {
+                return await write();
+            }
+            catch (JobStorageException) when (!stop.IsCancellationRequested)
+            {
+                LogStorageRetry(logger, JobId, delay);
+                await Task.Delay(delay, time, stop);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, LongestStorageRetry.Ticks));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs one attempt holding <paramref name="lease"/>. The work gets a token that fires on cancel,
+    /// hand-over (<paramref name="stop"/>) or timeout. The lease is released when the work really stops
+    /// (which may be after the job has ended); the token sources once the work has stopped and this
+    /// method has stopped waiting on them — a fast recipe can finish before the wait even begins.
+    /// </summary>
+    private async Task RunAttemptAsync(RateLimitLease lease, CancellationToken stop)
+    {
+        var timeoutSeconds = TimeoutSeconds;
+        var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds), time);
+        var run = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
+        void DisposeTokens()
+        {
+            run.Dispose();
+            timeout.Dispose();
+        }
+
+        Task<RecipeOutput> work;
+        SchedulerProgress progress;
+        int attempt;
+        try
+        {
+            if (!await UntilStoredAsync(MarkRunningAsync, stop))
+            {
+                DisposeTokens();
+                lease.Dispose();
+                return;
+            }
+
+            attempt = Record.Attempt;
+            progress = new SchedulerProgress(TaskScheduler.Current, report => ApplyProgress(attempt, report));
+            var (spec, agentsYaml, checkpoint, token) = (Record.Spec, Record.AgentsYaml, Record.Progress, run.Token);
+            work = Task.Run(() => executor.RunAsync(spec, agentsYaml, JobId, attempt, checkpoint, progress, token), token);
+        }
+        catch
+        {
+            DisposeTokens();
+            lease.Dispose();
+            throw;
+        }
+
+        _ = work.ContinueWith(static (_, lease) => ((RateLimitLease)lease!).Dispose(), lease, TaskScheduler.Default);
+        var checkpointEvery = options.Value.ProgressCheckpointInterval;
+        using var checkpoints = this.RegisterGrainTimer(
+            CheckpointProgressAsync,
+            new GrainTimerCreationOptions(checkpointEvery, checkpointEvery) { KeepAlive = true, Interleave = true });
+        var ending = await AwaitWorkAsync(work, progress, run.Token, timeout.Token, stop, timeoutSeconds);
+        _ = work.ContinueWith(static (_, dispose) => ((Action)dispose!)(), (Action)DisposeTokens, TaskScheduler.Default);
+        if (ending is not null && IsRunning(attempt))
+        {
+            await UntilStoredAsync(ending, stop);
+        }
+    }
+
+    /// <summary>
+    /// Waits for the work, the timeout or a stop, and says which transition that calls for (null: none,
+    /// the job was cancelled or is being handed over).
+    /// </summary>
+    private async Task<Func<Task<bool>>?> AwaitWorkAsync(
+        Task<RecipeOutput> work, SchedulerProgress progress, CancellationToken run, CancellationToken timeout,
+        CancellationToken stop, int timeoutSeconds)
+    {
+        try
+        {
+            var output = await work.WaitAsync(run);
+            await progress.DrainAsync();
+            return () => SucceedAsync(output);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            return () => FailAsync($"Job timed out after {timeoutSeconds}s", "timed out");
+        }
+        catch (Exception exception)
+        {
+            LogWorkFailed(logger, exception, JobId);
+            return () => FailAsync(exception.Message, "the work failed");
+        }
+    }
+
+    /// <summary>True while the stored record says attempt <paramref name="attempt"/> is running.</summary>
+    private bool IsRunning(int attempt) => _stored is { Status: JobStatus.Running } record && record.Attempt == attempt;
+
+    private async Task<bool> MarkRunningAsync()
+    {
+        var now = time.GetUtcNow();
+        var started = await UpdateAsync(record =>
+        {
+            if (record.Status.IsTerminal())
+            {
+                return false;
+            }
+
+            var resumed = record.Attempt > 0;
+            record.Status = JobStatus.Running;
+            record.StartedAt ??= now;
+            record.Attempt++;
+            record.Reason = resumed ? "resumed after the previous attempt was lost" : "started";
+            record.StatusEventId = NextEventId(record);
+            return true;
+        });
+        if (started)
+        {
+            // The index learns of it at the first progress checkpoint: a job that ends before then costs
+            // one index write fewer, and its entry goes from queued straight to its end.
+            _events.Publish(JobEvents.StatusEvent(Record));
+        }
+
+        return started;
+    }
+
+    private Task<bool> SucceedAsync(RecipeOutput output) =>
+        EndAsync(JobStatus.Succeeded, "the work succeeded", record =>
+        {
+            record.Progress = record.Progress with { Percentage = 100 };
+            record.ResultJson = output.Result?.ToJsonString() ?? "null";
+            record.MetricsJson = (output.Metrics ?? new JsonObject()).ToJsonString();
+        });
+
+    private Task<bool> FailAsync(string error, string reason) =>
+        EndAsync(JobStatus.Failed, reason, record => record.Error = error);
+
+    /// <summary>
+    /// The one way into a terminal state: applies <paramref name="details"/>, stamps the end, commits,
+    /// then publishes the final events, updates the index and starts the webhook if there is one. False
+    /// when the job was already terminal; <see cref="JobStorageException"/> when storage did not take it.
+    /// </summary>
+    private async Task<bool> EndAsync(JobStatus status, string reason, Action<JobRecord> details)
+    {
+        var now = time.GetUtcNow();
+        var live = (_liveProgress, _liveProgressEventId);
+        var ended = await UpdateAsync(record =>
+        {
+            if (record.Status.IsTerminal())
+            {
+                return false;
+            }
+
+            record.Status = status;
+            record.Progress = record.Progress.Advance(live._liveProgress);
+            record.Reason = reason;
+            details(record);
+            record.CompletedAt ??= now;
+            record.ProgressEventId = record.Progress != live._liveProgress ? NextEventId(record) : live._liveProgressEventId;
+            record.StatusEventId = NextEventId(record);
+            record.FinalEventId = NextEventId(record);
+            record.WebhookPending = record.Spec.WebhookUrl is not null;
+            return true;
+        });
+        if (ended)
+        {
+            if (Record.ProgressEventId != live._liveProgressEventId)
+            {
+                _events.Publish(JobEvents.ProgressEvent(Record.ProgressEventId, status, Record.Progress));
+            }
+
+            _events.Publish(JobEvents.StatusEvent(Record));
+            _events.Publish(JobEvents.FinalEvent(Record));
+            LogEnded(logger, JobId, status, reason);
+            await IndexAsync(); // pending webhooks stay due for the sweep until they are settled
+            StartWebhookDelivery();
+        }
+
+        return ended;
+    }
+
+    private void ApplyProgress(int attempt, JobProgress report)
+    {
+        var advanced = _liveProgress.Advance(report);
+        if (IsRunning(attempt) && advanced != _liveProgress)
+        {
+            (_liveProgress, _liveProgressEventId) = (advanced, _events.NextId(Record.Epoch));
+            _events.Publish(JobEvents.ProgressEvent(_liveProgressEventId, JobStatus.Running, advanced));
+        }
+    }
+
+    /// <summary>
+    /// Every <see cref="Execution.JobExecutionOptions.ProgressCheckpointInterval"/> while an attempt runs:
+    /// writes the progress reported since the last time, and the running entry to the index if it is not
+    /// there yet. A failed write is only logged: the next checkpoint writes the progress again.
+    /// </summary>
+    private async Task CheckpointProgressAsync(CancellationToken cancellationToken)
+    {
+        if (_stored is not { Status: JobStatus.Running } record)
+        {
+            return;
+        }
+
+        if (_indexed.Version != record.StatusEventId)
+        {
+            await IndexAsync();
+        }
+
+        if (_liveProgress == record.Progress)
+        {
+            return;
+        }
+
+        var live = (_liveProgress, _liveProgressEventId);
+        try
+        {
+            await UpdateAsync(stored =>
+            {
+                if (stored.Status != JobStatus.Running)
+                {
+                    return false;
+                }
+
+                stored.Progress = stored.Progress.Advance(live._liveProgress);
+                stored.ProgressEventId = live._liveProgressEventId;
+                return true;
+            });
+        }
+        catch (JobStorageException)
+        {
+            LogCheckpointFailed(logger, JobId);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+namespace Praison.Orleans.Grains.Jobs;
+
+/// <summary>
+/// The job's entry in the job index (<see cref="Index.IJobIndex"/>): written from the stored record only,
+/// under the same lock as the record's writes, so an entry never runs ahead of storage and no late
+/// write lands after the job's removal.
+/// </summary>
+public sealed partial class JobGrain
+{
+    // What this activation last wrote to the index: the entry's version (status event id) and whether
+    // it said a webhook is pending. Default: nothing written yet.
+    private (long Version, bool WebhookPending) _indexed;
+
+    /// <summary>
+    /// Writes this job's entry from the stored record. A failure is logged, not thrown: the job itself is
+    /// stored, its entry is there from submit, and the next transition (or sweep) writes it again.
+    /// </summary>
+    private async Task IndexAsync()
+    {
+        await _writes.WaitAsync();
+        try
+        {
+            if (_stored is { } record)
+            {
+                await WriteIndexEntryAsync(record);
+            }
+        }
+        catch (Exception exception)
+        {
+            LogIndexFailed(logger, exception, JobId);
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    /// <summary>Writes the entry of <paramref name="record"/>; the caller holds <see cref="_writes"/>.</summary>
+    private async Task WriteIndexEntryAsync(JobRecord record)
+    {
+        var written = (record.StatusEventId, record.WebhookPending);
+        await index.UpsertAsync(new JobIndexEntry(Tenant, Snapshot(record), written.StatusEventId, record.Spec.IdempotencyKey is not null));
+        _indexed = written;
+    }
+
+    /// <summary>Removes the entry; the caller holds <see cref="_writes"/>. A failure is logged: the sweep drops an entry with no job.</summary>
+    private async Task UnindexAsync(DateTimeOffset createdAt)
+    {
+        try
+        {
+            await index.RemoveAsync(Tenant, JobId, createdAt);
+        }
+        catch (Exception exception)
+        {
+            LogIndexFailed(logger, exception, JobId);
+        }
+    }
+}

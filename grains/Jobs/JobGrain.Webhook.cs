@@ -1,0 +1,74 @@
+using System.Text.Json.Nodes;
+using Praison.Orleans.Grains.Webhooks;
+
+namespace Praison.Orleans.Grains.Jobs;
+
+/// <summary>
+/// The terminal-state webhook: delivered by <see cref="WebhookSender"/> once the terminal state is
+/// stored, its outcome stored in the record. Pending in the record until then, so a lost activation's
+/// delivery is sent again by the next activation or the sweep.
+/// </summary>
+public sealed partial class JobGrain
+{
+    private CancellationTokenSource? _webhookStop;
+    private Task? _webhook;
+
+    /// <summary>Starts delivering the pending webhook, unless none is pending or a delivery is under way.</summary>
+    private void StartWebhookDelivery()
+    {
+        if (_stored is not { WebhookPending: true } record || !record.Status.IsTerminal() || _webhook is { IsCompleted: false })
+        {
+            return;
+        }
+
+        _webhookStop?.Dispose();
+        _webhookStop = new CancellationTokenSource();
+        _webhook = DeliverWebhookAsync(record, _webhookStop.Token);
+    }
+
+    /// <summary>
+    /// Sends the terminal-state webhook of <paramref name="record"/> (the sender retries until a 2xx or
+    /// its attempts run out) and records how that went. Keeps the activation alive meanwhile; if it goes
+    /// away, the record still says pending and the next activation or sweep sends again.
+    /// </summary>
+    private async Task DeliverWebhookAsync(JobRecord record, CancellationToken stop)
+    {
+        using var keepAlive = this.RegisterGrainTimer(
+            static _ => Task.CompletedTask,
+            new GrainTimerCreationOptions(TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1)) { KeepAlive = true });
+        try
+        {
+            var payload = new WebhookPayload(
+                JobId,
+                record.Status.ToWireName(),
+                record.Status == JobStatus.Succeeded && record.ResultJson is { } json ? JsonNode.Parse(json) : null,
+                record.Error,
+                record.CompletedAt?.ToApiString(),
+                record is { StartedAt: { } started, CompletedAt: { } completed } ? (completed - started).TotalSeconds : null);
+            var error = await webhooks.DeliverAsync(record.Spec.WebhookUrl!, payload, stop);
+            if (stop.IsCancellationRequested || !Exists)
+            {
+                return;
+            }
+
+            var now = time.GetUtcNow();
+            await UpdateAsync(stored =>
+            {
+                stored.WebhookPending = false;
+                stored.WebhookDeliveredAt = error is null ? now : null;
+                stored.WebhookError = error;
+                return true;
+            });
+            LogWebhook(logger, JobId, error ?? "delivered");
+            await IndexAsync(); // settled: no longer due for the sweep
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Handed over or deleted.
+        }
+        catch (Exception exception)
+        {
+            LogWebhookFailed(logger, exception, JobId);
+        }
+    }
+}

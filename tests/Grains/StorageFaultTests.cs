@@ -1,0 +1,189 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Praison.Orleans.Grains.Jobs;
+
+namespace Praison.Orleans.Tests.Grains;
+
+/// <summary>
+/// The commit rule under injected storage faults (<see cref="StorageFaults"/>): a write caught in
+/// flight, refused, or committed and then reported as failed. Whatever storage does, a client sees only
+/// what storage holds, a job ends exactly once, a finished job never runs again, and every watcher
+/// gets its final event.
+/// </summary>
+[Collection(JobsClusterCollection.Name)]
+public sealed class StorageFaultTests(JobsClusterFixture fixture)
+{
+    private static readonly Func<JobRecord, bool> Succeeded = r => r.Status == JobStatus.Succeeded;
+    private static readonly Func<JobRecord, bool> Cancelled = r => r.Status == JobStatus.Cancelled;
+
+    [Fact]
+    public async Task SuccessWriteInFlight_NobodySeesSucceededUntilItIsStored()
+    {
+        var scope = ProbeLedger.NewScope();
+        var job = fixture.NewJob(out var jobId);
+        var held = StorageFaults.OnWrite(jobId, Succeeded, StorageFault.Hold);
+        await job.SubmitAsync(Specs.Probe(scope, seconds: 0.05));
+        var events = Collect(job.WatchAsync(0));
+
+        await held.Reached.WaitAsync(Eventually.DefaultTimeout);
+
+        var status = await job.GetStatusAsync();
+        Assert.Equal(JobStatus.Running, status!.Status);
+        Assert.Equal(JobCommandStatus.WrongState, (await job.GetResultAsync()).Status);
+        Assert.Equal(JobCommandStatus.WrongState, (await job.DeleteAsync()).Status);
+        Assert.False(events.IsCompleted);
+
+        held.Release();
+
+        var seen = await events.WaitAsync(Eventually.DefaultTimeout);
+        Assert.Equal(JobEventKind.Result, seen[^1].Kind);
+        Assert.Equal(JobCommandStatus.Done, (await job.GetResultAsync()).Status);
+    }
+
+    [Fact]
+    public async Task SuccessWriteRefused_IsRetriedHoldingTheOutcome_AndTheJobRunsOnce()
+    {
+        var scope = ProbeLedger.NewScope();
+        var job = fixture.NewJob(out var jobId);
+        var refused = StorageFaults.OnWrite(jobId, Succeeded, StorageFault.Fail, times: 3);
+
+        await job.SubmitAsync(Specs.Probe(scope, seconds: 0.05, maxAttempts: 1));
+        var done = await job.UntilTerminal();
+
+        Assert.Equal(3, refused.Hits);
+        Assert.Equal(JobStatus.Succeeded, done!.Status);
+        Assert.Equal(1, done.Attempt);
+        Assert.Single(ProbeLedger.Runs(scope));
+        Assert.Equal($"probe {jobId} done", (await job.GetResultAsync()).Outcome!.ResultJson!.Trim('"'));
+    }
+
+    [Fact]
+    public async Task SuccessWriteCommittedThenReportedFailed_EndsOnce_WatchersAndIndexSeeIt()
+    {
+        var scope = ProbeLedger.NewScope();
+        var session = "ambiguous-" + scope;
+        var job = fixture.NewJob(out var jobId);
+        var ambiguous = StorageFaults.OnWrite(jobId, Succeeded, StorageFault.FailAfterCommit);
+        await job.SubmitAsync(Specs.Recipe(ProbeRecipe.RecipeName, ProbeLedger.Config(scope, seconds: 0.05), sessionId: session));
+        var events = Collect(job.WatchAsync(0));
+
+        var seen = await events.WaitAsync(Eventually.DefaultTimeout);
+
+        Assert.Equal(1, ambiguous.Hits);
+        Assert.Equal(JobEventKind.Result, seen[^1].Kind);
+        Assert.Single(seen, e => e.IsFinal);
+        var status = await job.GetStatusAsync();
+        Assert.Equal((JobStatus.Succeeded, 1), (status!.Status, status.Attempt));
+        Assert.Single(ProbeLedger.Runs(scope));
+        var listed = await Eventually.Until(
+            () => fixture.Client.GetGrain<IJobQueryGrain>(0).ListAsync(new JobListQuery(JobKeys.DefaultTenant, null, session, 1, 10)),
+            page => page.Jobs is [{ Status: JobStatus.Succeeded }],
+            "the index to list the job as succeeded");
+        Assert.Equal(jobId, listed.Jobs[0].JobId);
+    }
+
+    [Fact]
+    public async Task CancelWriteCommittedThenReportedFailed_StillStopsTheWork()
+    {
+        var scope = ProbeLedger.NewScope();
+        var job = fixture.NewJob(out var jobId);
+        await job.SubmitAsync(Specs.Probe(scope));
+        await Eventually.Until(() => ProbeLedger.Runs(scope).Count == 1, "the probe to start");
+        var ambiguous = StorageFaults.OnWrite(jobId, Cancelled, StorageFault.FailAfterCommit);
+
+        var reply = await job.CancelAsync();
+
+        Assert.Equal(1, ambiguous.Hits);
+        Assert.Equal((JobCommandStatus.Done, JobStatus.Cancelled), (reply.Status, reply.Job!.Status));
+        await Eventually.Until(() => ProbeLedger.Runs(scope)[0].ReturnedAt is not null, "the work to stop");
+        Assert.Equal(JobStatus.Cancelled, (await job.GetStatusAsync())!.Status);
+    }
+
+    [Fact]
+    public async Task CancelWriteRefused_Is503AndTheJobRunsOn()
+    {
+        var scope = ProbeLedger.NewScope();
+        var jobId = await fixture.Http.SubmitJobAsync(new { prompt = "p", recipe_name = ProbeRecipe.RecipeName, recipe_config = JsonNode.Parse(ProbeLedger.Config(scope)) });
+        await Eventually.Until(() => ProbeLedger.Runs(scope).Count == 1, "the probe to start");
+        StorageFaults.OnWrite(jobId, Cancelled, StorageFault.Fail);
+
+        var refused = await fixture.Http.PostAsync($"/api/v1/runs/{jobId}/cancel", null);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType!.MediaType);
+        Assert.NotNull(refused.Headers.RetryAfter);
+        Assert.Equal("running", (string)(await fixture.Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{jobId}"))!["status"]!);
+        Assert.Null(ProbeLedger.Runs(scope)[0].CancelObservedAt);
+
+        var retried = await fixture.Http.PostAsync($"/api/v1/runs/{jobId}/cancel", null);
+
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        await Eventually.Until(() => ProbeLedger.Runs(scope)[0].ReturnedAt is not null, "the work to stop");
+    }
+
+    [Fact]
+    public async Task DeleteRacingAResubmitOfItsIdempotencyKey_BothAnswer()
+    {
+        // DELETE holds the job while it frees the key; the resubmit holds the key while it asks the job.
+        var key = "race-" + ProbeLedger.NewScope();
+        var first = await SubmitWithKeyAsync(key);
+        await fixture.Http.UntilStatusAsync(first, "succeeded");
+        var held = StorageFaults.OnClear(first, StorageFault.Hold);
+        var delete = fixture.Http.DeleteAsync($"/api/v1/runs/{first}");
+        await held.Reached.WaitAsync(Eventually.DefaultTimeout);
+        var asked = GrainCalls.Sent(nameof(IJobGrain.GetStatusAsync), first);
+        var resubmit = fixture.Http.PostAsJsonAsync("/api/v1/runs", new { prompt = "again", recipe_name = "echo", idempotency_key = key });
+        await asked.WaitAsync(Eventually.DefaultTimeout); // the key's grain now waits on the job, which is in its delete
+
+        held.Release();
+
+        Assert.Equal(HttpStatusCode.NoContent, (await delete).StatusCode);
+        var resubmitted = await resubmit;
+        Assert.Equal(HttpStatusCode.Accepted, resubmitted.StatusCode);
+        Assert.NotEqual(first, (string)(await resubmitted.Content.ReadFromJsonAsync<JsonObject>())!["job_id"]!);
+    }
+
+    [Fact]
+    public async Task RemovalCommittedThenReportedFailed_TheJobIsGone()
+    {
+        var job = fixture.NewJob(out var jobId);
+        await job.SubmitAsync(Specs.Recipe("echo"));
+        await job.UntilStatus(JobStatus.Succeeded);
+        var ambiguous = StorageFaults.OnClear(jobId, StorageFault.FailAfterCommit);
+
+        var reply = await job.DeleteAsync();
+
+        Assert.Equal(1, ambiguous.Hits);
+        Assert.Equal(JobCommandStatus.Done, reply.Status);
+        Assert.Null(await job.GetStatusAsync());
+    }
+
+    [Fact]
+    public async Task SubmitWriteRefused_IsRefusedAndLeavesNoJob()
+    {
+        var job = fixture.NewJob(out var jobId);
+        StorageFaults.OnWrite(jobId, r => r.Status == JobStatus.Queued, StorageFault.Fail);
+
+        await Assert.ThrowsAsync<JobStorageException>(() => job.SubmitAsync(Specs.Recipe("echo")));
+
+        Assert.Null(await job.GetStatusAsync());
+        var again = await job.SubmitAsync(Specs.Recipe("echo"));
+        Assert.Equal(SubmitStatus.Accepted, again.Status);
+        Assert.Equal(JobStatus.Succeeded, (await job.UntilTerminal())!.Status);
+    }
+
+    private async Task<string> SubmitWithKeyAsync(string key) =>
+        await fixture.Http.SubmitJobAsync(new { prompt = "once", recipe_name = "echo", idempotency_key = key });
+
+    private static async Task<List<JobEvent>> Collect(IAsyncEnumerable<JobEvent> events)
+    {
+        var seen = new List<JobEvent>();
+        await foreach (var e in events)
+        {
+            seen.Add(e);
+        }
+
+        return seen;
+    }
+}

@@ -4,16 +4,46 @@ using Orleans.Runtime.Placement;
 namespace Praison.Orleans.Gateway.Health;
 
 /// <summary>Reads the executor figures of every active silo from its own <see cref="ISiloStatsGrain"/>.</summary>
-internal static class ClusterStats
+internal static partial class ClusterStats
 {
-    public static async Task<IReadOnlyList<SiloExecutorStats>> ReadSilosAsync(IGrainFactory grains)
+    /// <summary>How long the figures may take: a silo that has not answered by then is left out, not awaited.</summary>
+    public static readonly TimeSpan Budget = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The figures of the silos that answer within <see cref="Budget"/>; a silo being declared dead, or a
+    /// cluster that cannot be reached at all, costs at most that long and leaves its figures out.
+    /// </summary>
+    public static async Task<IReadOnlyList<SiloExecutorStats>> ReadSilosAsync(IGrainFactory grains, ILogger logger)
     {
-        var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
-        var stats = await Task.WhenAll(hosts.Keys.Select(silo => ReadSiloAsync(grains, silo)));
-        return stats.OfType<SiloExecutorStats>().ToList();
+        using var budget = new CancellationTokenSource(Budget);
+        try
+        {
+            var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(budget.Token);
+            var stats = await Task.WhenAll(hosts.Keys.Select(silo => ReadSiloAsync(grains, silo, logger, budget.Token)));
+            return stats.OfType<SiloExecutorStats>().ToList();
+        }
+        catch (Exception exception)
+        {
+            LogClusterUnreachable(logger, exception);
+            return [];
+        }
     }
 
-    private static Task<SiloExecutorStats?> ReadSiloAsync(IGrainFactory grains, SiloAddress silo)
+    private static async Task<SiloExecutorStats?> ReadSiloAsync(
+        IGrainFactory grains, SiloAddress silo, ILogger logger, CancellationToken budget)
+    {
+        try
+        {
+            return await AskSilo(grains, silo).WaitAsync(budget);
+        }
+        catch (Exception exception)
+        {
+            LogSiloSkipped(logger, exception, silo.ToString());
+            return null;
+        }
+    }
+
+    private static Task<SiloExecutorStats?> AskSilo(IGrainFactory grains, SiloAddress silo)
     {
         // The hint places the grain on the silo it reports on; the grain checks that it landed there.
         RequestContext.Set(IPlacementDirector.PlacementHintKey, silo);
@@ -26,4 +56,10 @@ internal static class ClusterStats
             RequestContext.Remove(IPlacementDirector.PlacementHintKey);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Silo {Silo} gave no figures in time; left out")]
+    private static partial void LogSiloSkipped(ILogger logger, Exception exception, string silo);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The cluster's silos could not be listed in time")]
+    private static partial void LogClusterUnreachable(ILogger logger, Exception exception);
 }

@@ -1,25 +1,36 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Praison.Orleans.Grains.Hosting;
 
 namespace Praison.Orleans.Gateway.Health;
 
-/// <summary><c>GET /health</c> (spec §2): always public; executor figures summed over every live silo.</summary>
+/// <summary>
+/// <c>GET /health</c> (spec §2), and HEAD for probes: always public, answered within
+/// <see cref="ClusterStats.Budget"/>; executor figures summed over the silos that answered in time.
+/// 503 when no silo answered: this gateway cannot run jobs.
+/// </summary>
 internal static class HealthApi
 {
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/health", GetHealthAsync).WithName("Health").AllowAnonymous();
+        app.MapMethods("/health", [HttpMethods.Get, HttpMethods.Head], GetHealthAsync).WithName("Health").AllowAnonymous();
         return app;
     }
 
-    private static async Task<HealthResponse> GetHealthAsync(
-        IGrainFactory grains, JobsClusterOptions cluster, IHostApplicationLifetime lifetime)
+    private static async Task<Results<Ok<HealthResponse>, ProblemHttpResult>> GetHealthAsync(
+        IGrainFactory grains, JobsClusterOptions cluster, IHostApplicationLifetime lifetime, ILoggerFactory loggers)
     {
-        var silos = await ClusterStats.ReadSilosAsync(grains);
-        return new HealthResponse(
+        var silos = await ClusterStats.ReadSilosAsync(grains, loggers.CreateLogger(typeof(HealthApi)));
+        if (silos.Count == 0)
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status503ServiceUnavailable, detail: "No silo of the job cluster answered; retry shortly.");
+        }
+
+        return TypedResults.Ok(new HealthResponse(
             "healthy",
             cluster.Storage.ToString().ToLowerInvariant(),
             ExecutorStatsResponse.From(silos, lifetime),
-            new ClusterResponse(silos.Count));
+            new ClusterResponse(silos.Count)));
     }
 }
 

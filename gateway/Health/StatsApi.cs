@@ -12,9 +12,9 @@ internal static class StatsApi
     }
 
     private static async Task<StatsResponse> GetStatsAsync(
-        HttpContext context, IGrainFactory grains, IHostApplicationLifetime lifetime)
+        HttpContext context, IGrainFactory grains, IHostApplicationLifetime lifetime, ILoggerFactory loggers)
     {
-        var silos = ClusterStats.ReadSilosAsync(grains);
+        var silos = ClusterStats.ReadSilosAsync(grains, loggers.CreateLogger(typeof(StatsApi)));
         var store = await grains.GetGrain<IJobQueryGrain>(0).StatsAsync(Tenancy.TenantOf(context.User));
         return new StatsResponse(
             ExecutorStatsResponse.From(await silos, lifetime),

@@ -30,6 +30,16 @@ public sealed class HostileInputTests(JobsClusterFixture fixture)
         Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync("/health")).StatusCode);
     }
 
+    [Fact]
+    public async Task HeadHealth_AnswersLikeGet_ForProbes()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Head, "/health");
+
+        var response = await Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     private static async Task<JsonObject> ProblemOf(HttpResponseMessage response)
     {
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);

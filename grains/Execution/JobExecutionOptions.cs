@@ -50,6 +50,19 @@ public sealed class JobExecutionOptions
     public bool IsDue(JobSnapshot job, DateTimeOffset now) =>
         !job.Status.IsTerminal() || job.Webhook is { Pending: true } || IsExpired(job, now);
 
+    /// <summary>
+    /// The sweep runs on a reminder, which Orleans refuses below its minimum period: a shorter
+    /// <see cref="SweepPeriod"/> would silently leave no sweep at all (no recovery, retention or
+    /// webhook retries), so it is refused at start-up instead.
+    /// </summary>
+    public IEnumerable<string> SweepProblems(TimeSpan minimumReminderPeriod)
+    {
+        if (SweepPeriod < minimumReminderPeriod)
+        {
+            yield return $"Jobs:SweepPeriod ({SweepPeriod}) must be at least Orleans' minimum reminder period ({minimumReminderPeriod}).";
+        }
+    }
+
     /// <summary>The problems with these options, empty when they are valid.</summary>
     public IEnumerable<string> Problems()
     {

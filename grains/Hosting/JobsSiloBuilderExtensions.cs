@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Praison.Orleans.Grains.Agents;
 using Praison.Orleans.Grains.Execution;
 using Praison.Orleans.Grains.Index;
@@ -31,6 +32,8 @@ public static class JobsSiloBuilderExtensions
             .Configure<IConfiguration>(ApplyEnvironmentOverrides)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<JobExecutionOptions>>(new ProblemsValidator<JobExecutionOptions>(o => o.Problems()));
+        services.AddSingleton<IValidateOptions<JobExecutionOptions>>(provider => new ProblemsValidator<JobExecutionOptions>(
+            o => o.SweepProblems(provider.GetRequiredService<IOptions<ReminderOptions>>().Value.MinimumReminderPeriod)));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<JobSlots>();
         services.AddSingleton<RecipeCatalog>();

@@ -53,6 +53,17 @@ public sealed class EmbeddedGatewayTests
         Assert.Contains("PRAISONAI_MAX_CONCURRENT_JOBS", error.Message);
     }
 
+    [Fact]
+    public async Task Embedded_SweepPeriodBelowTheReminderMinimum_FailsAtStartNamingIt()
+    {
+        // Orleans would refuse the sweep's reminder, leaving no recovery, retention or webhook retries.
+        await using var app = BuildEmbedded(out _, "--Jobs:SweepPeriod=00:00:10");
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains("Jobs:SweepPeriod (00:00:10) must be at least Orleans' minimum reminder period (00:01:00)", error.Message);
+    }
+
     /// <summary>The embedded gateway on free ports, with <paramref name="settings"/> as extra arguments.</summary>
     private static WebApplication BuildEmbedded(out string url, params string[] settings)
     {

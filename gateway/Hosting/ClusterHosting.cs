@@ -44,6 +44,9 @@ internal static class ClusterHosting
                     o.ClusterId = cluster.ClusterId;
                     o.ServiceId = cluster.ServiceId;
                 });
+
+                // Gateway and silos start in any order: until a silo has registered, keep trying to connect.
+                client.UseConnectionRetryFilter<ConnectRetryFilter>();
             });
         }
 
@@ -63,4 +66,20 @@ internal static class ClusterHosting
 
         return builder;
     }
+}
+
+/// <summary>Keeps a client gateway trying to reach the cluster at start-up, once a second, until it does.</summary>
+internal sealed partial class ConnectRetryFilter(ILogger<ConnectRetryFilter> logger) : IClientConnectionRetryFilter
+{
+    private static readonly TimeSpan Delay = TimeSpan.FromSeconds(1);
+
+    public async Task<bool> ShouldRetryConnectionAttempt(Exception exception, CancellationToken cancellationToken)
+    {
+        LogRetrying(logger, exception.Message, Delay);
+        await Task.Delay(Delay, cancellationToken);
+        return true;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The job cluster is not reachable yet ({Reason}); trying again in {Delay}")]
+    private static partial void LogRetrying(ILogger logger, string reason, TimeSpan delay);
 }

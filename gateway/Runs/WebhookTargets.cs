@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
+using Praison.Orleans.Grains.Webhooks;
 
 namespace Praison.Orleans.Gateway.Runs;
 
@@ -17,12 +18,16 @@ public sealed class WebhookTargetOptions
 }
 
 /// <summary>
-/// Checks a submit's <c>webhook_url</c> (spec §5): http or https, a host, and — unless private targets
-/// are allowed — a host that is not, and does not resolve to, a loopback, private, link-local or
-/// multicast address. Null when the URL is acceptable, else the reason.
+/// Checks a submit's <c>webhook_url</c> (spec §5): http or https, a host of at most 253 characters, and —
+/// unless private targets are allowed — a host that is not, and does not resolve to, a non-public
+/// address (<see cref="WebhookAddresses"/>). Null when the URL is acceptable, else the reason. The silo
+/// checks again where it connects, so a redirect or a DNS answer that changed since cannot get past.
 /// </summary>
 internal sealed class WebhookTargets(IOptions<WebhookTargetOptions> options)
 {
+    /// <summary>The longest DNS name (RFC 1035).</summary>
+    public const int MaxHostLength = 253;
+
     private static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(5);
 
     public async Task<string?> ProblemAsync(string url, CancellationToken cancellationToken)
@@ -35,6 +40,11 @@ internal sealed class WebhookTargets(IOptions<WebhookTargetOptions> options)
         if (string.IsNullOrEmpty(uri.Host))
         {
             return "Must name a host";
+        }
+
+        if (uri.IdnHost.Length > MaxHostLength)
+        {
+            return $"Host must be at most {MaxHostLength} characters";
         }
 
         if (options.Value.AllowPrivateTargets)
@@ -55,49 +65,15 @@ internal sealed class WebhookTargets(IOptions<WebhookTargetOptions> options)
             {
                 addresses = await Dns.GetHostAddressesAsync(uri.Host, timeout.Token);
             }
-            catch (Exception exception) when (exception is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            catch (Exception exception) when (exception is SocketException or ArgumentException
+                                               || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 return $"Host {uri.Host} could not be resolved";
             }
         }
 
-        return addresses.Select(a => (Address: a, Kind: PrivateKind(a))).FirstOrDefault(a => a.Kind is not null) is { Kind: { } kind } hit
+        return addresses.Select(a => (Address: a, Kind: WebhookAddresses.NonPublicKind(a))).FirstOrDefault(a => a.Kind is not null) is { Kind: { } kind } hit
             ? $"Host {uri.Host} is a {kind} address ({hit.Address}); private targets are not allowed (Webhooks:AllowPrivateTargets)"
             : null;
-    }
-
-    /// <summary>What kind of non-public address <paramref name="address"/> is, or null for a public one.</summary>
-    public static string? PrivateKind(IPAddress address)
-    {
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-
-        if (IPAddress.IsLoopback(address))
-        {
-            return "loopback";
-        }
-
-        if (address.AddressFamily == AddressFamily.InterNetwork)
-        {
-            var b = address.GetAddressBytes();
-            return b switch
-            {
-                [10, ..] or [172, >= 16 and <= 31, ..] or [192, 168, ..] or [100, >= 64 and <= 127, ..] or [0, ..] => "private",
-                [169, 254, ..] => "link-local",
-                [>= 224, ..] => "multicast or reserved",
-                _ => null,
-            };
-        }
-
-        return address switch
-        {
-            _ when address.Equals(IPAddress.IPv6Any) => "unspecified",
-            { IsIPv6LinkLocal: true } => "link-local",
-            { IsIPv6Multicast: true } => "multicast",
-            { IsIPv6UniqueLocal: true } or { IsIPv6SiteLocal: true } => "private",
-            _ => null,
-        };
     }
 }

@@ -11,6 +11,12 @@ public sealed class WebhookOptions
     /// </summary>
     public string? SigningSecret { get; set; }
 
+    /// <summary>
+    /// Allows deliveries to loopback, private, link-local and other non-public addresses (a receiver on
+    /// this machine or network). Checked where each connection is made. Default: false.
+    /// </summary>
+    public bool AllowPrivateTargets { get; set; }
+
     /// <summary>Attempts per delivery, the first included; retried until a 2xx. Default: 6.</summary>
     public int MaxAttempts { get; set; } = 6;
 

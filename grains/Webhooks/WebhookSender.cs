@@ -36,15 +36,31 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhookOp
         try
         {
             using var response = await clients.CreateClient(ClientName).SendAsync(request, cancellationToken);
-            return response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}";
+            return response.IsSuccessStatusCode ? null
+                : IsRedirect(response) ? $"HTTP {(int)response.StatusCode}: redirects are not followed"
+                : $"HTTP {(int)response.StatusCode}";
         }
-        catch (Exception exception) when (exception is HttpRequestException or TimeoutException
-                                           or Polly.Timeout.TimeoutRejectedException
+        catch (Exception exception) when (IsRefusedTarget(exception))
+        {
+            return "target address not allowed";
+        }
+        catch (Exception exception) when (exception is TimeoutException or Polly.Timeout.TimeoutRejectedException
                                            || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            return exception.Message;
+            return "timed out";
+        }
+        catch (HttpRequestException)
+        {
+            // Never the exception's text: it names addresses and ports, which would make webhooks a port scanner.
+            return "connection failed";
         }
     }
+
+    /// <summary>True for a delivery refused because its host has no address webhooks may reach.</summary>
+    public static bool IsRefusedTarget(Exception exception) =>
+        exception is WebhookTargetRefusedException || exception.InnerException is WebhookTargetRefusedException;
+
+    public static bool IsRedirect(HttpResponseMessage response) => (int)response.StatusCode is >= 300 and < 400;
 
     /// <summary><c>sha256=</c> and the lowercase hex HMAC-SHA256 of <paramref name="body"/>.</summary>
     public static string Sign(string secret, byte[] body) =>

@@ -66,6 +66,7 @@ public class JobsClusterFixture : IAsyncLifetime
             {
                 o.SigningSecret = WebhookSecret;
                 o.FirstRetryDelay = TimeSpan.FromMilliseconds(50);
+                o.AllowPrivateTargets = SilosAllowPrivateWebhookTargets; // the receivers are on loopback
             });
             silo.Services.Configure<JobExecutionOptions>(o =>
             {
@@ -97,6 +98,9 @@ public class JobsClusterFixture : IAsyncLifetime
     }
 
     protected virtual int SiloCount => Silos;
+
+    /// <summary>Whether the silos deliver webhooks to non-public addresses (loopback receivers). Default: true.</summary>
+    protected virtual bool SilosAllowPrivateWebhookTargets => true;
 
     /// <summary>Job options of a derived fixture's silos.</summary>
     protected virtual void ConfigureJobs(JobExecutionOptions options)

@@ -42,7 +42,59 @@ internal sealed class SubmitRequestReader
                     new Dictionary<string, string[]> { ["body"] = ["Request body must be a JSON object"] }));
             }
 
+            if (FieldWithInvalidText(document.RootElement) is { } field)
+            {
+                return SubmitRead.Failed(ApiProblems.Problem(StatusCodes.Status400BadRequest,
+                    $"Invalid text in field '{field}': strings must be valid UTF-8 with no lone surrogates."));
+            }
+
             return new SubmitRequestReader(document.RootElement).Read(idempotencyHeader);
+        }
+    }
+
+    /// <summary>
+    /// The top-level field holding a string or name that is not valid Unicode (invalid UTF-8, or an
+    /// escaped lone surrogate such as <c>"\ud800"</c>), which the parser accepts and only reading it as
+    /// text refuses; null when all is valid. Nesting is bounded by the parser's depth limit (64).
+    /// </summary>
+    private static string? FieldWithInvalidText(JsonElement body)
+    {
+        foreach (var property in body.EnumerateObject())
+        {
+            string name;
+            try
+            {
+                name = property.Name;
+            }
+            catch (InvalidOperationException)
+            {
+                return "body";
+            }
+
+            if (!IsValidText(property.Value))
+            {
+                return name;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsValidText(JsonElement element)
+    {
+        try
+        {
+            return element.ValueKind switch
+            {
+                JsonValueKind.String => element.GetString() is not null,
+                JsonValueKind.Array => element.EnumerateArray().All(IsValidText),
+                JsonValueKind.Object => element.EnumerateObject().All(p => p.Name is not null && IsValidText(p.Value)),
+                _ => true,
+            };
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 

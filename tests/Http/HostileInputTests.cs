@@ -30,6 +30,45 @@ public sealed class HostileInputTests(JobsClusterFixture fixture)
         Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync("/health")).StatusCode);
     }
 
+    public static TheoryData<byte[], string> InvalidText => new()
+    {
+        { Utf8("""{"prompt": "a\ud800b"}"""), "prompt" },
+        { Utf8("""{"prompt": "a\udc00"}"""), "prompt" },
+        { [.. Utf8("""{"prompt": "a"""), 0xff, .. Utf8("\"}")], "prompt" },
+        { Utf8("""{"prompt": "x", "recipe_name": "wait", "recipe_config": {"steps": 1, "note": ["\ud800"]}}"""), "recipe_config" },
+        { [.. Utf8("""{"prompt": "x", "session_id": "s"""), 0xc3, 0x28, .. Utf8("\"}")], "session_id" },
+        { Utf8("""{"prompt": "x", "\ud800": 1}"""), "body" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidText))]
+    public async Task Submit_InvalidUnicodeInAnyString_Is400NamingTheField(byte[] body, string field)
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new("application/json");
+
+        var response = await Http.PostAsync("/api/v1/runs", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await ProblemOf(response);
+        Assert.Equal($"Invalid text in field '{field}': strings must be valid UTF-8 with no lone surrogates.", (string)problem["detail"]!);
+    }
+
+    [Fact]
+    public async Task Submit_ValidSurrogatePairsAndNonAsciiText_AreAccepted()
+    {
+        using var content = new ByteArrayContent(Utf8("""{"prompt": "smile \ud83d\ude00 and café", "recipe_name": "echo"}"""));
+        content.Headers.ContentType = new("application/json");
+
+        var response = await Http.PostAsync("/api/v1/runs", content);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var jobId = (string)(await response.Content.ReadFromJsonAsync<JsonObject>())!["job_id"]!;
+        await Http.UntilStatusAsync(jobId, "succeeded");
+        var result = await Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{jobId}/result");
+        Assert.Equal("smile \U0001F600 and caf\u00e9", (string)result!["result"]!);
+    }
+
     [Fact]
     public async Task HeadHealth_AnswersLikeGet_ForProbes()
     {
@@ -39,6 +78,8 @@ public sealed class HostileInputTests(JobsClusterFixture fixture)
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
+
+    private static byte[] Utf8(string text) => System.Text.Encoding.UTF8.GetBytes(text);
 
     private static async Task<JsonObject> ProblemOf(HttpResponseMessage response)
     {

@@ -4,11 +4,15 @@ namespace Praison.Orleans.Gateway.Runs;
 
 /// <summary>
 /// Reads <c>GET /api/v1/runs</c>'s query (spec §2): <c>status</c> must name a status (else 400 listing
-/// them), <c>page</c> ≥ 1 and <c>page_size</c> 1–100 (else 422), <c>session_id</c> exact, empty = none.
+/// them), <c>page</c> ≥ 1, <c>page_size</c> 1–100 and page × page_size ≤ 10,000 (else 422),
+/// <c>session_id</c> exact, empty = none.
 /// </summary>
 internal static class ListQueryReader
 {
     public const int MaxPageSize = 100;
+
+    /// <summary>How deep a listing may page: the last entry a page may reach.</summary>
+    public const int MaxDepth = 10_000;
 
     public static (JobListQuery? Query, IResult? Problem) Read(IQueryCollection query, string tenant)
     {
@@ -26,8 +30,14 @@ internal static class ListQueryReader
         }
 
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        var page = Number(query, "page", 1, 1, int.MaxValue / MaxPageSize, errors);
+        var page = Number(query, "page", 1, 1, MaxDepth, errors);
         var pageSize = Number(query, "page_size", 20, 1, MaxPageSize, errors);
+        if (errors.Count == 0 && (long)page * pageSize > MaxDepth)
+        {
+            // Each index shard returns the first page × page_size entries to merge: past this, narrow the filter.
+            errors["page"] = [$"page × page_size must be at most {MaxDepth}; filter by status or session_id to reach older jobs"];
+        }
+
         if (errors.Count > 0)
         {
             return (null, ApiProblems.Validation(errors));

@@ -109,7 +109,7 @@ internal sealed class SubmitRequestReader
         var config = OptionalObject("config");
         var webhookUrl = OptionalString("webhook_url");
         var timeout = OptionalInt("timeout", 0, JobExecutionOptions.MaxTimeoutSeconds) ?? 0;
-        var sessionId = OptionalString("session_id");
+        var sessionId = Bounded("session_id", OptionalString("session_id"), MaxSessionIdLength);
         var idempotencyKey = string.IsNullOrEmpty(idempotencyHeader)
             ? IdempotencyKey("idempotency_key", OptionalString("idempotency_key"))
             : IdempotencyKey("Idempotency-Key", idempotencyHeader);
@@ -123,6 +123,12 @@ internal sealed class SubmitRequestReader
             prompt!, recipeName, recipeConfig, agentFile, agentYaml, framework, config, webhookUrl,
             timeout, sessionId, idempotencyKey, maxAttempts));
     }
+
+    /// <summary>The longest <c>session_id</c> accepted.</summary>
+    public const int MaxSessionIdLength = 256;
+
+    private string? Bounded(string field, string? text, int maxLength) =>
+        text is null || text.Length <= maxLength ? text : Error(field, $"Must be at most {maxLength} characters");
 
     /// <summary>The header wins over the body; an empty body key means none.</summary>
     private string? IdempotencyKey(string field, string? key) =>

@@ -156,15 +156,32 @@ public sealed class AzureTableJobIndex(
 
     private bool IsExpired(JobSnapshot job) => options.Value.IsExpired(job, time.GetUtcNow());
 
-    private static TableEntity ToRow(JobIndexEntry entry) => new(entry.Tenant, RowKey(entry.Job.CreatedAt, entry.Job.JobId))
+    /// <summary>
+    /// The longest error and agent id a row keeps. A table row's string property holds at most 32K
+    /// UTF-16 characters, and the snapshot is one, JSON-escaped (up to 6 characters per character):
+    /// an entry that did not fit would never be written, leaving the job listed as it was. A list shows
+    /// the cut text; the job's own status shows it whole.
+    /// </summary>
+    public const int MaxRowText = 4000;
+
+    private static TableEntity ToRow(JobIndexEntry entry) => ToRow(entry, entry.Job with
     {
-        ["Status"] = entry.Job.Status.ToWireName(),
-        ["SessionId"] = entry.Job.SessionId,
-        ["CompletedAt"] = entry.Job.CompletedAt,
-        ["WebhookPending"] = entry.Job.Webhook is { Pending: true },
+        Error = Cut(entry.Job.Error),
+        AgentId = Cut(entry.Job.AgentId),
+        SessionId = Cut(entry.Job.SessionId),
+    });
+
+    private static string? Cut(string? text) => text is { Length: > MaxRowText } ? text[..MaxRowText] : text;
+
+    private static TableEntity ToRow(JobIndexEntry entry, JobSnapshot job) => new(entry.Tenant, RowKey(job.CreatedAt, job.JobId))
+    {
+        ["Status"] = job.Status.ToWireName(),
+        ["SessionId"] = job.SessionId,
+        ["CompletedAt"] = job.CompletedAt,
+        ["WebhookPending"] = job.Webhook is { Pending: true },
         [nameof(JobIndexEntry.Version)] = entry.Version,
         [nameof(JobIndexEntry.HasIdempotencyKey)] = entry.HasIdempotencyKey,
-        ["Snapshot"] = JsonSerializer.Serialize(entry.Job, Json),
+        ["Snapshot"] = JsonSerializer.Serialize(job, Json),
     };
 
     private static JobSnapshot FromRow(TableEntity row) =>

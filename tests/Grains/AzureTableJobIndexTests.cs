@@ -54,6 +54,24 @@ public sealed class AzureTableJobIndexTests(AzureClusterFixture fixture)
     }
 
     [Fact]
+    public async Task EntryWithAHugeErrorOfControlCharacters_IsWrittenWithTheErrorCut()
+    {
+        // Escaped as \u0001 in the row's snapshot: six characters each, far past a table property's 32K.
+        var (index, tenant, _) = NewIndex();
+        var running = Entry(tenant, 1, JobStatus.Running, version: 1);
+        await index.UpsertAsync(running);
+        var failed = Entry(tenant, 1, JobStatus.Failed, version: 2);
+        failed = failed with { Job = failed.Job with { Error = new string('\u0001', 100_000), AgentId = "yaml:" + new string('a', 10_000) } };
+
+        await index.UpsertAsync(failed);
+
+        var listed = Assert.Single((await index.QueryAsync(new JobListQuery(tenant, null, null, 1, 10))).Jobs);
+        Assert.Equal(JobStatus.Failed, listed.Status);
+        Assert.Equal(new string('\u0001', AzureTableJobIndex.MaxRowText), listed.Error);
+        Assert.Equal(AzureTableJobIndex.MaxRowText, listed.AgentId!.Length);
+    }
+
+    [Fact]
     public async Task ExpiredJobs_AreHidden()
     {
         var (index, tenant, clock) = NewIndex();

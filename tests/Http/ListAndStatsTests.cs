@@ -79,6 +79,8 @@ public sealed class ListAndStatsTests(JobsClusterFixture fixture)
     [InlineData("page_size=0", HttpStatusCode.UnprocessableEntity, "page_size")]
     [InlineData("page_size=101", HttpStatusCode.UnprocessableEntity, "page_size")]
     [InlineData("page=-1&page_size=x", HttpStatusCode.UnprocessableEntity, "page_size")]
+    [InlineData("page=101&page_size=100", HttpStatusCode.UnprocessableEntity, "page")]
+    [InlineData("page=21000000", HttpStatusCode.UnprocessableEntity, "page")]
     public async Task List_BadQuery_IsA4xxNamingIt(string query, HttpStatusCode status, string mention)
     {
         var response = await Http.GetAsync($"/api/v1/runs?{query}");

@@ -161,6 +161,8 @@ public sealed class RunsApiTests(JobsClusterFixture fixture)
         { """{"prompt": "x", "recipe_config": [1]}""", "recipe_config" },
         { """{"prompt": "x", "config": "no"}""", "config" },
         { """{"prompt": "x", "session_id": 7}""", "session_id" },
+        { $$"""{"prompt": "x", "session_id": "{{new string('s', 257)}}"}""", "session_id" },
+        { $$"""{"prompt": "x", "idempotency_key": "{{new string('k', 257)}}"}""", "idempotency_key" },
         { """{"prompt": "x", "recipe_name": "nope"}""", "recipe_name" },
         { """{"prompt": "x", "recipe_name": "wait", "recipe_config": {"steps": 0}}""", "recipe_config" },
         { """{"prompt": "x", "agent_yaml": "roles: [unclosed"}""", "agent_yaml" },

@@ -75,7 +75,7 @@ public sealed class AzureTableJobIndex(
         {
             due.Add(new JobIndexEntry(
                 row.PartitionKey, FromRow(row), row.GetInt64(nameof(JobIndexEntry.Version)) ?? 0,
-                row.GetBoolean(nameof(JobIndexEntry.HasIdempotencyKey)) == true));
+                row.GetBoolean(nameof(JobIndexEntry.HasIdempotencyKey)) == true, IsRemoved(row)));
         }
 
         return due;
@@ -113,7 +113,7 @@ public sealed class AzureTableJobIndex(
         await foreach (var row in (await _table.Value).QueryAsync<TableEntity>(filter))
         {
             var job = FromRow(row);
-            if (IsExpired(job))
+            if (IsExpired(job) || IsRemoved(row))
             {
                 continue;
             }
@@ -137,7 +137,7 @@ public sealed class AzureTableJobIndex(
         await foreach (var row in (await _table.Value).QueryAsync<TableEntity>(filter))
         {
             var job = FromRow(row);
-            if (IsExpired(job))
+            if (IsExpired(job) || IsRemoved(row))
             {
                 continue;
             }
@@ -155,6 +155,8 @@ public sealed class AzureTableJobIndex(
         (DateTimeOffset.MaxValue.UtcTicks - createdAt.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + "_" + jobId;
 
     private bool IsExpired(JobSnapshot job) => options.Value.IsExpired(job, time.GetUtcNow());
+
+    private static bool IsRemoved(TableEntity row) => row.GetBoolean(nameof(JobIndexEntry.Removed)) == true;
 
     /// <summary>
     /// The longest error and agent id a row keeps. A table row's string property holds at most 32K
@@ -181,6 +183,7 @@ public sealed class AzureTableJobIndex(
         ["WebhookPending"] = job.Webhook is { Pending: true },
         [nameof(JobIndexEntry.Version)] = entry.Version,
         [nameof(JobIndexEntry.HasIdempotencyKey)] = entry.HasIdempotencyKey,
+        [nameof(JobIndexEntry.Removed)] = entry.Removed,
         ["Snapshot"] = JsonSerializer.Serialize(job, Json),
     };
 

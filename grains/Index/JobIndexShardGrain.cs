@@ -41,12 +41,15 @@ public sealed class JobIndexShardGrain(IOptions<JobExecutionOptions> options, Ti
         return Task.CompletedTask;
     }
 
-    /// <summary>A tenant's entries still kept: one past its retention is gone even before its grain removes it.</summary>
+    /// <summary>
+    /// A tenant's entries clients see: one past its retention is gone even before its grain removes it,
+    /// and one removed while its webhook is pending is kept for the sweep only.
+    /// </summary>
     private IEnumerable<JobIndexEntry> Kept(string tenant)
     {
         var now = time.GetUtcNow();
         return _tenants.TryGetValue(tenant, out var entries)
-            ? entries.Values.Where(e => !options.Value.IsExpired(e.Job, now))
+            ? entries.Values.Where(e => !e.Removed && !options.Value.IsExpired(e.Job, now))
             : [];
     }
 

@@ -39,7 +39,8 @@ public sealed partial class JobGrain
     private async Task WriteIndexEntryAsync(JobRecord record)
     {
         var written = (record.StatusEventId, record.WebhookPending);
-        await index.UpsertAsync(new JobIndexEntry(Tenant, Snapshot(record), written.StatusEventId, record.Spec.IdempotencyKey is not null));
+        await index.UpsertAsync(new JobIndexEntry(
+            Tenant, Snapshot(record), written.StatusEventId, record.Spec.IdempotencyKey is not null, record.Removed));
         _indexed = written;
     }
 

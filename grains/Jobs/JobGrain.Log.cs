@@ -10,6 +10,9 @@ public sealed partial class JobGrain
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} ended {Status}: {Reason}")]
     private static partial void LogEnded(ILogger logger, string jobId, JobStatus status, string reason);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} removed for clients ({Reason}); kept until its webhook settles")]
+    private static partial void LogHidden(ILogger logger, string jobId, string reason);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} removed: {Reason}")]
     private static partial void LogRemoved(ILogger logger, string jobId, string reason);
 

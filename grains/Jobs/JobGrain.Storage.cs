@@ -173,12 +173,12 @@ public sealed partial class JobGrain
     /// </summary>
     private async Task<bool> PresentAsync()
     {
-        if (Exists && Record.Status.IsTerminal() && options.Value.IsExpired(Record.CompletedAt, time.GetUtcNow()))
+        if (Exists && !Record.Removed && Record.Status.IsTerminal() && options.Value.IsExpired(Record.CompletedAt, time.GetUtcNow()))
         {
             await RemoveAsync("its retention ended");
         }
 
-        return Exists;
+        return Exists && !Record.Removed;
     }
 
     /// <summary>
@@ -189,6 +189,12 @@ public sealed partial class JobGrain
     /// </summary>
     private async Task RemoveAsync(string reason)
     {
+        if (Record.WebhookPending)
+        {
+            await HideAsync(reason);
+            return;
+        }
+
         var (idempotencyKey, createdAt) = (Record.Spec.IdempotencyKey, Record.CreatedAt);
         await _writes.WaitAsync();
         try
@@ -215,6 +221,36 @@ public sealed partial class JobGrain
 
         LogRemoved(logger, JobId, reason);
         DeactivateOnIdle();
+    }
+
+    /// <summary>
+    /// Removes the job for clients but keeps it, and its index entry due for the sweep, until its pending
+    /// webhook settles (<see cref="FinishRemovalOrDeliverAsync"/>): deleting a job never drops its webhook.
+    /// </summary>
+    private async Task HideAsync(string reason)
+    {
+        await UpdateAsync(record => !record.Removed && (record.Removed = true));
+        _events.EndAll();
+        await IndexAsync();
+        if (Record.Spec.IdempotencyKey is { } idempotencyKey)
+        {
+            ReleaseIdempotencyKey(idempotencyKey);
+        }
+
+        LogHidden(logger, JobId, reason);
+    }
+
+    /// <summary>For a removed job: finishes the removal once its webhook has settled, else delivers it.</summary>
+    private async Task FinishRemovalOrDeliverAsync()
+    {
+        if (Record.WebhookPending)
+        {
+            StartWebhookDelivery();
+        }
+        else
+        {
+            await RemoveAsync("removed earlier; its webhook has settled");
+        }
     }
 
     /// <summary>

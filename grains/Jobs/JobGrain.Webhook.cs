@@ -6,7 +6,8 @@ namespace Praison.Orleans.Grains.Jobs;
 /// <summary>
 /// The terminal-state webhook: delivered by <see cref="WebhookSender"/> once the terminal state is
 /// stored, its outcome stored in the record. Pending in the record until then, so a lost activation's
-/// delivery is sent again by the next activation or the sweep.
+/// delivery is sent again by the next activation or the sweep; a round that fails is tried again by a
+/// later sweep, with growing gaps, until <see cref="WebhookOptions.RetryHorizon"/> after the job ended.
 /// </summary>
 public sealed partial class JobGrain
 {
@@ -16,7 +17,8 @@ public sealed partial class JobGrain
     /// <summary>Starts delivering the pending webhook, unless none is pending or a delivery is under way.</summary>
     private void StartWebhookDelivery()
     {
-        if (_stored is not { WebhookPending: true } record || !record.Status.IsTerminal() || _webhook is { IsCompleted: false })
+        if (_stored is not { WebhookPending: true } record || !record.Status.IsTerminal() || _webhook is { IsCompleted: false }
+            || record.WebhookRetryAt > time.GetUtcNow())
         {
             return;
         }
@@ -52,15 +54,25 @@ public sealed partial class JobGrain
             }
 
             var now = time.GetUtcNow();
+            var nextRoundAt = error is null ? null : webhooks.NextRoundAt(error, record.WebhookRounds + 1, record.CompletedAt ?? now, now);
             await UpdateAsync(stored =>
             {
-                stored.WebhookPending = false;
+                stored.WebhookPending = nextRoundAt is not null;
+                stored.WebhookRounds += error is null ? 0 : 1;
+                stored.WebhookRetryAt = nextRoundAt;
                 stored.WebhookDeliveredAt = error is null ? now : null;
                 stored.WebhookError = error;
                 return true;
             });
-            LogWebhook(logger, JobId, error ?? "delivered");
-            await IndexAsync(); // settled: no longer due for the sweep
+            LogWebhook(logger, JobId, error is null ? "delivered" : nextRoundAt is null ? $"given up: {error}" : $"failed, next round at {nextRoundAt:O}: {error}");
+            if (Record.Removed)
+            {
+                await FinishRemovalOrDeliverAsync(); // the job was deleted meanwhile: now it can go
+            }
+            else if (!Record.WebhookPending)
+            {
+                await IndexAsync(); // settled: no longer due for the sweep
+            }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {

@@ -114,7 +114,7 @@ public sealed partial class JobGrain(
 
     public async Task<SubmitReply> SubmitAsync(JobSpec spec)
     {
-        if (await PresentAsync())
+        if (await PresentAsync() || Exists) // a removed job still delivering its webhook holds its id too
         {
             return new SubmitReply(SubmitStatus.IdTaken, null, null, null);
         }
@@ -228,9 +228,21 @@ public sealed partial class JobGrain(
 
     public async Task<bool> CatchUpAsync(long indexedVersion, bool indexedWebhookPending)
     {
-        if (!await PresentAsync())
+        if (!Exists)
         {
-            return false;
+            return false; // nothing behind the entry: the sweep drops it
+        }
+
+        await PresentAsync(); // removes a job past its retention, or hides it while its webhook is pending
+        if (!Exists)
+        {
+            return true; // removed just now, entry and all
+        }
+
+        if (Record.Removed)
+        {
+            await FinishRemovalOrDeliverAsync();
+            return true;
         }
 
         // Rewrite an entry a lost activation or a failed write left behind, unless this activation has

@@ -38,7 +38,7 @@ public sealed class JobRecord
     /// <summary>Id of the final event (result, error or cancelled), once terminal.</summary>
     [Id(16)] public long FinalEventId { get; set; }
 
-    /// <summary>True from the terminal write until the webhook is delivered or given up.</summary>
+    /// <summary>True from the terminal write until the webhook is delivered or given up (past the retry horizon).</summary>
     [Id(17)] public bool WebhookPending { get; set; }
 
     [Id(18)] public DateTimeOffset? WebhookDeliveredAt { get; set; }
@@ -54,6 +54,18 @@ public sealed class JobRecord
     /// committed all the same (the ambiguous case: committed, then the reply was lost or refused).
     /// </summary>
     [Id(21)] public long Revision { get; set; }
+
+    /// <summary>
+    /// Deleted or expired while its webhook was still pending: gone for clients (404, not listed or
+    /// counted), kept only until the webhook settles, then removed.
+    /// </summary>
+    [Id(22)] public bool Removed { get; set; }
+
+    /// <summary>Delivery rounds that failed so far (each round is the sender's own retries).</summary>
+    [Id(23)] public int WebhookRounds { get; set; }
+
+    /// <summary>When the next delivery round may start, after a failed one; null: now.</summary>
+    [Id(24)] public DateTimeOffset? WebhookRetryAt { get; set; }
 
     /// <summary>A copy to change and write; every member is immutable, so a shallow copy is a full one.</summary>
     public JobRecord Copy() => (JobRecord)MemberwiseClone();

@@ -26,6 +26,19 @@ public sealed class WebhookOptions
     /// <summary>Time limit of one attempt. Default: 10 seconds.</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long after a job ends its webhook keeps being retried: a round of <see cref="MaxAttempts"/>
+    /// attempts that fails is tried again at a later sweep, until this much time has passed since the
+    /// job ended. Default: 24 hours.
+    /// </summary>
+    public TimeSpan RetryHorizon { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Wait after the first failed round; it doubles after each next one. Default: 1 minute.</summary>
+    public TimeSpan FirstRoundDelay { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The longest wait between two rounds. Default: 1 hour.</summary>
+    public TimeSpan LongestRoundDelay { get; set; } = TimeSpan.FromHours(1);
+
     public IEnumerable<string> Problems()
     {
         if (MaxAttempts is < 5 or > 20)
@@ -36,6 +49,11 @@ public sealed class WebhookOptions
         if (FirstRetryDelay <= TimeSpan.Zero || AttemptTimeout <= TimeSpan.Zero)
         {
             yield return "Webhooks:FirstRetryDelay and Webhooks:AttemptTimeout must be positive.";
+        }
+
+        if (RetryHorizon < TimeSpan.Zero || FirstRoundDelay <= TimeSpan.Zero || LongestRoundDelay < FirstRoundDelay)
+        {
+            yield return "Webhooks:RetryHorizon must not be negative, Webhooks:FirstRoundDelay must be positive and at most Webhooks:LongestRoundDelay.";
         }
     }
 }

@@ -20,6 +20,11 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhookOp
 
     public const string SignatureHeader = "X-Praison-Signature";
 
+    /// <summary>The reason a delivery to a host with no address webhooks may reach is given up.</summary>
+    public const string TargetRefused = "target address not allowed";
+
+    private const string NotFollowed = ": redirects are not followed";
+
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     /// <summary>Null when delivered (a 2xx), otherwise why the last attempt failed.</summary>
@@ -37,12 +42,12 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhookOp
         {
             using var response = await clients.CreateClient(ClientName).SendAsync(request, cancellationToken);
             return response.IsSuccessStatusCode ? null
-                : IsRedirect(response) ? $"HTTP {(int)response.StatusCode}: redirects are not followed"
+                : IsRedirect(response) ? $"HTTP {(int)response.StatusCode}{NotFollowed}"
                 : $"HTTP {(int)response.StatusCode}";
         }
         catch (Exception exception) when (IsRefusedTarget(exception))
         {
-            return "target address not allowed";
+            return TargetRefused;
         }
         catch (Exception exception) when (exception is TimeoutException or Polly.Timeout.TimeoutRejectedException
                                            || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -54,6 +59,24 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptions<WebhookOp
             // Never the exception's text: it names addresses and ports, which would make webhooks a port scanner.
             return "connection failed";
         }
+    }
+
+    /// <summary>
+    /// After a round that failed with <paramref name="error"/> (round number <paramref name="rounds"/>) for a
+    /// job that ended at <paramref name="endedAt"/>: when the next round may start, or null to give up —
+    /// past <see cref="WebhookOptions.RetryHorizon"/>, or for a refused target or a redirect, which would
+    /// answer the same every time.
+    /// </summary>
+    public DateTimeOffset? NextRoundAt(string error, int rounds, DateTimeOffset endedAt, DateTimeOffset now)
+    {
+        if (error == TargetRefused || error.EndsWith(NotFollowed, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var o = options.Value;
+        var wait = TimeSpan.FromTicks(Math.Min(o.FirstRoundDelay.Ticks << Math.Min(rounds - 1, 20), o.LongestRoundDelay.Ticks));
+        return now + wait <= endedAt + o.RetryHorizon ? now + wait : null;
     }
 
     /// <summary>True for a delivery refused because its host has no address webhooks may reach.</summary>

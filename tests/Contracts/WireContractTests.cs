@@ -49,7 +49,7 @@ public sealed class WireContractTests
             ["JobResultReply"] = "Status=0 Job=1 Outcome=2",
             ["SiloExecutorStats"] = "RunningJobs=0 MaxConcurrent=1 DefaultTimeoutSeconds=2",
             ["JobEvent"] = "Id=0 Kind=1 Status=2 Percentage=3 Step=4 Text=5",
-            ["JobIndexEntry"] = "Tenant=0 Job=1 Version=2 HasIdempotencyKey=3",
+            ["JobIndexEntry"] = "Tenant=0 Job=1 Version=2 HasIdempotencyKey=3 Removed=4",
             ["JobListQuery"] = "Tenant=0 Status=1 SessionId=2 Page=3 PageSize=4",
             ["JobListPage"] = "Jobs=0 Total=1",
             ["JobStoreStats"] = "TotalJobs=0 IdempotencyKeys=1 StatusCounts=2",

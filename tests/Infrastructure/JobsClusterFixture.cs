@@ -67,6 +67,7 @@ public class JobsClusterFixture : IAsyncLifetime
                 o.SigningSecret = WebhookSecret;
                 o.FirstRetryDelay = TimeSpan.FromMilliseconds(50);
                 o.AllowPrivateTargets = SilosAllowPrivateWebhookTargets; // the receivers are on loopback
+                ConfigureWebhooks(o);
             });
             silo.Services.Configure<JobExecutionOptions>(o =>
             {
@@ -101,6 +102,11 @@ public class JobsClusterFixture : IAsyncLifetime
 
     /// <summary>Whether the silos deliver webhooks to non-public addresses (loopback receivers). Default: true.</summary>
     protected virtual bool SilosAllowPrivateWebhookTargets => true;
+
+    /// <summary>Webhook options of a derived fixture's silos.</summary>
+    protected virtual void ConfigureWebhooks(WebhookOptions options)
+    {
+    }
 
     /// <summary>Job options of a derived fixture's silos.</summary>
     protected virtual void ConfigureJobs(JobExecutionOptions options)

@@ -104,6 +104,38 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
     }
 
     [Fact]
+    public async Task KilledSilo_ACancelThatWakesItsJob_CancelsItWithoutStartingAnotherAttempt()
+    {
+        // No sweep: the cancel is the call that wakes the job on the surviving silo.
+        await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 2, sweepPeriod: TimeSpan.FromHours(1));
+        var scope = ProbeLedger.NewScope();
+        var doomed = cluster.Silos[^1];
+        var job = cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, NewJobId()));
+        await SubmitOnAsync(job, doomed, Specs.Probe(scope));
+        await Eventually.Until(() => ProbeLedger.Runs(scope).Count == 1, "the first attempt to start");
+
+        await cluster.KillSiloAsync(doomed);
+        var reply = await Eventually.Until(
+            async () =>
+            {
+                try
+                {
+                    return await job.CancelAsync();
+                }
+                catch (Exception exception) when (exception is OrleansException or TimeoutException)
+                {
+                    return null; // the dead silo is not yet declared dead
+                }
+            },
+            r => r is not null,
+            "a cancel to reach the job",
+            TimeSpan.FromSeconds(60));
+
+        Assert.Equal((JobCommandStatus.Done, JobStatus.Cancelled, 1), (reply!.Status, reply.Job!.Status, reply.Job.Attempt));
+        Assert.Single(ProbeLedger.Runs(scope));
+    }
+
+    [Fact]
     public async Task GracefulSiloShutdown_HandsItsJobOnInsteadOfCancellingIt()
     {
         await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 2);

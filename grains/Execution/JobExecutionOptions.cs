@@ -9,10 +9,17 @@ public sealed class JobExecutionOptions
     public const int MaxTimeoutSeconds = 30 * 24 * 3600;
 
     /// <summary>
-    /// Jobs that may run at once on one silo; the rest wait queued, first in, first out.
+    /// Jobs that may run at once on one silo; the rest wait queued, first in, first out within a tenant,
+    /// the tenants with waiting jobs taking turns.
     /// Default: 10, or the environment variable <c>PRAISONAI_MAX_CONCURRENT_JOBS</c>.
     /// </summary>
     public int MaxConcurrent { get; set; } = 10;
+
+    /// <summary>
+    /// The most slots of one silo one tenant's jobs may hold at once; 0: no cap (a tenant may use every
+    /// free slot, and the slots are shared in turn among tenants with waiting jobs). Default: 0.
+    /// </summary>
+    public int MaxRunningPerTenant { get; set; }
 
     /// <summary>Run-time limit for a job that gives no <c>timeout</c>, in seconds. Default: 3600.</summary>
     public int DefaultTimeoutSeconds { get; set; } = 3600;
@@ -69,6 +76,11 @@ public sealed class JobExecutionOptions
         if (MaxConcurrent is < 1 or > 10_000)
         {
             yield return $"Jobs:MaxConcurrent (PRAISONAI_MAX_CONCURRENT_JOBS) must be 1–10000, not {MaxConcurrent}.";
+        }
+
+        if (MaxRunningPerTenant < 0)
+        {
+            yield return $"Jobs:MaxRunningPerTenant must be 0 (no cap) or more, not {MaxRunningPerTenant}.";
         }
 
         if (DefaultTimeoutSeconds is < 1 or > MaxTimeoutSeconds)

@@ -1,44 +1,167 @@
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Praison.Orleans.Grains.Execution;
 
 /// <summary>
-/// This silo's execution slots: at most <see cref="JobExecutionOptions.MaxConcurrent"/> jobs run at
-/// once; the rest wait first in, first out. A lease is held while a job's work runs.
+/// This silo's execution slots: at most <see cref="JobExecutionOptions.MaxConcurrent"/> jobs run at once.
+/// The rest wait in one line per tenant, first in, first out within it, and a freed slot goes to the
+/// waiting tenant that runs the fewest jobs (in turn among equals): a tenant that queued a thousand long
+/// jobs delays another tenant's job by one freed slot, not by a thousand jobs. With <see cref="JobExecutionOptions.MaxRunningPerTenant"/>,
+/// a tenant never holds more slots than that. A lease is held while a job's work runs.
 /// </summary>
-public sealed class JobSlots : IDisposable
+public sealed class JobSlots(IOptions<JobExecutionOptions> options)
 {
-    private readonly ConcurrencyLimiter _limiter;
+    private readonly object _gate = new();
+    private readonly Dictionary<string, Queue<Waiter>> _waiting = new(StringComparer.Ordinal);
+    private readonly LinkedList<string> _turns = new(); // tenants with waiting jobs, next turn first
+    private readonly Dictionary<string, int> _runningByTenant = new(StringComparer.Ordinal);
+    private int _running;
 
-    public JobSlots(IOptions<JobExecutionOptions> options)
-    {
-        MaxConcurrent = options.Value.MaxConcurrent;
-        _limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
-        {
-            PermitLimit = MaxConcurrent,
-            QueueLimit = int.MaxValue,
-            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-        });
-    }
+    public int MaxConcurrent { get; } = options.Value.MaxConcurrent;
 
-    public int MaxConcurrent { get; }
+    private int MaxPerTenant { get; } = options.Value.MaxRunningPerTenant is > 0 and var cap ? cap : int.MaxValue;
 
     /// <summary>Jobs holding a slot right now.</summary>
-    public int Running => MaxConcurrent - (int)(_limiter.GetStatistics()?.CurrentAvailablePermits ?? MaxConcurrent);
-
-    /// <summary>Waits in line for a slot; throws <see cref="OperationCanceledException"/> if cancelled first.</summary>
-    public async ValueTask<RateLimitLease> AcquireAsync(CancellationToken cancellationToken)
+    public int Running
     {
-        var lease = await _limiter.AcquireAsync(1, cancellationToken);
-        if (!lease.IsAcquired)
+        get
         {
-            lease.Dispose();
-            throw new InvalidOperationException("No execution slot could be queued for.");
+            lock (_gate)
+            {
+                return _running;
+            }
         }
-
-        return lease;
     }
 
-    public void Dispose() => _limiter.Dispose();
+    /// <summary>
+    /// Waits for a slot for a job of <paramref name="tenant"/>; throws <see cref="OperationCanceledException"/>
+    /// if cancelled first. Dispose the lease when the job's work has stopped.
+    /// </summary>
+    public ValueTask<IDisposable> AcquireAsync(string tenant, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Waiter waiter;
+        lock (_gate)
+        {
+            if (_running < MaxConcurrent && RunningOf(tenant) < MaxPerTenant && !_waiting.ContainsKey(tenant))
+            {
+                return ValueTask.FromResult<IDisposable>(Grant(tenant));
+            }
+
+            waiter = new Waiter();
+            if (!_waiting.TryGetValue(tenant, out var line))
+            {
+                _waiting[tenant] = line = new Queue<Waiter>();
+                _turns.AddLast(tenant);
+            }
+
+            line.Enqueue(waiter);
+        }
+
+        waiter.Cancellation = cancellationToken.Register(static state => ((Waiter)state!).Lease.TrySetCanceled(), waiter);
+        return new ValueTask<IDisposable>(waiter.Lease.Task);
+    }
+
+    private int RunningOf(string tenant) => _runningByTenant.GetValueOrDefault(tenant);
+
+    /// <summary>Takes a slot for <paramref name="tenant"/>; the caller holds the gate.</summary>
+    private Lease Grant(string tenant)
+    {
+        _running++;
+        _runningByTenant[tenant] = RunningOf(tenant) + 1;
+        return new Lease(this, tenant);
+    }
+
+    private void Release(string tenant)
+    {
+        lock (_gate)
+        {
+            _running--;
+            if (--_runningByTenant[tenant] == 0)
+            {
+                _runningByTenant.Remove(tenant);
+            }
+
+            Dispatch();
+        }
+    }
+
+    /// <summary>
+    /// Hands free slots to waiting jobs: each to the waiting tenant running the fewest jobs (under its
+    /// cap), the earliest in turn among equals; that tenant's oldest job gets it, and the tenant goes to
+    /// the back of the turns. The caller holds the gate.
+    /// </summary>
+    private void Dispatch()
+    {
+        while (_running < MaxConcurrent && NextInTurn() is { } turn)
+        {
+            var tenant = turn.Value;
+            _turns.Remove(turn);
+            var line = _waiting[tenant];
+            while (line.TryDequeue(out var waiter))
+            {
+                var lease = Grant(tenant);
+                if (waiter.Lease.TrySetResult(lease))
+                {
+                    waiter.Cancellation.Dispose();
+                    break;
+                }
+
+                Undo(tenant); // that waiter was cancelled: the slot is free again
+            }
+
+            if (line.Count == 0)
+            {
+                _waiting.Remove(tenant);
+            }
+            else
+            {
+                _turns.AddLast(tenant);
+            }
+        }
+    }
+
+    private LinkedListNode<string>? NextInTurn()
+    {
+        LinkedListNode<string>? next = null;
+        for (var node = _turns.First; node is not null; node = node.Next)
+        {
+            var running = RunningOf(node.Value);
+            if (running < MaxPerTenant && (next is null || running < RunningOf(next.Value)))
+            {
+                next = node;
+            }
+        }
+
+        return next;
+    }
+
+    private void Undo(string tenant)
+    {
+        _running--;
+        if (--_runningByTenant[tenant] == 0)
+        {
+            _runningByTenant.Remove(tenant);
+        }
+    }
+
+    private sealed class Waiter
+    {
+        public TaskCompletionSource<IDisposable> Lease { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public CancellationTokenRegistration Cancellation { get; set; }
+    }
+
+    private sealed class Lease(JobSlots slots, string tenant) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                slots.Release(tenant);
+            }
+        }
+    }
 }

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using System.Threading.RateLimiting;
 using Praison.Orleans.Grains.Recipes;
 
 namespace Praison.Orleans.Grains.Jobs;
@@ -82,7 +81,7 @@ public sealed partial class JobGrain
                 return;
             }
 
-            var lease = await slots.AcquireAsync(stop);
+            var lease = await slots.AcquireAsync(Tenant, stop);
             await RunAttemptAsync(lease, stop);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -124,7 +123,7 @@ public sealed partial class JobGrain
     /// (which may be after the job has ended); the token sources once the work has stopped and this
     /// method has stopped waiting on them — a fast recipe can finish before the wait even begins.
     /// </summary>
-    private async Task RunAttemptAsync(RateLimitLease lease, CancellationToken stop)
+    private async Task RunAttemptAsync(IDisposable lease, CancellationToken stop)
     {
         var timeoutSeconds = TimeoutSeconds;
         var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds), time);
@@ -159,7 +158,7 @@ public sealed partial class JobGrain
             throw;
         }
 
-        _ = work.ContinueWith(static (_, lease) => ((RateLimitLease)lease!).Dispose(), lease, TaskScheduler.Default);
+        _ = work.ContinueWith(static (_, lease) => ((IDisposable)lease!).Dispose(), lease, TaskScheduler.Default);
         var checkpointEvery = options.Value.ProgressCheckpointInterval;
         using var checkpoints = this.RegisterGrainTimer(
             CheckpointProgressAsync,

@@ -1,0 +1,99 @@
+using Microsoft.Extensions.Options;
+using Praison.Orleans.Grains.Execution;
+
+namespace Praison.Orleans.Tests.Execution;
+
+/// <summary>A silo's slots: shared in turn among tenants with waiting jobs, FIFO within a tenant, capped per tenant.</summary>
+public sealed class JobSlotsTests
+{
+    private static JobSlots Slots(int max, int perTenant = 0) =>
+        new(Options.Create(new JobExecutionOptions { MaxConcurrent = max, MaxRunningPerTenant = perTenant }));
+
+    [Fact]
+    public async Task FreedSlot_GoesToTheNextTenantInTurn_NotToTheTenantThatQueuedMost()
+    {
+        var slots = Slots(max: 2);
+        var running = new[] { await slots.AcquireAsync("a", default), await slots.AcquireAsync("a", default) };
+        var queuedA = Enumerable.Range(0, 100).Select(_ => slots.AcquireAsync("a", default).AsTask()).ToList();
+        var queuedB = slots.AcquireAsync("b", default).AsTask();
+
+        running[0].Dispose();
+
+        Assert.True(queuedB.IsCompletedSuccessfully);
+        Assert.All(queuedA, t => Assert.False(t.IsCompleted));
+        Assert.Equal(2, slots.Running);
+    }
+
+    [Fact]
+    public async Task Tenants_TakeTurns_AndEachTenantsJobsRunInOrder()
+    {
+        var slots = Slots(max: 1);
+        var first = await slots.AcquireAsync("a", default);
+        var order = new List<string>();
+        var waiting = new (string Name, Task<IDisposable> Lease)[]
+        {
+            ("a1", slots.AcquireAsync("a", default).AsTask()), ("a2", slots.AcquireAsync("a", default).AsTask()),
+            ("a3", slots.AcquireAsync("a", default).AsTask()), ("b1", slots.AcquireAsync("b", default).AsTask()),
+            ("b2", slots.AcquireAsync("b", default).AsTask()), ("c1", slots.AcquireAsync("c", default).AsTask()),
+        };
+
+        var current = first;
+        for (var i = 0; i < waiting.Length; i++)
+        {
+            current.Dispose();
+            var (name, lease) = Assert.Single(waiting, w => w.Lease.IsCompletedSuccessfully && !order.Contains(w.Name));
+            order.Add(name);
+            current = await lease;
+        }
+
+        Assert.Equal(["a1", "b1", "c1", "a2", "b2", "a3"], order);
+    }
+
+    [Fact]
+    public async Task PerTenantCap_KeepsFreeSlotsForOthers()
+    {
+        var slots = Slots(max: 4, perTenant: 2);
+        await slots.AcquireAsync("a", default);
+        await slots.AcquireAsync("a", default);
+
+        var third = slots.AcquireAsync("a", default).AsTask();
+        var other = slots.AcquireAsync("b", default).AsTask();
+
+        Assert.False(third.IsCompleted);
+        Assert.True(other.IsCompletedSuccessfully);
+        Assert.Equal(3, slots.Running);
+    }
+
+    [Fact]
+    public async Task CancelledWaiter_GivesUpItsPlace_AndItsSlotGoesToTheNext()
+    {
+        var slots = Slots(max: 1);
+        var holder = await slots.AcquireAsync("a", default);
+        using var cancel = new CancellationTokenSource();
+        var cancelled = slots.AcquireAsync("b", cancel.Token).AsTask();
+        var next = slots.AcquireAsync("c", default).AsTask();
+
+        await cancel.CancelAsync();
+        holder.Dispose();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        Assert.True(next.IsCompletedSuccessfully);
+        Assert.Equal(1, slots.Running);
+    }
+
+    [Fact]
+    public async Task ALeaseReleasedTwice_FreesOneSlot()
+    {
+        var slots = Slots(max: 1);
+        var lease = await slots.AcquireAsync("a", default);
+        var waiting = slots.AcquireAsync("a", default).AsTask();
+        var another = slots.AcquireAsync("a", default).AsTask();
+
+        lease.Dispose();
+        lease.Dispose();
+
+        Assert.True(waiting.IsCompletedSuccessfully);
+        Assert.False(another.IsCompleted);
+        Assert.Equal(1, slots.Running);
+    }
+}

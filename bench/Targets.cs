@@ -27,6 +27,7 @@ public static class Targets
         [
             $"--urls=http://127.0.0.1:{ports[0]}", $"--Cluster:SiloPort={ports[1]}", $"--Cluster:GatewayPort={ports[2]}",
             "--Logging:LogLevel:Default=Warning",
+            "--Api:SubmitsPerSecondPerTenant=0", "--Api:MaxLiveJobsPerTenant=0", // the bench measures the server, not its quotas
         ];
         if (azureStorage is not null)
         {

@@ -19,6 +19,7 @@ public static class GatewayApp
         var builder = WebApplication.CreateBuilder(args);
         builder.AddJobsCluster(cluster);      // embedded silo (default) or client of an external cluster
         builder.AddRunsApi();                 // JSON in snake_case, request body limit, API options
+        builder.AddSubmitQuotas();            // per-tenant submit rate and live-jobs cap: 429 past them
         builder.AddApiKeyAuth();              // API keys naming tenants; fail closed off loopback
         builder.Services.AddProblemDetails(); // every error is RFC 9457 problem JSON
         builder.Services.AddExceptionHandler<ClusterUnavailableHandler>(); // cluster down → 503, bad body → 4xx
@@ -30,6 +31,7 @@ public static class GatewayApp
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.MapHealthApi();
         app.MapStatsApi();
         app.MapRunsApi();

@@ -47,4 +47,8 @@ public interface IJobQueryGrain : IGrainWithIntegerKey
 
     [Alias("Stats")]
     Task<JobStoreStats> StatsAsync(string tenant);
+
+    /// <summary>How many of the tenant's jobs are queued or running, cluster-wide.</summary>
+    [Alias("LiveCount")]
+    Task<int> LiveCountAsync(string tenant);
 }

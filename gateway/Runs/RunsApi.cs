@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Praison.Orleans.Gateway.Auth;
+using Praison.Orleans.Grains.Hosting;
 
 namespace Praison.Orleans.Gateway.Runs;
 
@@ -16,8 +17,8 @@ internal static class RunsApi
     {
         builder.Services.AddOptions<RunsApiOptions>()
             .BindConfiguration(RunsApiOptions.Section)
-            .Validate(o => o.MaxRequestBodyBytes > 0, "Api:MaxRequestBodyBytes must be positive.")
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<RunsApiOptions>>(new ProblemsValidator<RunsApiOptions>(o => o.Problems()));
         builder.Services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<RunsApiOptions>>((kestrel, api) =>
                 kestrel.Limits.MaxRequestBodySize = api.Value.MaxRequestBodyBytes);
@@ -35,7 +36,7 @@ internal static class RunsApi
     public static RouteGroupBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
         var runs = app.MapGroup("/api/v1/runs").WithTags("Runs");
-        runs.MapPost("/", SubmitAsync).WithName("SubmitRun");
+        runs.MapPost("/", SubmitAsync).WithName("SubmitRun").RequireRateLimiting(SubmitQuotas.RatePolicy);
         runs.MapGet("/", ListAsync).WithName("ListRuns");
         runs.MapGet("/{jobId}", GetStatusAsync).WithName("GetRunStatus");
         runs.MapGet("/{jobId}/result", GetResultAsync).WithName("GetRunResult");
@@ -47,11 +48,10 @@ internal static class RunsApi
 
     private static async Task<Results<Accepted<SubmitResponse>, ProblemHttpResult>> SubmitAsync(
         HttpContext context, IGrainFactory grains, IOptions<RunsApiOptions> api, WebhookTargets webhooks,
-        CancellationToken cancellationToken)
+        LiveJobQuota liveJobs, CancellationToken cancellationToken)
     {
         var idempotencyKey = context.Request.Headers["Idempotency-Key"].ToString();
-        var read = await SubmitRequestReader.ReadAsync(
-            context.Request, idempotencyKey, api.Value.MaxRequestBodyBytes, cancellationToken);
+        var read = await SubmitRequestReader.ReadAsync(context.Request, idempotencyKey, api.Value, cancellationToken);
         if (read.Spec is not { } spec)
         {
             return (ProblemHttpResult)read.Problem!;
@@ -62,8 +62,15 @@ internal static class RunsApi
             return ApiProblems.Validation(new Dictionary<string, string[]> { ["webhook_url"] = [problem] });
         }
 
-        // With a key, the key's grain decides (a repeat gets the job the key already names); without, a new job.
         var tenant = Tenancy.TenantOf(context.User);
+        if (!await liveJobs.TryTakeAsync(tenant))
+        {
+            context.Response.Headers.RetryAfter = "5";
+            return ApiProblems.Problem(StatusCodes.Status429TooManyRequests,
+                $"Too many live jobs: a tenant may have {api.Value.MaxLiveJobsPerTenant} queued or running jobs (Api:MaxLiveJobsPerTenant). Retry once some have ended.");
+        }
+
+        // With a key, the key's grain decides (a repeat gets the job the key already names); without, a new job.
         var reply = spec.IdempotencyKey is { } key
             ? await grains.GetGrain<IIdempotencyGrain>(JobKeys.ForIdempotencyKey(tenant, key)).SubmitAsync(spec)
             : await grains.SubmitNewJobAsync(tenant, spec);

@@ -1,10 +1,48 @@
 namespace Praison.Orleans.Gateway.Runs;
 
-/// <summary>Limits of the HTTP API. Section <c>Api</c>.</summary>
+/// <summary>Limits of the HTTP API, enforced by each gateway. Section <c>Api</c>.</summary>
 public sealed class RunsApiOptions
 {
     public const string Section = "Api";
 
     /// <summary>Largest request body accepted, in bytes; larger ones get 413. Default: 1 MiB.</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Longest <c>prompt</c>, in characters; longer is 422. Default: 262,144 (256 Ki).</summary>
+    public int MaxPromptChars { get; set; } = 256 * 1024;
+
+    /// <summary>Longest <c>agent_yaml</c>, in characters; longer is 422. Default: 262,144 (256 Ki).</summary>
+    public int MaxAgentYamlChars { get; set; } = 256 * 1024;
+
+    /// <summary>Longest <c>recipe_config</c> or <c>config</c>, as JSON text; longer is 422. Default: 65,536 (64 Ki).</summary>
+    public int MaxConfigChars { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// Submits one tenant may make per second through this gateway, on average; past that (and the
+    /// burst) a submit is 429 with <c>Retry-After</c>. 0: no limit. Default: 200.
+    /// </summary>
+    public double SubmitsPerSecondPerTenant { get; set; } = 200;
+
+    /// <summary>Submits one tenant may make at once before the rate applies. Default: 400.</summary>
+    public int SubmitBurstPerTenant { get; set; } = 400;
+
+    /// <summary>
+    /// Queued and running jobs one tenant may have, cluster-wide; past that a submit is 429 with
+    /// <c>Retry-After</c>. Checked against a count at most a second old, so a burst may pass it by what
+    /// the submit rate allows in a second. 0: no limit. Default: 10,000.
+    /// </summary>
+    public int MaxLiveJobsPerTenant { get; set; } = 10_000;
+
+    public IEnumerable<string> Problems()
+    {
+        if (MaxRequestBodyBytes <= 0 || MaxPromptChars <= 0 || MaxAgentYamlChars <= 0 || MaxConfigChars <= 0)
+        {
+            yield return "Api:MaxRequestBodyBytes, Api:MaxPromptChars, Api:MaxAgentYamlChars and Api:MaxConfigChars must be positive.";
+        }
+
+        if (SubmitsPerSecondPerTenant < 0 || SubmitBurstPerTenant < 1 || MaxLiveJobsPerTenant < 0)
+        {
+            yield return "Api:SubmitsPerSecondPerTenant and Api:MaxLiveJobsPerTenant must be 0 (no limit) or more; Api:SubmitBurstPerTenant at least 1.";
+        }
+    }
 }

@@ -11,13 +11,15 @@ namespace Praison.Orleans.Gateway.Runs;
 internal sealed class SubmitRequestReader
 {
     private readonly JsonElement _body;
+    private readonly RunsApiOptions _limits;
     private readonly Dictionary<string, string[]> _errors = new(StringComparer.Ordinal);
 
-    private SubmitRequestReader(JsonElement body) => _body = body;
+    private SubmitRequestReader(JsonElement body, RunsApiOptions limits) => (_body, _limits) = (body, limits);
 
     public static async Task<SubmitRead> ReadAsync(
-        HttpRequest request, string? idempotencyHeader, long bodyLimit, CancellationToken cancellationToken)
+        HttpRequest request, string? idempotencyHeader, RunsApiOptions limits, CancellationToken cancellationToken)
     {
+        var bodyLimit = limits.MaxRequestBodyBytes;
         JsonDocument document;
         try
         {
@@ -48,7 +50,7 @@ internal sealed class SubmitRequestReader
                     $"Invalid text in field '{field}': strings must be valid UTF-8 with no lone surrogates."));
             }
 
-            return new SubmitRequestReader(document.RootElement).Read(idempotencyHeader);
+            return new SubmitRequestReader(document.RootElement, limits).Read(idempotencyHeader);
         }
     }
 
@@ -100,13 +102,13 @@ internal sealed class SubmitRequestReader
 
     private SubmitRead Read(string? idempotencyHeader)
     {
-        var prompt = RequiredString("prompt");
+        var prompt = Bounded("prompt", RequiredString("prompt"), _limits.MaxPromptChars, "Api:MaxPromptChars");
         var recipeName = OptionalString("recipe_name");
-        var recipeConfig = OptionalObject("recipe_config");
+        var recipeConfig = Bounded("recipe_config", OptionalObject("recipe_config"), _limits.MaxConfigChars, "Api:MaxConfigChars") ?? "{}";
         var agentFile = OptionalString("agent_file");
-        var agentYaml = OptionalString("agent_yaml");
+        var agentYaml = Bounded("agent_yaml", OptionalString("agent_yaml"), _limits.MaxAgentYamlChars, "Api:MaxAgentYamlChars");
         var framework = OptionalString("framework") ?? "praisonai";
-        var config = OptionalObject("config");
+        var config = Bounded("config", OptionalObject("config"), _limits.MaxConfigChars, "Api:MaxConfigChars") ?? "{}";
         var webhookUrl = OptionalString("webhook_url");
         var timeout = OptionalInt("timeout", 0, JobExecutionOptions.MaxTimeoutSeconds) ?? 0;
         var sessionId = Bounded("session_id", OptionalString("session_id"), MaxSessionIdLength);
@@ -127,8 +129,9 @@ internal sealed class SubmitRequestReader
     /// <summary>The longest <c>session_id</c> accepted.</summary>
     public const int MaxSessionIdLength = 256;
 
-    private string? Bounded(string field, string? text, int maxLength) =>
-        text is null || text.Length <= maxLength ? text : Error(field, $"Must be at most {maxLength} characters");
+    private string? Bounded(string field, string? text, int maxLength, string? setting = null) =>
+        text is null || text.Length <= maxLength ? text
+        : Error(field, $"Must be at most {maxLength} characters" + (setting is null ? "" : $" ({setting})"));
 
     /// <summary>The header wins over the body; an empty body key means none.</summary>
     private string? IdempotencyKey(string field, string? key) =>

@@ -21,6 +21,12 @@ public sealed class JobExecutionOptions
     /// </summary>
     public int MaxRunningPerTenant { get; set; }
 
+    /// <summary>
+    /// The longest result a job may store, as JSON text in characters; a larger one fails the job with
+    /// an error that says so. Default: 8,388,608 (8 Mi).
+    /// </summary>
+    public int MaxResultChars { get; set; } = 8 * 1024 * 1024;
+
     /// <summary>Run-time limit for a job that gives no <c>timeout</c>, in seconds. Default: 3600.</summary>
     public int DefaultTimeoutSeconds { get; set; } = 3600;
 
@@ -76,6 +82,11 @@ public sealed class JobExecutionOptions
         if (MaxConcurrent is < 1 or > 10_000)
         {
             yield return $"Jobs:MaxConcurrent (PRAISONAI_MAX_CONCURRENT_JOBS) must be 1–10000, not {MaxConcurrent}.";
+        }
+
+        if (MaxResultChars < 1)
+        {
+            yield return $"Jobs:MaxResultChars must be positive, not {MaxResultChars}.";
         }
 
         if (MaxRunningPerTenant < 0)

@@ -129,6 +129,20 @@ public sealed class AzureTableJobIndex(
         return new JobListPage(jobs, total);
     }
 
+    /// <summary>Counts the tenant's queued and running rows, filtered by the table service, reading keys only.</summary>
+    public async Task<int> LiveCountAsync(string tenant)
+    {
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {tenant} and (Status eq {JobStatus.Queued.ToWireName()} or Status eq {JobStatus.Running.ToWireName()})");
+        var count = 0;
+        await foreach (var _ in (await _table.Value).QueryAsync<TableEntity>(filter, select: ["RowKey"]))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
     public async Task<JobStoreStats> StatsAsync(string tenant)
     {
         var counts = Enum.GetValues<JobStatus>().ToDictionary(s => s, _ => 0);

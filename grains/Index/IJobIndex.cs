@@ -17,6 +17,9 @@ public interface IJobIndex
 
     Task<JobStoreStats> StatsAsync(string tenant);
 
+    /// <summary>How many of <paramref name="tenant"/>'s jobs are queued or running (for the live-jobs quota).</summary>
+    Task<int> LiveCountAsync(string tenant);
+
     /// <summary>
     /// The entries of every tenant whose job has something left to do without being asked: live
     /// (queued or running), a webhook pending, or past its retention at <paramref name="now"/>.

@@ -20,6 +20,9 @@ public interface IJobIndexShardGrain : IGrainWithIntegerKey
     [Alias("Stats")]
     Task<JobStoreStats> StatsAsync(string tenant);
 
+    [Alias("LiveCount")]
+    Task<int> LiveCountAsync(string tenant);
+
     /// <summary>The shard's entries the sweep must visit (see <see cref="IJobIndex.DueAsync"/>).</summary>
     [Alias("Due")]
     Task<List<JobIndexEntry>> DueAsync(DateTimeOffset now);
@@ -93,6 +96,9 @@ public sealed class JobIndexShardGrain(IOptions<JobExecutionOptions> options, Ti
         var top = matches.OrderBy(j => j, NewestFirst.Instance).Take(query.Page * query.PageSize).ToList();
         return Task.FromResult(new JobListPage(top, matches.Count));
     }
+
+    public Task<int> LiveCountAsync(string tenant) =>
+        Task.FromResult(_tenants.TryGetValue(tenant, out var entries) ? entries.Values.Count(e => !e.Job.Status.IsTerminal()) : 0);
 
     public Task<JobStoreStats> StatsAsync(string tenant)
     {

@@ -18,4 +18,6 @@ public sealed class JobQueryGrain(IJobIndex index, IGrainFactory grains) : Grain
     }
 
     public Task<JobStoreStats> StatsAsync(string tenant) => index.StatsAsync(tenant);
+
+    public Task<int> LiveCountAsync(string tenant) => index.LiveCountAsync(tenant);
 }

@@ -35,6 +35,9 @@ public sealed class ShardedGrainJobIndex(IGrainFactory grains) : IJobIndex
         return new JobStoreStats(stats.Sum(s => s.TotalJobs), stats.Sum(s => s.IdempotencyKeys), counts);
     }
 
+    public async Task<int> LiveCountAsync(string tenant) =>
+        (await Task.WhenAll(AllShards().Select(s => s.LiveCountAsync(tenant)))).Sum();
+
     public async Task<IReadOnlyList<JobIndexEntry>> DueAsync(DateTimeOffset now) =>
         (await Task.WhenAll(AllShards().Select(s => s.DueAsync(now)))).SelectMany(due => due).ToList();
 

@@ -183,7 +183,12 @@ public sealed partial class JobGrain
         {
             var output = await work.WaitAsync(run);
             await progress.DrainAsync();
-            return () => SucceedAsync(output);
+            var resultJson = output.Result?.ToJsonString() ?? "null";
+            var maxResult = options.Value.MaxResultChars;
+            return resultJson.Length <= maxResult
+                ? () => SucceedAsync(resultJson, output.Metrics)
+                : () => FailAsync(
+                    $"Result too large: {resultJson.Length} characters; the limit is {maxResult} (Jobs:MaxResultChars)", "result too large");
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -231,12 +236,12 @@ public sealed partial class JobGrain
         return started;
     }
 
-    private Task<bool> SucceedAsync(RecipeOutput output) =>
+    private Task<bool> SucceedAsync(string resultJson, JsonObject? metrics) =>
         EndAsync(JobStatus.Succeeded, "the work succeeded", record =>
         {
             record.Progress = record.Progress with { Percentage = 100 };
-            record.ResultJson = output.Result?.ToJsonString() ?? "null";
-            record.MetricsJson = (output.Metrics ?? new JsonObject()).ToJsonString();
+            record.ResultJson = resultJson;
+            record.MetricsJson = (metrics ?? new JsonObject()).ToJsonString();
         });
 
     private Task<bool> FailAsync(string error, string reason) =>

@@ -60,6 +60,7 @@ public class JobsClusterFixture : IAsyncLifetime
             silo.UseInMemoryJobStorage().WithStorageFaults().AddPraisonJobs();
             silo.AddOutgoingGrainCallFilter(GrainCalls.Record);
             silo.Services.AddRecipe<ProbeRecipe>();
+            silo.Services.AddRecipe<BigRecipe>();
             // No LLM here, whatever the environment says (the prompt-only test expects the clear error).
             silo.Services.Configure<LlmOptions>(o => (o.ApiKey, o.BaseUrl) = (null, null));
             silo.Services.Configure<WebhookOptions>(o =>
@@ -87,7 +88,8 @@ public class JobsClusterFixture : IAsyncLifetime
             $"--Auth:Tenants:globex:KeySha256:0={Convert.ToHexString(ApiKeyRing.Digest(GlobexKey))}");
     }
 
-    private async Task<HttpClient> StartGatewayAsync(params string[] settings)
+    /// <summary>Another gateway of this cluster with <paramref name="settings"/>; stopped with the fixture.</summary>
+    public async Task<HttpClient> StartGatewayAsync(params string[] settings)
     {
         var gateway = GatewayApp.Build(
             ["--urls=http://127.0.0.1:0", "--Cluster:Mode=Client", "--Logging:LogLevel:Default=Warning", .. settings], Client);

@@ -1,0 +1,113 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Praison.Orleans.Gateway.Auth;
+
+namespace Praison.Orleans.Tests.Http;
+
+/// <summary>Limits a client meets: field sizes (422), result size, submit rate and live jobs per tenant (429).</summary>
+[Collection(JobsClusterCollection.Name)]
+public sealed class QuotaTests(JobsClusterFixture fixture)
+{
+    [Theory]
+    [InlineData("prompt", "Api:MaxPromptChars", 256 * 1024)]
+    [InlineData("agent_yaml", "Api:MaxAgentYamlChars", 256 * 1024)]
+    [InlineData("recipe_config", "Api:MaxConfigChars", 64 * 1024)]
+    [InlineData("config", "Api:MaxConfigChars", 64 * 1024)]
+    public async Task Submit_AFieldOverItsSizeLimit_Is422NamingTheSetting(string field, string setting, int limit)
+    {
+        var body = new JsonObject { ["prompt"] = "x", ["recipe_name"] = "echo" };
+        body[field] = field.EndsWith("config", StringComparison.Ordinal)
+            ? new JsonObject { ["k"] = new string('c', limit) } // its JSON text is the object, quotes and key included
+            : new string('y', limit + 1);
+
+        var response = await fixture.Http.PostAsJsonAsync("/api/v1/runs", body);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal($"Must be at most {limit} characters ({setting})", (string)problem["errors"]![field]![0]!);
+    }
+
+    [Fact]
+    public async Task AResultOverTheLimit_FailsTheJobSayingSo()
+    {
+        var job = fixture.NewJob(out _);
+
+        await job.SubmitAsync(Specs.Recipe(BigRecipe.RecipeName, $$"""{"bytes":{{8 * 1024 * 1024}}}"""));
+        var done = await job.UntilTerminal();
+
+        Assert.Equal(JobStatus.Failed, done!.Status);
+        Assert.Equal($"Result too large: {8 * 1024 * 1024 + 2} characters; the limit is {8 * 1024 * 1024} (Jobs:MaxResultChars)", done.Error);
+    }
+
+    [Fact]
+    public async Task SubmitsPastATenantsRate_Are429WithRetryAfter_AndOtherTenantsAreNotHeldBack()
+    {
+        var (acme, globex) = ("quota-" + Guid.NewGuid().ToString("N")[..8], "quota-" + Guid.NewGuid().ToString("N")[..8]);
+        using var http = await fixture.StartGatewayAsync(
+            "--Api:SubmitsPerSecondPerTenant=0.01", "--Api:SubmitBurstPerTenant=2", Key(acme, "acme-rate-key"), Key(globex, "globex-rate-key"));
+
+        var answers = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            answers.Add((await SubmitAsync(http, "acme-rate-key")).StatusCode);
+        }
+
+        var refused = await SubmitAsync(http, "acme-rate-key");
+        var other = await SubmitAsync(http, "globex-rate-key");
+
+        Assert.Equal([HttpStatusCode.Accepted, HttpStatusCode.Accepted, HttpStatusCode.TooManyRequests], answers);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType!.MediaType);
+        Assert.True(refused.Headers.RetryAfter!.Delta >= TimeSpan.FromSeconds(1));
+        Assert.Equal(HttpStatusCode.Accepted, other.StatusCode);
+    }
+
+    [Fact]
+    public async Task SubmitsPastATenantsLiveJobs_Are429_UntilOneEnds()
+    {
+        var tenant = "quota-" + Guid.NewGuid().ToString("N")[..8];
+        using var http = await fixture.StartGatewayAsync("--Api:MaxLiveJobsPerTenant=2", Key(tenant, "live-quota-key"));
+        var scope = ProbeLedger.NewScope();
+        var forever = new JsonObject { ["prompt"] = "x", ["recipe_name"] = ProbeRecipe.RecipeName, ["recipe_config"] = JsonNode.Parse(ProbeLedger.Config(scope)) };
+        var live = new List<string>();
+        for (var i = 0; i < 2; i++)
+        {
+            var accepted = await SubmitAsync(http, "live-quota-key", forever);
+            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+            live.Add((string)(await accepted.Content.ReadFromJsonAsync<JsonObject>())!["job_id"]!);
+        }
+
+        var refused = await SubmitAsync(http, "live-quota-key", forever);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Contains("Api:MaxLiveJobsPerTenant", (string)(await refused.Content.ReadFromJsonAsync<JsonObject>())!["detail"]!);
+        Assert.NotNull(refused.Headers.RetryAfter);
+
+        using var cancel = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/runs/{live[0]}/cancel");
+        cancel.Headers.Add("X-API-Key", "live-quota-key");
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(cancel)).StatusCode);
+        var again = await Eventually.Until(
+            () => SubmitAsync(http, "live-quota-key", new { prompt = "x", recipe_name = "echo" }),
+            response => response.StatusCode == HttpStatusCode.Accepted,
+            "a submit to be let through once a live job has ended");
+        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+
+        using var cancelLast = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/runs/{live[1]}/cancel");
+        cancelLast.Headers.Add("X-API-Key", "live-quota-key");
+        await http.SendAsync(cancelLast);
+    }
+
+    private static string Key(string tenant, string key) =>
+        $"--Auth:Tenants:{tenant}:KeySha256:0={Convert.ToHexString(ApiKeyRing.Digest(key))}";
+
+    private static Task<HttpResponseMessage> SubmitAsync(HttpClient http, string key, object? body = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/runs")
+        {
+            Content = JsonContent.Create(body ?? new { prompt = "x", recipe_name = "echo" }),
+        };
+        request.Headers.Add("X-API-Key", key);
+        return http.SendAsync(request);
+    }
+}

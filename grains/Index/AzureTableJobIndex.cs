@@ -69,7 +69,7 @@ public sealed class AzureTableJobIndex(
     {
         var expiredBefore = now - options.Value.Retention;
         var filter = TableClient.CreateQueryFilter(
-            $"Status eq {JobStatus.Queued.ToWireName()} or Status eq {JobStatus.Running.ToWireName()} or WebhookPending eq {true} or CompletedAt le {expiredBefore}");
+            $"Status eq {JobStatus.Queued.ToWireName()} or Status eq {JobStatus.Running.ToWireName()} or WebhookPending eq {true} or Removed eq {true} or CompletedAt le {expiredBefore}");
         var due = new List<JobIndexEntry>();
         await foreach (var row in (await _table.Value).QueryAsync<TableEntity>(filter))
         {

@@ -22,7 +22,8 @@ public interface IJobIndex
 
     /// <summary>
     /// The entries of every tenant whose job has something left to do without being asked: live
-    /// (queued or running), a webhook pending, or past its retention at <paramref name="now"/>.
+    /// (queued or running), a webhook pending, removed (the job may be gone: the entry then goes too), or
+    /// past its retention at <paramref name="now"/>.
     /// </summary>
     Task<IReadOnlyList<JobIndexEntry>> DueAsync(DateTimeOffset now);
 }

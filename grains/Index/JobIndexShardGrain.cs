@@ -83,7 +83,7 @@ public sealed class JobIndexShardGrain(IOptions<JobExecutionOptions> options, Ti
 
     public Task<List<JobIndexEntry>> DueAsync(DateTimeOffset now) =>
         Task.FromResult(_tenants.Values.SelectMany(entries => entries.Values)
-            .Where(e => options.Value.IsDue(e.Job, now))
+            .Where(e => e.Removed || options.Value.IsDue(e.Job, now))
             .ToList());
 
     public Task<JobListPage> QueryAsync(JobListQuery query)

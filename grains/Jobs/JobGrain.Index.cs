@@ -36,12 +36,29 @@ public sealed partial class JobGrain
     }
 
     /// <summary>Writes the entry of <paramref name="record"/>; the caller holds <see cref="_writes"/>.</summary>
-    private async Task WriteIndexEntryAsync(JobRecord record)
+    private async Task WriteIndexEntryAsync(JobRecord record, bool removed = false)
     {
         var written = (record.StatusEventId, record.WebhookPending);
         await index.UpsertAsync(new JobIndexEntry(
-            Tenant, Snapshot(record), written.StatusEventId, record.Spec.IdempotencyKey is not null, record.Removed));
+            Tenant, Snapshot(record), written.StatusEventId, record.Spec.IdempotencyKey is not null, record.Removed || removed));
         _indexed = written;
+    }
+
+    /// <summary>
+    /// Marks the entry removed (not listed or counted) before the job goes; the caller holds <see cref="_writes"/>.
+    /// Throws <see cref="JobStorageException"/> when the index did not take it: nothing has changed then.
+    /// </summary>
+    private async Task HideIndexEntryAsync(JobRecord record)
+    {
+        try
+        {
+            await WriteIndexEntryAsync(record, removed: true);
+        }
+        catch (Exception exception)
+        {
+            LogIndexFailed(logger, exception, JobId);
+            throw new JobStorageException($"The job index did not take the removal of job {JobId}; it is unchanged.");
+        }
     }
 
     /// <summary>Removes the entry; the caller holds <see cref="_writes"/>. A failure is logged: the sweep drops an entry with no job.</summary>

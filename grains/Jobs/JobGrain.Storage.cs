@@ -184,8 +184,8 @@ public sealed partial class JobGrain
     /// <summary>
     /// Removes the job and all that points at it: the record, its index entry, its watchers and its
     /// idempotency key. The index entry goes under the same lock as every index write of this job, so no
-    /// late write can bring it back; if its removal fails, the sweep finds the entry, no job behind it,
-    /// and removes it.
+    /// late write can bring it back; it is hidden before the record goes, and if its removal fails the
+    /// sweep finds the hidden entry, no job behind it, and removes it.
     /// </summary>
     private async Task RemoveAsync(string reason)
     {
@@ -199,11 +199,14 @@ public sealed partial class JobGrain
         await _writes.WaitAsync();
         try
         {
-            if (_stored is null)
+            if (_stored is not { } record)
             {
                 return;
             }
 
+            // The entry is hidden first: should the record's removal or the entry's then fail, no client
+            // lists or counts the job, and the sweep (which visits hidden entries) drops what is left.
+            await HideIndexEntryAsync(record);
             await ClearAsync();
             _webhookStop?.Cancel();
             _events.EndAll();

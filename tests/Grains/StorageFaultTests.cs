@@ -173,6 +173,26 @@ public sealed class StorageFaultTests(JobsClusterFixture fixture)
         Assert.Equal(JobStatus.Succeeded, (await job.UntilTerminal())!.Status);
     }
 
+    [Fact]
+    public async Task DeleteWhoseIndexRemovalIsLost_IsNeitherListedNorCounted()
+    {
+        var session = "lost-removal-" + ProbeLedger.NewScope();
+        var jobId = await fixture.Http.SubmitJobAsync(new { prompt = "x", recipe_name = "echo", session_id = session });
+        await fixture.Http.UntilStatusAsync(jobId, "succeeded");
+        var before = await StatsAsync();
+        IndexFaults.FailRemoval(jobId);
+
+        var deleted = await fixture.Http.DeleteAsync($"/api/v1/runs/{jobId}");
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        var listed = await fixture.Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs?session_id={session}");
+        Assert.Equal(0, (int)listed!["total"]!);
+        Assert.Equal(before - 1, await StatsAsync());
+    }
+
+    private async Task<int> StatsAsync() =>
+        (int)(await fixture.Http.GetFromJsonAsync<JsonObject>("/stats"))!["store"]!["total_jobs"]!;
+
     private async Task<string> SubmitWithKeyAsync(string key) =>
         await fixture.Http.SubmitJobAsync(new { prompt = "once", recipe_name = "echo", idempotency_key = key });
 

@@ -57,7 +57,7 @@ public class JobsClusterFixture : IAsyncLifetime
         var builder = new InProcessTestClusterBuilder((short)SiloCount);
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.UseInMemoryJobStorage().WithStorageFaults().AddPraisonJobs();
+            silo.UseInMemoryJobStorage().WithStorageFaults().AddPraisonJobs().WithIndexFaults();
             silo.AddOutgoingGrainCallFilter(GrainCalls.Record);
             silo.Services.AddRecipe<ProbeRecipe>();
             silo.Services.AddRecipe<BigRecipe>();

@@ -26,6 +26,28 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
     }
 
     [Fact]
+    public async Task SuccessWriteCommittedThenReportedFailed_OnAzureStorage_EndsOnceWithoutA412Loop()
+    {
+        // The grain keeps the blob's old ETag, as when a reply is lost: its next write would be a 412
+        // forever unless it reads the blob back.
+        await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 1, sweepPeriod: TimeSpan.FromHours(1));
+        var jobId = NewJobId();
+        var job = cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, jobId));
+        var ambiguous = StorageFaults.OnWrite(jobId, r => r.Status == JobStatus.Succeeded, StorageFault.FailAfterCommit);
+
+        await job.SubmitAsync(Specs.Recipe("wait", """{"seconds":0.2,"steps":1}"""));
+        var finalEvent = FinalEventAsync(job);
+        var done = await job.UntilTerminal();
+        var deleted = await job.DeleteAsync(); // a write after the ambiguous one: needs the fresh ETag
+
+        Assert.Equal(1, ambiguous.Hits);
+        Assert.Equal(JobEventKind.Result, (await finalEvent.WaitAsync(Eventually.DefaultTimeout)).Kind);
+        Assert.Equal((JobStatus.Succeeded, 1), (done!.Status, done.Attempt));
+        Assert.Equal(JobCommandStatus.Done, deleted.Status);
+        Assert.Null(await job.GetStatusAsync());
+    }
+
+    [Fact]
     public async Task FinishedJob_CostsThreeRecordWritesAndTwoIndexWrites()
     {
         // What a job itself writes: no progress checkpoint within these jobs' run (the running entry goes
@@ -223,6 +245,19 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
         {
             RequestContext.Remove(IPlacementDirector.PlacementHintKey);
         }
+    }
+
+    private static async Task<JobEvent> FinalEventAsync(IJobGrain job)
+    {
+        await foreach (var e in job.WatchAsync(0))
+        {
+            if (e.IsFinal)
+            {
+                return e;
+            }
+        }
+
+        throw new InvalidOperationException("The watch ended without a final event.");
     }
 
     private static string NewServiceId() => "svc-" + Guid.NewGuid().ToString("N")[..12];

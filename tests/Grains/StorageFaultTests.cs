@@ -84,6 +84,34 @@ public sealed class StorageFaultTests(JobsClusterFixture fixture)
     }
 
     [Fact]
+    public async Task RunningWriteRefused_IsRetriedInPlace_AndTheJobRunsOnceAsAttempt1()
+    {
+        var scope = ProbeLedger.NewScope();
+        var job = fixture.NewJob(out var jobId);
+        var refused = StorageFaults.OnWrite(jobId, r => r.Status == JobStatus.Running && r.Attempt == 1, StorageFault.Fail, times: 2);
+
+        await job.SubmitAsync(Specs.Probe(scope, seconds: 0.05, maxAttempts: 1));
+        var done = await job.UntilTerminal();
+
+        Assert.Equal(2, refused.Hits);
+        Assert.Equal((JobStatus.Succeeded, 1), (done!.Status, done.Attempt));
+        Assert.Single(ProbeLedger.Runs(scope));
+    }
+
+    [Fact]
+    public async Task ProgressCheckpointsRefused_TheJobStillEndsWithItsProgress()
+    {
+        var job = fixture.NewJob(out var jobId);
+        var refused = StorageFaults.OnWrite(jobId, r => r is { Status: JobStatus.Running, Progress.Percentage: > 0 }, StorageFault.Fail, times: 100);
+
+        await job.SubmitAsync(Specs.Recipe("wait", """{"seconds":3,"steps":6}""")); // checkpoints every 200 ms meanwhile
+        var done = await job.UntilTerminal();
+
+        Assert.True(refused.Hits > 0, "a checkpoint was attempted");
+        Assert.Equal((JobStatus.Succeeded, 100d), (done!.Status, done.Progress.Percentage));
+    }
+
+    [Fact]
     public async Task CancelWriteCommittedThenReportedFailed_StillStopsTheWork()
     {
         var scope = ProbeLedger.NewScope();

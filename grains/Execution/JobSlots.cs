@@ -76,12 +76,7 @@ public sealed class JobSlots(IOptions<JobExecutionOptions> options)
     {
         lock (_gate)
         {
-            _running--;
-            if (--_runningByTenant[tenant] == 0)
-            {
-                _runningByTenant.Remove(tenant);
-            }
-
+            Undo(tenant);
             Dispatch();
         }
     }
@@ -136,6 +131,7 @@ public sealed class JobSlots(IOptions<JobExecutionOptions> options)
         return next;
     }
 
+    /// <summary>Gives back a slot taken by <see cref="Grant"/>; the caller holds the gate.</summary>
     private void Undo(string tenant)
     {
         _running--;

@@ -10,14 +10,30 @@ public sealed class JobQueryGrain(IJobIndex index, IGrainFactory grains) : Grain
     /// </summary>
     public async Task<JobListPage> ListAsync(JobListQuery query)
     {
-        var page = await index.QueryAsync(query);
+        var page = await ReadAsync(() => index.QueryAsync(query));
         var jobs = await Task.WhenAll(page.Jobs.Select(job => job.Status.IsTerminal()
             ? Task.FromResult<JobSnapshot?>(job)
             : grains.GetGrain<IJobGrain>(JobKeys.For(query.Tenant, job.JobId)).GetStatusAsync()));
         return new JobListPage(jobs.OfType<JobSnapshot>().ToList(), page.Total);
     }
 
-    public Task<JobStoreStats> StatsAsync(string tenant) => index.StatsAsync(tenant);
+    public Task<JobStoreStats> StatsAsync(string tenant) => ReadAsync(() => index.StatsAsync(tenant));
 
-    public Task<int> LiveCountAsync(string tenant) => index.LiveCountAsync(tenant);
+    public Task<int> LiveCountAsync(string tenant) => ReadAsync(() => index.LiveCountAsync(tenant));
+
+    /// <summary>
+    /// Reads the index; a failure of its storage leaves as <see cref="JobStorageException"/>, which every
+    /// silo and gateway can carry (a storage client's own exception type may not cross), answered 503.
+    /// </summary>
+    private static async Task<T> ReadAsync<T>(Func<Task<T>> read)
+    {
+        try
+        {
+            return await read();
+        }
+        catch (Exception exception) when (exception is not (OrleansException or JobStorageException or TimeoutException))
+        {
+            throw new JobStorageException($"The job index could not be read: {exception.GetType().Name}.");
+        }
+    }
 }

@@ -21,9 +21,10 @@ internal static class ListQueryReader
         {
             if (!JobStatusExtensions.TryParseWireName(text, out var parsed))
             {
-                var valid = string.Join(", ", Enum.GetValues<JobStatus>().Select(s => s.ToWireName()));
+                // PraisonAI's text, word for word (a Python list of the values).
+                var valid = string.Join(", ", Enum.GetValues<JobStatus>().Select(s => $"'{s.ToWireName()}'"));
                 return (null, ApiProblems.Problem(StatusCodes.Status400BadRequest,
-                    $"Invalid status '{text}'. Valid values: {valid}"));
+                    $"Invalid status: {text}. Valid values: [{valid}]"));
             }
 
             status = parsed;

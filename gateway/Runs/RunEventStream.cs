@@ -125,7 +125,7 @@ internal sealed partial class RunEventStream(IOptions<JsonOptions> json, ILogger
     private SseItem<string> ToItem(JobEvent e, string jobId) => e.Kind switch
     {
         JobEventKind.Status => Item("status", new { status = e.Status.ToWireName(), job_id = jobId }, e.Id),
-        JobEventKind.Progress => Item("progress", new { percentage = e.Percentage, step = e.Step }, e.Id),
+        JobEventKind.Progress => Item("progress", new { percentage = e.Percentage, step = e.Step ?? "" }, e.Id), // "" as PraisonAI, never null
         JobEventKind.Result => Item("result", new { result = e.Text }, e.Id),
         JobEventKind.Error => Item("error", new { error = e.Text }, e.Id),
         _ => Item("cancelled", new { message = e.Text }, e.Id),

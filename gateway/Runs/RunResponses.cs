@@ -76,7 +76,7 @@ public sealed record RunResultResponse(
             job.Status.ToWireName(),
             job.Status == JobStatus.Succeeded && outcome.ResultJson is { } json ? JsonNode.Parse(json) : null,
             null,
-            JsonNode.Parse(outcome.MetricsJson),
+            JsonNode.Parse(outcome.MetricsJson) is JsonObject { Count: > 0 } metrics ? metrics : null, // null when none, as PraisonAI
             job.CreatedAt,
             job.StartedAt,
             job.CompletedAt,

@@ -43,19 +43,25 @@ public sealed class JobExecutor(RecipeCatalog recipes, LlmClient llm, AgentsFile
             return (null, null);
         }
 
-        string yaml, field;
+        string? yaml;
+        string field;
         try
         {
             (yaml, field) = agentsFiles.Load(spec);
         }
-        catch (AgentsFileException unreadable)
+        catch (AgentsFileException outside)
         {
-            return (new SpecProblem("agent_file", unreadable.Message, Unreadable: true), null);
+            return (new SpecProblem("agent_file", outside.Message, Unreadable: true), null);
+        }
+
+        if (field == "agent_file")
+        {
+            return (null, yaml); // accepted as PraisonAI does: a missing or invalid file fails the job, saying why
         }
 
         try
         {
-            AgentsFile.Parse(yaml);
+            AgentsFile.Parse(yaml!);
             return (null, yaml);
         }
         catch (AgentsFileException invalid)
@@ -79,9 +85,13 @@ public sealed class JobExecutor(RecipeCatalog recipes, LlmClient llm, AgentsFile
     {
         if (spec.RecipeName is null)
         {
-            return agentsYaml is null
-                ? await llm.CompleteAsync(spec.Prompt, LlmClient.SystemPromptOf(spec.ConfigJson), progress, cancellationToken)
-                : await agents.RunAsync(AgentsFile.Parse(agentsYaml), spec.Prompt, progress, cancellationToken);
+            return (agentsYaml, spec) switch
+            {
+                (null, { AgentYaml: null, AgentFile: null }) =>
+                    await llm.CompleteAsync(spec.Prompt, LlmClient.SystemPromptOf(spec.ConfigJson), progress, cancellationToken),
+                (null, _) => throw new AgentsFileException(AgentsFiles.NotFound(spec)),
+                _ => await agents.RunAsync(AgentsFile.Parse(agentsYaml), spec.Prompt, progress, cancellationToken),
+            };
         }
 
         if (!recipes.TryGet(spec.RecipeName, out var recipe))

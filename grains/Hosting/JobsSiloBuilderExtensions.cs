@@ -42,7 +42,7 @@ public static class JobsSiloBuilderExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, JobSweeperStartup>();
         services.AddWebhooks();
         services.AddLlm();
-        services.AddOptions<AgentsOptions>().BindConfiguration(AgentsOptions.Section);
+        services.AddOptions<AgentsOptions>().BindConfiguration(AgentsOptions.Section).PostConfigure<IConfiguration>(AgentsOptions.ApplyDefaults);
         services.AddSingleton<AgentsFiles>();
         services.AddSingleton<AgentsRunner>();
         services.AddRecipe<EchoRecipe>();

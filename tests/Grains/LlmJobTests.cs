@@ -21,6 +21,8 @@ public sealed class LlmClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await File.WriteAllTextAsync(Path.Combine(AgentsRoot, "agents.yaml"), LlmJobTests.TwoRolesThreeTasks);
+        await File.WriteAllTextAsync(Path.Combine(AgentsRoot, "broken.yaml"), "roles: [unclosed");
+        Directory.CreateSymbolicLink(Path.Combine(AgentsRoot, "link-out"), "/etc");
         Llm = await FakeOpenAiServer.StartAsync();
         var builder = new InProcessTestClusterBuilder(1);
         builder.ConfigureSilo((_, silo) =>
@@ -131,18 +133,44 @@ public sealed class LlmJobTests(LlmClusterFixture fixture) : IClassFixture<LlmCl
     }
 
     [Theory]
-    [InlineData("missing.yaml", "not found")]
-    [InlineData("../outside.yaml", "outside")]
-    [InlineData("/etc/passwd", "outside")]
-    public async Task UnreadableAgentFile_IsRefusedAtSubmit(string path, string reason)
+    [InlineData("../outside.yaml")]
+    [InlineData("/etc/passwd")]
+    [InlineData("sub/../../outside.yaml")]
+    [InlineData("link-out/passwd")] // a symbolic link in the root that points outside it
+    public async Task AgentFileOutsideTheRoot_IsRefusedAtSubmitNamingTheRoot(string path)
     {
         var job = fixture.NewJob();
 
         var reply = await job.SubmitAsync(Specs.PromptOnly("x") with { AgentFile = path });
 
         Assert.Equal(SubmitStatus.Unreadable, reply.Status);
-        Assert.Contains(reason, reply.Error);
+        Assert.Equal($"agent_file must be within Agents:FileRoot ({fixture.AgentsRoot})", reply.Error);
         Assert.Null(await job.GetStatusAsync());
+    }
+
+    [Fact]
+    public async Task MissingAgentFile_IsAccepted_AndTheJobFailsSayingSo()
+    {
+        var job = fixture.NewJob();
+
+        var reply = await job.SubmitAsync(Specs.PromptOnly("x") with { AgentFile = "missing.yaml" });
+        var done = await job.UntilTerminal();
+
+        Assert.Equal(SubmitStatus.Accepted, reply.Status);
+        Assert.Equal((JobStatus.Failed, "agent_file not found: missing.yaml"), (done!.Status, done.Error));
+    }
+
+    [Fact]
+    public async Task AgentFileWithInvalidYaml_IsAccepted_AndTheJobFailsWithTheParsersMessage()
+    {
+        var job = fixture.NewJob();
+
+        var reply = await job.SubmitAsync(Specs.PromptOnly("x") with { AgentFile = "broken.yaml" });
+        var done = await job.UntilTerminal();
+
+        Assert.Equal(SubmitStatus.Accepted, reply.Status);
+        Assert.Equal(JobStatus.Failed, done!.Status);
+        Assert.StartsWith("Invalid YAML:", done.Error);
     }
 
     [Fact]

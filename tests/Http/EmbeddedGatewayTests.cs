@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Options;
 using Praison.Orleans.Gateway;
+using Praison.Orleans.Grains.Agents;
 
 namespace Praison.Orleans.Tests.Http;
 
@@ -51,6 +52,28 @@ public sealed class EmbeddedGatewayTests
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
 
         Assert.Contains("PRAISONAI_MAX_CONCURRENT_JOBS", error.Message);
+    }
+
+    [Fact]
+    public async Task Embedded_PraisonAIsAgentRootVariable_ConfinesAndResolvesAgentFiles()
+    {
+        var root = Directory.CreateTempSubdirectory("praison-agent-root-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(root, "agents.yaml"), "roles: [unclosed");
+        await using var app = BuildEmbedded(out var url, $"--{AgentsOptions.RootVariable}={root}");
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+
+        var outside = await http.PostAsJsonAsync("/api/v1/runs", new { prompt = "x", agent_file = "../elsewhere.yaml" });
+        var inside = await http.PostAsJsonAsync("/api/v1/runs", new { prompt = "x", agent_file = "agents.yaml" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, outside.StatusCode);
+        Assert.Equal($"agent_file must be within PRAISONAI_JOBS_AGENT_ROOT ({root})",
+            (string)(await outside.Content.ReadFromJsonAsync<JsonObject>())!["detail"]!);
+        Assert.Equal(HttpStatusCode.Accepted, inside.StatusCode);
+        var jobId = (string)(await inside.Content.ReadFromJsonAsync<JsonObject>())!["job_id"]!;
+        var failed = await http.UntilStatusAsync(jobId, "failed");
+        Assert.StartsWith("Invalid YAML:", (string)failed["error"]!); // read from the root, parsed when run
+        await app.StopAsync();
     }
 
     [Fact]

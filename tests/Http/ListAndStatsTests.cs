@@ -73,7 +73,7 @@ public sealed class ListAndStatsTests(JobsClusterFixture fixture)
     }
 
     [Theory]
-    [InlineData("status=done", HttpStatusCode.BadRequest, "queued, running, succeeded, failed, cancelled")]
+    [InlineData("status=done", HttpStatusCode.BadRequest, "Invalid status: done. Valid values: ['queued', 'running', 'succeeded', 'failed', 'cancelled']")]
     [InlineData("page=0", HttpStatusCode.UnprocessableEntity, "page")]
     [InlineData("page=abc", HttpStatusCode.UnprocessableEntity, "page")]
     [InlineData("page_size=0", HttpStatusCode.UnprocessableEntity, "page_size")]

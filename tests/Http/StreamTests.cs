@@ -28,6 +28,8 @@ public sealed class StreamTests(JobsClusterFixture fixture)
         Assert.Equal("running", (string)Data(events[2])["status"]!);
         var percentages = events.Where(e => e.EventType == "progress").Select(e => (double)Data(e)["percentage"]!).ToList();
         Assert.Equal([0, 20, 40, 60, 80, 100], percentages);
+        Assert.Equal("", (string?)Data(events[1])["step"]); // before any step: "" as PraisonAI sends, never null
+        Assert.All(events.Where(e => e.EventType == "progress"), e => Assert.NotNull((string?)Data(e)["step"]));
         Assert.Equal(["status", "result"], events.TakeLast(2).Select(e => e.EventType));
         Assert.Equal("succeeded", (string)Data(events[^2])["status"]!);
         Assert.Equal("waited 1s", (string)Data(events[^1])["result"]!);

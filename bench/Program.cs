@@ -21,11 +21,11 @@ foreach (var (name, run) in new (string, Func<Task<List<Measurement>>>)[]
 }
 
 Console.WriteLine($"cores: {Environment.ProcessorCount}; window {options.Duration.TotalSeconds:0} s after {options.WarmUp.TotalSeconds:0} s warm-up; concurrency {options.Concurrency}");
-Console.WriteLine($"| {"measurement",-45} | {"count",7} | {"errors",6} | {"per s",9} | {"p50 ms",8} | {"p99 ms",8} |");
-Console.WriteLine($"|{new string('-', 47)}|{new string('-', 9)}|{new string('-', 8)}|{new string('-', 11)}|{new string('-', 10)}|{new string('-', 10)}|");
+Console.WriteLine($"| {"measurement",-45} | {"count",7} | {"errors",6} | {"per s",9} | {"p50 ms",8} | {"p99 ms",8} | {"CPU ms/req",10} | {"KB/req",8} |");
+Console.WriteLine($"|{new string('-', 47)}|{new string('-', 9)}|{new string('-', 8)}|{new string('-', 11)}|{new string('-', 10)}|{new string('-', 10)}|{new string('-', 12)}|{new string('-', 10)}|");
 foreach (var m in results)
 {
-    Console.WriteLine($"| {m.Name,-45} | {m.Count,7} | {m.Errors,6} | {m.PerSecond,9:0.0} | {m.P50Ms,8:0.00} | {m.P99Ms,8:0.00} |");
+    Console.WriteLine($"| {m.Name,-45} | {m.Count,7} | {m.Errors,6} | {m.PerSecond,9:0.0} | {m.P50Ms,8:0.00} | {m.P99Ms,8:0.00} | {m.CpuMsPerRequest,10:0.000} | {m.AllocatedKbPerRequest,8:0.0} |");
 }
 
 var figures = Ratios(results).Concat(scenarios.Figures).ToDictionary();
@@ -43,9 +43,14 @@ static Dictionary<string, double> Ratios(List<Measurement> results)
 {
     double Rate(string prefix) => results.FirstOrDefault(r => r.Name.StartsWith(prefix, StringComparison.Ordinal))?.PerSecond ?? double.NaN;
     var ours = Rate("submit: praison");
+    Measurement? Row(string prefix) => results.FirstOrDefault(r => r.Name.StartsWith(prefix, StringComparison.Ordinal));
+    var (praison, bare) = (Row("submit: praison (embedded)"), Row("submit: bare Kestrel"));
     return new Dictionary<string, double>
     {
         ["submit rate praison / bare Kestrel"] = ours / Rate("submit: bare Kestrel"),
         ["submit rate praison / Hangfire"] = ours / Rate("submit: Hangfire"),
+        // What an echo job costs the server, submit to success: our row less the harness's own share (the bare row).
+        ["echo job CPU ms, net of the harness"] = (praison?.CpuMsPerRequest ?? double.NaN) - (bare?.CpuMsPerRequest ?? double.NaN),
+        ["echo job KB allocated, net of the harness"] = (praison?.AllocatedKbPerRequest ?? double.NaN) - (bare?.AllocatedKbPerRequest ?? double.NaN),
     }.Where(r => !double.IsNaN(r.Value)).ToDictionary();
 }

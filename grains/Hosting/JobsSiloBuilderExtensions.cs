@@ -5,6 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Serialization;
+using Orleans.Storage;
 using Praison.Orleans.Grains.Agents;
 using Praison.Orleans.Grains.Execution;
 using Praison.Orleans.Grains.Index;
@@ -50,9 +52,15 @@ public static class JobsSiloBuilderExtensions
         return silo;
     }
 
-    /// <summary>In-memory job storage and reminders (the sweep's): the embedded default, lost when the silo stops.</summary>
+    /// <summary>
+    /// In-memory job storage and reminders (the sweep's): the embedded default, lost when the silo stops.
+    /// State is copied with Orleans' own binary serializer: the provider's default (Newtonsoft JSON with
+    /// type names) is slower and allocates more, and memory state has no stored format to keep.
+    /// </summary>
     public static ISiloBuilder UseInMemoryJobStorage(this ISiloBuilder silo) =>
-        silo.AddMemoryGrainStorage(JobStorage.Name).UseInMemoryReminderService();
+        silo.AddMemoryGrainStorage(JobStorage.Name, storage => storage.Configure<Serializer>(
+                (o, serializer) => o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)))
+            .UseInMemoryReminderService();
 
     /// <summary>
     /// Job storage in Azure Storage: grain state as blobs (no size limit near a large result; stored

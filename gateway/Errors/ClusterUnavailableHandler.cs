@@ -21,8 +21,10 @@ internal sealed partial class ClusterUnavailableHandler(
             // Storage did not confirm the change: nothing changed, and the request may be retried.
             JobStorageException =>
                 (StatusCodes.Status503ServiceUnavailable, "Job storage did not confirm the change; nothing was changed. Retry shortly."),
-            // Silo lost, message rejected or expired before placement, connection failed, call timed out: all retryable.
-            OrleansException or TimeoutException or OperationCanceledException when !context.RequestAborted.IsCancellationRequested =>
+            // Silo lost, message rejected or expired before placement, connection failed, call timed out (by
+            // Orleans or by the resilience pipelines Orleans itself runs, while a silo is declared dead): all retryable.
+            OrleansException or TimeoutException or Polly.Timeout.TimeoutRejectedException
+                or OperationCanceledException when !context.RequestAborted.IsCancellationRequested =>
                 (StatusCodes.Status503ServiceUnavailable, "The job cluster is unavailable; retry shortly."),
             _ => (0, null),
         };

@@ -221,6 +221,111 @@ public sealed class StorageFaultTests(JobsClusterFixture fixture)
     private async Task<int> StatsAsync() =>
         (int)(await fixture.Http.GetFromJsonAsync<JsonObject>("/stats"))!["store"]!["total_jobs"]!;
 
+    public static TheoryData<JobStatus, StorageFault> EveryTransitionThroughEachFault()
+    {
+        var cases = new TheoryData<JobStatus, StorageFault>();
+        foreach (var transition in new[] { JobStatus.Queued, JobStatus.Running, JobStatus.Succeeded, JobStatus.Cancelled })
+        {
+            foreach (var fault in Enum.GetValues<StorageFault>())
+            {
+                cases.Add(transition, fault);
+            }
+        }
+
+        return cases;
+    }
+
+    /// <summary>
+    /// The write of <paramref name="transition"/> meets <paramref name="fault"/>. Whatever it is: the job
+    /// ends once, as asked (cancelled when cancelled, else succeeded); its work ran once; a watcher from
+    /// the start gets exactly one final event, the right one; the index lists it as it is; and its
+    /// webhook is delivered with that status.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(EveryTransitionThroughEachFault))]
+    public async Task EveryTransition_ThroughEachFault_KeepsEveryPromise(JobStatus transition, StorageFault fault)
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var scope = ProbeLedger.NewScope();
+        var session = "faults-" + scope;
+        var cancel = transition == JobStatus.Cancelled;
+        var job = fixture.NewJob(out var jobId);
+        var spec = Specs.Recipe(ProbeRecipe.RecipeName, ProbeLedger.Config(scope, seconds: cancel ? null : 0.2), sessionId: session)
+            with { WebhookUrl = receiver.UrlFor(jobId) };
+        var rule = StorageFaults.OnWrite(jobId, r => r.Status == transition, fault);
+
+        // A held submit or cancel holds its own request (the grain serves one at a time): nothing to look
+        // at meanwhile. A held write of the run loop leaves requests free: the job still shows its last state.
+        var submitting = Until(() => job.SubmitAsync(spec), reply => reply.Status == SubmitStatus.Accepted);
+        if (transition == JobStatus.Queued)
+        {
+            await ReleaseWhenHeldAsync(rule, job, null);
+        }
+
+        await submitting;
+        var events = Collect(job.WatchAsync(0));
+        if (cancel)
+        {
+            await Eventually.Until(() => ProbeLedger.Runs(scope).Count == 1, "the probe to start");
+            var cancelled = Until(() => job.CancelAsync(), reply => reply.Status != JobCommandStatus.NotFound);
+            await ReleaseWhenHeldAsync(rule, job, null);
+            Assert.Equal(JobStatus.Cancelled, (await cancelled).Job!.Status);
+        }
+        else if (transition != JobStatus.Queued)
+        {
+            await ReleaseWhenHeldAsync(rule, job, transition == JobStatus.Running ? JobStatus.Queued : JobStatus.Running);
+        }
+
+        var expected = cancel ? JobStatus.Cancelled : JobStatus.Succeeded;
+        var done = await job.UntilTerminal();
+        Assert.Equal(1, rule.Hits);
+        Assert.Equal((expected, 1), (done!.Status, done.Attempt));
+        Assert.Single(ProbeLedger.Runs(scope));
+        var seen = await events.WaitAsync(Eventually.DefaultTimeout);
+        Assert.Equal(expected, Assert.Single(seen, e => e.IsFinal).Status);
+        await Eventually.Until(
+            () => fixture.Client.GetGrain<IJobQueryGrain>(0).ListAsync(new JobListQuery(JobKeys.DefaultTenant, null, session, 1, 10)),
+            page => page.Jobs is [{ } listed] && listed.Status == expected,
+            "the index to list the job as it ended");
+        var delivered = await Eventually.Until(
+            () => Task.FromResult(receiver.DeliveriesTo(jobId)), deliveries => deliveries.Any(d => d.AnsweredWith == 200), "the webhook");
+        Assert.All(delivered, d => Assert.Equal(expected.ToWireName(), (string)JsonNode.Parse(d.Body)!["status"]!));
+    }
+
+    /// <summary>For a held write: while it is in flight the job still shows <paramref name="before"/> (null: no job yet); then lets it go.</summary>
+    private static async Task ReleaseWhenHeldAsync(FaultRule rule, IJobGrain job, JobStatus? before)
+    {
+        if (rule.Fault != StorageFault.Hold)
+        {
+            return;
+        }
+
+        await rule.Reached.WaitAsync(Eventually.DefaultTimeout);
+        if (before is { } status)
+        {
+            Assert.Equal(status, (await job.GetStatusAsync())!.Status);
+        }
+
+        rule.Release();
+    }
+
+    /// <summary>Calls <paramref name="call"/> until it answers without a storage failure and <paramref name="done"/> holds.</summary>
+    private static Task<T> Until<T>(Func<Task<T>> call, Func<T, bool> done) =>
+        Eventually.Until(
+            async () =>
+            {
+                try
+                {
+                    return (Ok: true, Value: await call());
+                }
+                catch (JobStorageException)
+                {
+                    return (Ok: false, Value: default(T)!);
+                }
+            },
+            answer => answer.Ok && done(answer.Value),
+            "a call storage takes").ContinueWith(t => t.Result.Value, TaskScheduler.Default);
+
     private async Task<string> SubmitWithKeyAsync(string key) =>
         await fixture.Http.SubmitJobAsync(new { prompt = "once", recipe_name = "echo", idempotency_key = key });
 

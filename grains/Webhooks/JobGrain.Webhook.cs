@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Praison.Orleans.Grains.Webhooks;
 
-namespace Praison.Orleans.Grains.Jobs;
+namespace Praison.Orleans.Grains.Jobs; // a part of JobGrain, kept beside the webhook sender it drives
 
 /// <summary>
 /// The terminal-state webhook: delivered by <see cref="WebhookSender"/> once the terminal state is

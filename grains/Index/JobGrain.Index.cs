@@ -1,4 +1,4 @@
-namespace Praison.Orleans.Grains.Jobs;
+namespace Praison.Orleans.Grains.Jobs; // a part of JobGrain, kept beside the index it writes
 
 /// <summary>
 /// The job's entry in the job index (<see cref="Index.IJobIndex"/>): written from the stored record only,

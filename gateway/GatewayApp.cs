@@ -1,4 +1,5 @@
 using Praison.Orleans.Gateway.Auth;
+using Praison.Orleans.Gateway.Docs;
 using Praison.Orleans.Gateway.Errors;
 using Praison.Orleans.Gateway.Health;
 using Praison.Orleans.Gateway.Hosting;
@@ -20,6 +21,7 @@ public static class GatewayApp
         builder.AddJobsCluster(cluster);      // embedded silo (default) or client of an external cluster
         builder.AddRunsApi();                 // JSON in snake_case, request body limit, API options
         builder.AddSubmitQuotas();            // per-tenant submit rate and live-jobs cap: 429 past them
+        builder.AddApiDocs();                 // OpenAPI documents of the real endpoints
         builder.AddApiKeyAuth();              // API keys naming tenants; fail closed off loopback
         builder.Services.AddProblemDetails(); // every error is RFC 9457 problem JSON
         builder.Services.AddExceptionHandler<ClusterUnavailableHandler>(); // cluster down → 503, bad body → 4xx
@@ -35,6 +37,7 @@ public static class GatewayApp
         app.MapHealthApi();
         app.MapStatsApi();
         app.MapRunsApi();
+        app.MapApiDocs();                     // /openapi.json, /openapi/v1.json, /docs
         return app;
     }
 }

@@ -12,7 +12,8 @@ internal static class HealthApi
 {
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
-        app.MapMethods("/health", [HttpMethods.Get, HttpMethods.Head], GetHealthAsync).WithName("Health").AllowAnonymous();
+        app.MapMethods("/health", [HttpMethods.Get, HttpMethods.Head], GetHealthAsync).WithName("Health").AllowAnonymous()
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 

@@ -6,6 +6,24 @@ namespace Praison.Orleans.Gateway.Runs;
 // The bodies of /api/v1/runs, serialized in snake_case. Kept apart from the grain records: the HTTP
 // contract (spec §2) and the wire contract change for different reasons.
 
+/// <summary>
+/// The submit body as documented (spec §2). The handler reads the body itself (<c>SubmitRequestReader</c>),
+/// so that every malformed body gets its precise answer; this type only describes it.
+/// </summary>
+public sealed record SubmitRunRequest(
+    string Prompt,
+    string? RecipeName,
+    JsonObject? RecipeConfig,
+    string? AgentFile,
+    string? AgentYaml,
+    string? Framework,
+    JsonObject? Config,
+    string? WebhookUrl,
+    int? Timeout,
+    string? SessionId,
+    string? IdempotencyKey,
+    int? MaxAttempts);
+
 public sealed record SubmitResponse(string JobId, string Status, DateTimeOffset CreatedAt, string PollUrl, string StreamUrl);
 
 public sealed record RunListResponse(IReadOnlyList<RunStatusResponse> Jobs, int Total, int Page, int PageSize);

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Praison.Orleans.Gateway.Auth;
+using Praison.Orleans.Gateway.Docs;
 using Praison.Orleans.Grains.Hosting;
 
 namespace Praison.Orleans.Gateway.Runs;
@@ -36,13 +37,30 @@ internal static class RunsApi
     public static RouteGroupBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
         var runs = app.MapGroup("/api/v1/runs").WithTags("Runs");
-        runs.MapPost("/", SubmitAsync).WithName("SubmitRun").RequireRateLimiting(SubmitQuotas.RatePolicy);
-        runs.MapGet("/", ListAsync).WithName("ListRuns");
-        runs.MapGet("/{jobId}", GetStatusAsync).WithName("GetRunStatus");
-        runs.MapGet("/{jobId}/result", GetResultAsync).WithName("GetRunResult");
-        runs.MapGet("/{jobId}/stream", StreamAsync).WithName("StreamRun");
-        runs.MapPost("/{jobId}/cancel", CancelAsync).WithName("CancelRun");
-        runs.MapDelete("/{jobId}", DeleteAsync).WithName("DeleteRun");
+        runs.MapPost("/", SubmitAsync).WithName("SubmitRun").RequireRateLimiting(SubmitQuotas.RatePolicy)
+            .Accepts<SubmitRunRequest>("application/json")
+            .WithMetadata(new RequestHeaderDoc("Idempotency-Key", "Submit safely twice: a repeat answers 202 with the job the key names.", IIdempotencyGrain.MaxKeyLength))
+            .WithDescription("Submits a job. 202 with Location and Retry-After. 413 over the body limit; 429 past the tenant's submit rate or live jobs.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        runs.MapGet("/", ListAsync).WithName("ListRuns")
+            .WithDescription("The tenant's jobs, newest first; filter by status and session_id; page with page and page_size.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity);
+        runs.MapGet("/{jobId}", GetStatusAsync).WithName("GetRunStatus").ProducesProblem(StatusCodes.Status404NotFound);
+        runs.MapGet("/{jobId}/result", GetResultAsync).WithName("GetRunResult")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        runs.MapGet("/{jobId}/stream", StreamAsync).WithName("StreamRun")
+            .WithMetadata(new RequestHeaderDoc("Last-Event-ID", "Resume after this event id, as an EventSource reconnecting does."))
+            .WithDescription("Server-Sent Events: `status` {status, job_id}, `progress` {percentage, step}, `heartbeat` {timestamp} after 5 s idle, "
+                + "then one `result` {result}, `error` {error} or `cancelled` {message}, and the stream closes.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        runs.MapPost("/{jobId}/cancel", CancelAsync).WithName("CancelRun")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        runs.MapDelete("/{jobId}", DeleteAsync).WithName("DeleteRun")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return runs;
     }
 

@@ -22,6 +22,7 @@ public static class GatewayApp
         builder.AddRunsApi();                 // JSON in snake_case, request body limit, API options
         builder.AddSubmitQuotas();            // per-tenant submit rate and live-jobs cap: 429 past them
         builder.AddApiDocs();                 // OpenAPI documents of the real endpoints
+        builder.AddMetrics();                 // OpenTelemetry metrics: OTLP when configured, Prometheus /metrics when enabled
         builder.AddApiKeyAuth();              // API keys naming tenants; fail closed off loopback
         builder.Services.AddProblemDetails(); // every error is RFC 9457 problem JSON
         builder.Services.AddExceptionHandler<ClusterUnavailableHandler>(); // cluster down → 503, bad body → 4xx
@@ -38,6 +39,7 @@ public static class GatewayApp
         app.MapStatsApi();
         app.MapRunsApi();
         app.MapApiDocs();                     // /openapi.json, /openapi/v1.json, /docs
+        app.MapMetrics();                     // /metrics (Metrics:Prometheus)
         return app;
     }
 }

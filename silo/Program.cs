@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Hosting;
 using Praison.Orleans.Grains.Hosting;
+using Praison.Orleans.Grains.Telemetry;
 
 var builder = Host.CreateApplicationBuilder(args);
 var cluster = builder.Configuration.GetJobsClusterOptions(); // section Cluster: ids, ports, primary silo
 builder.UseOrleans(silo => silo.ConfigureJobsSilo(cluster)); // storage, reminders, execution slots, recipes
+builder.Services.AddJobsTelemetry(builder.Configuration);     // metrics over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set
 builder.Build().Run();

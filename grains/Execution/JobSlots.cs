@@ -33,6 +33,18 @@ public sealed class JobSlots(IOptions<JobExecutionOptions> options)
         }
     }
 
+    /// <summary>Jobs waiting for a slot right now (a cancelled waiter counts until its turn passes).</summary>
+    public int Waiting
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _waiting.Values.Sum(line => line.Count);
+            }
+        }
+    }
+
     /// <summary>
     /// Waits for a slot for a job of <paramref name="tenant"/>; throws <see cref="OperationCanceledException"/>
     /// if cancelled first. Dispose the lease when the job's work has stopped.

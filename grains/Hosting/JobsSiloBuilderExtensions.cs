@@ -13,6 +13,7 @@ using Praison.Orleans.Grains.Index;
 using Praison.Orleans.Grains.Jobs;
 using Praison.Orleans.Grains.Llm;
 using Praison.Orleans.Grains.Recipes;
+using Praison.Orleans.Grains.Telemetry;
 using Praison.Orleans.Grains.Webhooks;
 
 namespace Praison.Orleans.Grains.Hosting;
@@ -38,6 +39,8 @@ public static class JobsSiloBuilderExtensions
             o => o.SweepProblems(provider.GetRequiredService<IOptions<ReminderOptions>>().Value.MinimumReminderPeriod)));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<JobSlots>();
+        services.AddMetrics();
+        services.AddSingleton<JobMetrics>();
         services.AddSingleton<RecipeCatalog>();
         services.AddSingleton<JobExecutor>();
         services.TryAddSingleton<IJobIndex, ShardedGrainJobIndex>();

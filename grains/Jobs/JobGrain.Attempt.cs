@@ -231,6 +231,7 @@ public sealed partial class JobGrain
             // The index learns of it at the first progress checkpoint: a job that ends before then costs
             // one index write fewer, and its entry goes from queued straight to its end.
             _events.Publish(JobEvents.StatusEvent(Record));
+            metrics.Started(Record.Spec, Record.Attempt, Record.CreatedAt, now);
         }
 
         return started;
@@ -284,6 +285,7 @@ public sealed partial class JobGrain
             _events.Publish(JobEvents.StatusEvent(Record));
             _events.Publish(JobEvents.FinalEvent(Record));
             LogEnded(logger, JobId, status, reason);
+            metrics.Ended(Record.Spec, status, Record.StartedAt, Record.CompletedAt ?? now);
             await IndexAsync(); // pending webhooks stay due for the sweep until they are settled
             StartWebhookDelivery();
         }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Praison.Orleans.Grains.Execution;
 using Praison.Orleans.Grains.Index;
+using Praison.Orleans.Grains.Telemetry;
 using Praison.Orleans.Grains.Webhooks;
 
 namespace Praison.Orleans.Grains.Jobs;
@@ -22,6 +23,7 @@ public sealed partial class JobGrain(
     JobSlots slots,
     IJobIndex index,
     WebhookSender webhooks,
+    JobMetrics metrics,
     IOptions<JobExecutionOptions> options,
     TimeProvider time,
     ILogger<JobGrain> logger) : Grain, IJobGrain, IJobRecoveryGrain
@@ -142,6 +144,7 @@ public sealed partial class JobGrain(
         (_liveProgress, _liveProgressEventId) = (Record.Progress, Record.ProgressEventId);
         _events.Restate(Record);
         LogSubmitted(logger, JobId, Record.AgentId);
+        metrics.Submitted(spec);
         var queued = Snapshot();
         StartLoop();
         return new SubmitReply(SubmitStatus.Accepted, queued, null, null);

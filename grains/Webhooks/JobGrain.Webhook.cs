@@ -65,6 +65,7 @@ public sealed partial class JobGrain
                 return true;
             });
             LogWebhook(logger, JobId, error is null ? "delivered" : nextRoundAt is null ? $"given up: {error}" : $"failed, next round at {nextRoundAt:O}: {error}");
+            metrics.WebhookRound(error is null ? "delivered" : nextRoundAt is null ? "given_up" : "retrying");
             if (Record.Removed)
             {
                 await FinishRemovalOrDeliverAsync(); // the job was deleted meanwhile: now it can go

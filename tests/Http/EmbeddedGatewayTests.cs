@@ -77,6 +77,39 @@ public sealed class EmbeddedGatewayTests
     }
 
     [Fact]
+    public async Task Embedded_PrometheusMetrics_AreOffByDefault_AndWhenOnShowTheJobsBehindTheKey()
+    {
+        await using (var plain = BuildEmbedded(out var plainUrl))
+        {
+            await plain.StartAsync();
+            using var http = new HttpClient { BaseAddress = new Uri(plainUrl) };
+            Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/metrics")).StatusCode);
+            await plain.StopAsync();
+        }
+
+        await using var app = BuildEmbedded(out var url, "--Metrics:Prometheus=true", "--PRAISONAI_JOBS_API_KEY=metrics-key");
+        await app.StartAsync();
+        using var keyed = new HttpClient { BaseAddress = new Uri(url) };
+        keyed.DefaultRequestHeaders.Add("X-API-Key", "metrics-key");
+        var jobId = await keyed.SubmitJobAsync(new { prompt = "counted", recipe_name = "echo" });
+        await keyed.UntilStatusAsync(jobId, "succeeded");
+
+        using var anonymous = new HttpClient { BaseAddress = new Uri(url) };
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/metrics")).StatusCode);
+        var text = await Eventually.Until(
+            () => keyed.GetStringAsync("/metrics"),
+            metrics => metrics.Contains("praison_jobs_ended_total{", StringComparison.Ordinal),
+            "the job's end in the metrics");
+        // At least this job: the listener is process-wide, and other test clusters in this process run echo jobs too.
+        Assert.Matches(@"praison_jobs_submitted_total\{[^}]*kind=""echo""[^}]*\} [1-9]", text);
+        Assert.Matches(@"praison_jobs_ended_total\{[^}]*kind=""echo""[^}]*status=""succeeded""[^}]*\} [1-9]", text);
+        Assert.Contains("praison_jobs_queue_wait_seconds_bucket{", text);
+        Assert.Contains("praison_jobs_running{", text);
+        Assert.Contains("http_server_request_duration_seconds_bucket{", text); // ASP.NET Core's own
+        await app.StopAsync();
+    }
+
+    [Fact]
     public async Task Embedded_SweepPeriodBelowTheReminderMinimum_FailsAtStartNamingIt()
     {
         // Orleans would refuse the sweep's reminder, leaving no recovery, retention or webhook retries.

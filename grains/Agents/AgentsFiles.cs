@@ -24,7 +24,16 @@ public sealed class AgentsFiles(IOptions<AgentsOptions> options)
         }
 
         var (root, rootName) = (RealPath(Path.GetFullPath(options.Value.FileRoot!)), options.Value.RootName);
-        var path = RealPath(Path.GetFullPath(Path.Combine(root, spec.AgentFile!)));
+        string path;
+        try
+        {
+            path = RealPath(Path.GetFullPath(Path.Combine(root, spec.AgentFile!)));
+        }
+        catch (Exception exception) when (exception is ArgumentException or NotSupportedException or IOException)
+        {
+            throw new AgentsFileException("agent_file is not a valid path"); // e.g. a NUL character
+        }
+
         if (!path.StartsWith(root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
             throw new AgentsFileException($"agent_file must be within {rootName} ({root})");

@@ -212,6 +212,15 @@ public sealed class RunsApiTests(JobsClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Submit_AgentFileThatIsNoPath_Is400()
+    {
+        // Found by the fuzz test: a NUL character made path resolution throw, a 500.
+        var response = await PostRaw("""{"prompt": "x", "agent_file": "a\u0000b"}""");
+
+        await AssertProblem(response, HttpStatusCode.BadRequest, "agent_file is not a valid path");
+    }
+
+    [Fact]
     public async Task Submit_AgentFileOutsideTheWorkingDirectory_Is400NamingIt()
     {
         var response = await PostRaw("""{"prompt": "x", "agent_file": "/etc/passwd"}""");

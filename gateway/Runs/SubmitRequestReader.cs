@@ -111,7 +111,7 @@ internal sealed class SubmitRequestReader
         var config = Bounded("config", OptionalObject("config"), _limits.MaxConfigChars, "Api:MaxConfigChars") ?? "{}";
         var webhookUrl = OptionalString("webhook_url");
         var timeout = OptionalInt("timeout", 0, JobExecutionOptions.MaxTimeoutSeconds) ?? 0;
-        var sessionId = Bounded("session_id", OptionalString("session_id"), MaxSessionIdLength);
+        var sessionId = Printable("session_id", Bounded("session_id", OptionalString("session_id"), MaxSessionIdLength));
         var idempotencyKey = string.IsNullOrEmpty(idempotencyHeader)
             ? IdempotencyKey("idempotency_key", OptionalString("idempotency_key"))
             : IdempotencyKey("Idempotency-Key", idempotencyHeader);
@@ -136,8 +136,15 @@ internal sealed class SubmitRequestReader
     /// <summary>The header wins over the body; an empty body key means none.</summary>
     private string? IdempotencyKey(string field, string? key) =>
         key is null || key.Length == 0 ? null
-        : key.Length <= IIdempotencyGrain.MaxKeyLength ? key
+        : key.Length <= IIdempotencyGrain.MaxKeyLength ? Printable(field, key)
         : Error(field, $"Must be at most {IIdempotencyGrain.MaxKeyLength} characters");
+
+    /// <summary>
+    /// Keys and session ids become grain keys, blob names and table properties: no control characters,
+    /// which no real one needs and storage services may refuse.
+    /// </summary>
+    private string? Printable(string field, string? text) =>
+        text is null || !text.Any(char.IsControl) ? text : Error(field, "Must not contain control characters");
 
     private string? RequiredString(string name)
     {

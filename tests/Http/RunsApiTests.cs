@@ -163,6 +163,8 @@ public sealed class RunsApiTests(JobsClusterFixture fixture)
         { """{"prompt": "x", "session_id": 7}""", "session_id" },
         { $$"""{"prompt": "x", "session_id": "{{new string('s', 257)}}"}""", "session_id" },
         { $$"""{"prompt": "x", "idempotency_key": "{{new string('k', 257)}}"}""", "idempotency_key" },
+        { """{"prompt": "x", "idempotency_key": "a\u0000b"}""", "idempotency_key" },
+        { """{"prompt": "x", "session_id": "line\nbreak"}""", "session_id" },
         { """{"prompt": "x", "recipe_name": "nope"}""", "recipe_name" },
         { """{"prompt": "x", "recipe_name": "wait", "recipe_config": {"steps": 0}}""", "recipe_config" },
         { """{"prompt": "x", "agent_yaml": "roles: [unclosed"}""", "agent_yaml" },

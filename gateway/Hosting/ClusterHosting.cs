@@ -47,6 +47,7 @@ internal static class ClusterHosting
 
                 // Gateway and silos start in any order: until a silo has registered, keep trying to connect.
                 client.UseConnectionRetryFilter<ConnectRetryFilter>();
+                client.AddActivityPropagation(); // grain calls join the request's trace
             });
         }
 

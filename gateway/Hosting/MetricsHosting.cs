@@ -1,4 +1,5 @@
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Praison.Orleans.Grains.Telemetry;
 
 namespace Praison.Orleans.Gateway.Hosting;
@@ -22,14 +23,17 @@ internal static class MetricsHosting
     {
         var options = builder.Configuration.GetSection(MetricsOptions.Section).Get<MetricsOptions>() ?? new();
         builder.Services.AddSingleton(options);
-        builder.Services.AddJobsTelemetry(builder.Configuration, metrics =>
-        {
-            metrics.AddAspNetCoreInstrumentation();
-            if (options.Prometheus)
+        builder.Services.AddJobsTelemetry(
+            builder.Configuration,
+            metrics =>
             {
-                metrics.AddPrometheusExporter();
-            }
-        });
+                metrics.AddAspNetCoreInstrumentation();
+                if (options.Prometheus)
+                {
+                    metrics.AddPrometheusExporter();
+                }
+            },
+            tracing => tracing.AddAspNetCoreInstrumentation());
         return builder;
     }
 

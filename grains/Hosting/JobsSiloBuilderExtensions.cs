@@ -29,6 +29,7 @@ public static class JobsSiloBuilderExtensions
     /// </summary>
     public static ISiloBuilder AddPraisonJobs(this ISiloBuilder silo)
     {
+        silo.AddActivityPropagation(); // a grain call joins the caller's trace
         var services = silo.Services;
         services.AddOptions<JobExecutionOptions>()
             .BindConfiguration(JobExecutionOptions.Section)

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Praison.Orleans.Grains.Recipes;
+using Praison.Orleans.Grains.Telemetry;
 
 namespace Praison.Orleans.Grains.Jobs;
 
@@ -149,7 +150,15 @@ public sealed partial class JobGrain
             attempt = Record.Attempt;
             progress = new SchedulerProgress(TaskScheduler.Current, report => ApplyProgress(attempt, report));
             var (spec, agentsYaml, checkpoint, token) = (Record.Spec, Record.AgentsYaml, Record.Progress, run.Token);
-            work = Task.Run(() => executor.RunAsync(spec, agentsYaml, JobId, attempt, checkpoint, progress, token), token);
+            var (jobId, traceParent) = (JobId, Record.TraceParent);
+            work = Task.Run(
+                async () =>
+                {
+                    // The work's own span, so the recipe and the calls it makes (LLM, HTTP) are in the job's trace.
+                    using var span = JobTracing.StartRun(jobId, JobMetrics.KindOf(spec), attempt, traceParent);
+                    return await executor.RunAsync(spec, agentsYaml, jobId, attempt, checkpoint, progress, token);
+                },
+                token);
         }
         catch
         {

@@ -137,6 +137,7 @@ public sealed partial class JobGrain(
             AgentsYaml = agentsYaml,
             Reason = "submitted",
             Epoch = 1,
+            TraceParent = JobTracing.CurrentTraceParent(),
         };
         record.StatusEventId = NextEventId(record);
         record.ProgressEventId = NextEventId(record);

@@ -67,6 +67,9 @@ public sealed class JobRecord
     /// <summary>When the next delivery round may start, after a failed one; null: now.</summary>
     [Id(24)] public DateTimeOffset? WebhookRetryAt { get; set; }
 
+    /// <summary>The W3C trace context of the request that submitted the job: its attempts and webhook join or link to that trace.</summary>
+    [Id(25)] public string? TraceParent { get; set; }
+
     /// <summary>A copy to change and write; every member is immutable, so a shallow copy is a full one.</summary>
     public JobRecord Copy() => (JobRecord)MemberwiseClone();
 }

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using Orleans.Diagnostics;
 
 namespace Praison.Orleans.Grains.Telemetry;
 
@@ -10,19 +12,35 @@ public static class TelemetryHosting
     public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
     /// <summary>
-    /// OpenTelemetry metrics of a host of the cluster: the jobs' own (<see cref="JobMetrics"/>), Orleans',
-    /// outbound HTTP (LLM, webhooks) and the .NET runtime's; exported over OTLP when
-    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, and wherever <paramref name="configure"/> adds.
+    /// OpenTelemetry of a host of the cluster. Metrics: the jobs' own (<see cref="JobMetrics"/>), Orleans',
+    /// outbound HTTP (LLM, webhooks) and the .NET runtime's, exported over OTLP when
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set and wherever <paramref name="configure"/> adds. Traces
+    /// (<see cref="JobTracing"/>, grain calls, outbound HTTP), over OTLP when that is set.
     /// </summary>
     public static IServiceCollection AddJobsTelemetry(
-        this IServiceCollection services, IConfiguration configuration, Action<MeterProviderBuilder>? configure = null)
+        this IServiceCollection services, IConfiguration configuration, Action<MeterProviderBuilder>? configure = null,
+        Action<TracerProviderBuilder>? configureTracing = null)
     {
-        services.AddOpenTelemetry().WithMetrics(metrics =>
+        var otlp = configuration[OtlpEndpointVariable] is { Length: > 0 };
+        var telemetry = services.AddOpenTelemetry();
+        if (otlp)
+        {
+            // Traces only when they go somewhere: an unexported trace would still cost every request its spans.
+            telemetry.WithTracing(tracing =>
+            {
+                tracing.AddSource(JobTracing.SourceName, ActivitySources.ApplicationGrainActivitySourceName)
+                    .AddHttpClientInstrumentation()
+                    .AddOtlpExporter();
+                configureTracing?.Invoke(tracing);
+            });
+        }
+
+        telemetry.WithMetrics(metrics =>
         {
             metrics.AddMeter(JobMetrics.MeterName, "Microsoft.Orleans")
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation();
-            if (configuration[OtlpEndpointVariable] is { Length: > 0 })
+            if (otlp)
             {
                 metrics.AddOtlpExporter();
             }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Praison.Orleans.Grains.Telemetry;
 using Praison.Orleans.Grains.Webhooks;
 
 namespace Praison.Orleans.Grains.Jobs; // a part of JobGrain, kept beside the webhook sender it drives
@@ -35,6 +36,7 @@ public sealed partial class JobGrain
     /// </summary>
     private async Task DeliverWebhookAsync(JobRecord record, CancellationToken stop)
     {
+        using var span = JobTracing.StartWebhook(JobId, record.TraceParent);
         using var keepAlive = this.RegisterGrainTimer(
             static _ => Task.CompletedTask,
             new GrainTimerCreationOptions(TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1)) { KeepAlive = true });

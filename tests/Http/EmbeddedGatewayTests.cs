@@ -1,10 +1,14 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Options;
 using Praison.Orleans.Gateway;
+using Orleans.Diagnostics;
 using Praison.Orleans.Grains.Agents;
+using Praison.Orleans.Grains.Telemetry;
 
 namespace Praison.Orleans.Tests.Http;
 
@@ -106,6 +110,35 @@ public sealed class EmbeddedGatewayTests
         Assert.Contains("praison_jobs_queue_wait_seconds_bucket{", text);
         Assert.Contains("praison_jobs_running{", text);
         Assert.Contains("http_server_request_duration_seconds_bucket{", text); // ASP.NET Core's own
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task Embedded_AJobsTrace_SpansTheSubmitRequestTheGrainCallAndTheRun()
+    {
+        var stopped = new ConcurrentBag<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is JobTracing.SourceName or "Microsoft.AspNetCore"
+                || source.Name == ActivitySources.ApplicationGrainActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = stopped.Add,
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var app = BuildEmbedded(out var url);
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+
+        var jobId = await http.SubmitJobAsync(new { prompt = "", recipe_name = "wait", recipe_config = new { seconds = 0.1, steps = 1 } });
+        await http.UntilStatusAsync(jobId, "succeeded");
+
+        var run = await Eventually.Until(
+            () => Task.FromResult(stopped.FirstOrDefault(a => a.OperationName == "job.run" && (string?)a.GetTagItem("job.id") == jobId)),
+            a => a is not null, "the job's run span");
+        var trace = stopped.Where(a => a.TraceId == run!.TraceId).ToList();
+        Assert.Contains(trace, a => a.Source.Name == "Microsoft.AspNetCore" && a.Kind == ActivityKind.Server); // the submit request
+        Assert.Contains(trace, a => a.DisplayName == "IJobGrain/SubmitAsync"); // the grain call it made
+        Assert.Equal(("wait", 1), ((string?)run!.GetTagItem("job.kind"), (int?)run.GetTagItem("job.attempt")));
         await app.StopAsync();
     }
 

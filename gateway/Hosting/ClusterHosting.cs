@@ -1,5 +1,6 @@
 using System.Net;
 using Praison.Orleans.Grains.Hosting;
+using Praison.Orleans.Grains.Telemetry;
 
 namespace Praison.Orleans.Gateway.Hosting;
 
@@ -47,7 +48,10 @@ internal static class ClusterHosting
 
                 // Gateway and silos start in any order: until a silo has registered, keep trying to connect.
                 client.UseConnectionRetryFilter<ConnectRetryFilter>();
-                client.AddActivityPropagation(); // grain calls join the request's trace
+                if (TelemetryHosting.TracesExported(builder.Configuration))
+                {
+                    client.AddActivityPropagation(); // grain calls join the request's trace (only when traced)
+                }
             });
         }
 

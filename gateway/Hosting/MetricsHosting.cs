@@ -25,7 +25,8 @@ internal static class MetricsHosting
         builder.Services.AddSingleton(options);
         builder.Services.AddJobsTelemetry(
             builder.Configuration,
-            metrics =>
+            exportsMetrics: options.Prometheus,
+            configure: metrics =>
             {
                 metrics.AddAspNetCoreInstrumentation();
                 if (options.Prometheus)
@@ -33,7 +34,7 @@ internal static class MetricsHosting
                     metrics.AddPrometheusExporter();
                 }
             },
-            tracing => tracing.AddAspNetCoreInstrumentation());
+            configureTracing: tracing => tracing.AddAspNetCoreInstrumentation());
         return builder;
     }
 

@@ -29,7 +29,11 @@ public static class JobsSiloBuilderExtensions
     /// </summary>
     public static ISiloBuilder AddPraisonJobs(this ISiloBuilder silo)
     {
-        silo.AddActivityPropagation(); // a grain call joins the caller's trace
+        if (TelemetryHosting.TracesExported(silo.Configuration))
+        {
+            silo.AddActivityPropagation(); // a grain call joins the caller's trace (a filter on every call: only when traced)
+        }
+
         var services = silo.Services;
         services.AddOptions<JobExecutionOptions>()
             .BindConfiguration(JobExecutionOptions.Section)

@@ -15,13 +15,23 @@ public static class TelemetryHosting
     /// OpenTelemetry of a host of the cluster. Metrics: the jobs' own (<see cref="JobMetrics"/>), Orleans',
     /// outbound HTTP (LLM, webhooks) and the .NET runtime's, exported over OTLP when
     /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set and wherever <paramref name="configure"/> adds. Traces
-    /// (<see cref="JobTracing"/>, grain calls, outbound HTTP), over OTLP when that is set.
+    /// (<see cref="JobTracing"/>, grain calls, outbound HTTP), over OTLP when that is set. With neither an
+    /// OTLP endpoint nor <paramref name="exportsMetrics"/> (another exporter the host adds), nothing is
+    /// registered: the instruments then cost next to nothing.
     /// </summary>
+    /// <summary>True when traces go somewhere (an OTLP endpoint is set): only then are spans worth their cost.</summary>
+    public static bool TracesExported(IConfiguration configuration) => configuration[OtlpEndpointVariable] is { Length: > 0 };
+
     public static IServiceCollection AddJobsTelemetry(
-        this IServiceCollection services, IConfiguration configuration, Action<MeterProviderBuilder>? configure = null,
-        Action<TracerProviderBuilder>? configureTracing = null)
+        this IServiceCollection services, IConfiguration configuration, bool exportsMetrics = false,
+        Action<MeterProviderBuilder>? configure = null, Action<TracerProviderBuilder>? configureTracing = null)
     {
-        var otlp = configuration[OtlpEndpointVariable] is { Length: > 0 };
+        var otlp = TracesExported(configuration);
+        if (!otlp && !exportsMetrics)
+        {
+            return services; // nothing would read them: no SDK aggregating every request's measurements
+        }
+
         var telemetry = services.AddOpenTelemetry();
         if (otlp)
         {

@@ -125,7 +125,8 @@ public sealed class EmbeddedGatewayTests
             ActivityStopped = stopped.Add,
         };
         ActivitySource.AddActivityListener(listener);
-        await using var app = BuildEmbedded(out var url);
+        // Traces are on when they go somewhere: an OTLP endpoint (a closed loopback port; the spans are read here).
+        await using var app = BuildEmbedded(out var url, $"--{TelemetryHosting.OtlpEndpointVariable}=http://127.0.0.1:{FreePorts.Take(1)[0]}");
         await app.StartAsync();
         using var http = new HttpClient { BaseAddress = new Uri(url) };
 

@@ -74,6 +74,7 @@ public sealed partial class JobGrain
     /// </summary>
     private async Task RunLoopAsync(CancellationToken stop)
     {
+        using var scope = LogScope(); // the loop may start from a timer, outside any call
         try
         {
             if (Record.Status == JobStatus.Running && Record.Attempt >= MaxAttempts)

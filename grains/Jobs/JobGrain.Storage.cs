@@ -189,6 +189,7 @@ public sealed partial class JobGrain
     /// </summary>
     private async Task RemoveAsync(string reason)
     {
+        using var scope = LogScope(); // also reached from reads, when a job's retention has ended
         if (Record.WebhookPending)
         {
             await HideAsync(reason);

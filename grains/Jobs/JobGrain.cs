@@ -37,8 +37,18 @@ public sealed partial class JobGrain(
 
     private string Tenant => JobKeys.Parse(this.GetPrimaryKeyString()).Tenant;
 
+    /// <summary>
+    /// The job's id and tenant as a logging scope (JSON logs show them on every line), opened by each
+    /// method that logs. Only while job-level (Information) logging is on: a scope costs every call, and a
+    /// grain call filter to open it would cost every call more.
+    /// </summary>
+    private IDisposable? LogScope() => logger.IsEnabled(LogLevel.Information)
+        ? logger.BeginScope(new KeyValuePair<string, object>[] { new("JobId", JobId), new("Tenant", Tenant) })
+        : null;
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        using var scope = LogScope();
         _stored = job.RecordExists ? job.State : null;
         if (!Exists)
         {
@@ -116,6 +126,7 @@ public sealed partial class JobGrain(
 
     public async Task<SubmitReply> SubmitAsync(JobSpec spec)
     {
+        using var scope = LogScope();
         if (await PresentAsync() || Exists) // a removed job still delivering its webhook holds its id too
         {
             return new SubmitReply(SubmitStatus.IdTaken, null, null, null);
@@ -171,6 +182,7 @@ public sealed partial class JobGrain(
 
     public async Task<JobCommandReply> CancelAsync()
     {
+        using var scope = LogScope();
         if (!await PresentAsync())
         {
             return new JobCommandReply(JobCommandStatus.NotFound, null);
@@ -194,6 +206,7 @@ public sealed partial class JobGrain(
 
     public async Task<JobCommandReply> DeleteAsync()
     {
+        using var scope = LogScope();
         if (!await PresentAsync())
         {
             return new JobCommandReply(JobCommandStatus.NotFound, null);
@@ -232,6 +245,7 @@ public sealed partial class JobGrain(
 
     public async Task<bool> CatchUpAsync(long indexedVersion, bool indexedWebhookPending)
     {
+        using var scope = LogScope();
         if (!Exists)
         {
             return false; // nothing behind the entry: the sweep drops it

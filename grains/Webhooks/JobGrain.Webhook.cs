@@ -36,6 +36,7 @@ public sealed partial class JobGrain
     /// </summary>
     private async Task DeliverWebhookAsync(JobRecord record, CancellationToken stop)
     {
+        using var scope = LogScope();
         using var span = JobTracing.StartWebhook(JobId, record.TraceParent);
         using var keepAlive = this.RegisterGrainTimer(
             static _ => Task.CompletedTask,

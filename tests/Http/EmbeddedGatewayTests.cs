@@ -4,6 +4,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Praison.Orleans.Gateway;
 using Orleans.Diagnostics;
@@ -154,8 +156,77 @@ public sealed class EmbeddedGatewayTests
         Assert.Contains("Jobs:SweepPeriod (00:00:10) must be at least Orleans' minimum reminder period (00:01:00)", error.Message);
     }
 
+    [Fact]
+    public async Task Embedded_EveryLogLineAboutAJob_CarriesItsIdAndTenant()
+    {
+        var logs = new ScopeCapturingLoggerProvider();
+        await using var app = BuildEmbedded(
+            out var url, services => services.AddSingleton<ILoggerProvider>(logs),
+            "--Logging:LogLevel:Praison.Orleans.Grains.Jobs.JobGrain=Information");
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+
+        var jobId = await http.SubmitJobAsync(new { prompt = "logged", recipe_name = "echo" });
+        await http.UntilStatusAsync(jobId, "succeeded");
+
+        var lines = await Eventually.Until(
+            () => Task.FromResult(logs.Lines.Where(l => l.Message.Contains(jobId, StringComparison.Ordinal)).ToList()),
+            found => found.Any(l => l.Message.Contains("ended", StringComparison.Ordinal)),
+            "the job's end to be logged");
+        Assert.True(lines.Count >= 2, "submitted and ended, at least");
+        Assert.All(lines, line =>
+        {
+            Assert.Equal(jobId, line.Scope.GetValueOrDefault("JobId"));
+            Assert.Equal(JobKeys.DefaultTenant, line.Scope.GetValueOrDefault("Tenant"));
+        });
+        await app.StopAsync();
+    }
+
+    /// <summary>Records each log line with the key-value scopes around it.</summary>
+    private sealed class ScopeCapturingLoggerProvider : ILoggerProvider, ISupportExternalScope
+    {
+        private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
+
+        public ConcurrentQueue<(string Message, Dictionary<string, object?> Scope)> Lines { get; } = new();
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+        public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(ScopeCapturingLoggerProvider provider) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => provider._scopes.Push(state);
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                var scope = new Dictionary<string, object?>();
+                provider._scopes.ForEachScope(
+                    (value, into) =>
+                    {
+                        if (value is IEnumerable<KeyValuePair<string, object>> pairs)
+                        {
+                            foreach (var pair in pairs)
+                            {
+                                into[pair.Key] = pair.Value;
+                            }
+                        }
+                    },
+                    scope);
+                provider.Lines.Enqueue((formatter(state, exception), scope));
+            }
+        }
+    }
+
+    private static WebApplication BuildEmbedded(out string url, params string[] settings) => BuildEmbedded(out url, null, settings);
+
     /// <summary>The embedded gateway on free ports, with <paramref name="settings"/> as extra arguments.</summary>
-    private static WebApplication BuildEmbedded(out string url, params string[] settings)
+    private static WebApplication BuildEmbedded(out string url, Action<IServiceCollection>? overrides, params string[] settings)
     {
         var ports = FreePorts.Take(3);
         url = $"http://127.0.0.1:{ports[0]}";
@@ -163,7 +234,7 @@ public sealed class EmbeddedGatewayTests
         [
             $"--urls={url}", $"--Cluster:SiloPort={ports[1]}", $"--Cluster:GatewayPort={ports[2]}",
             "--Logging:LogLevel:Default=None", .. settings,
-        ]);
+        ], overrides: overrides);
     }
 
     [Fact]

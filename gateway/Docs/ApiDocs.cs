@@ -57,10 +57,27 @@ internal static class ApiDocs
         return Task.CompletedTask;
     }
 
-    /// <summary>The request headers the handlers read themselves: <c>Idempotency-Key</c> on submit, <c>Last-Event-ID</c> on a stream.</summary>
-    private static Task AddHeadersAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    /// <summary>
+    /// What the handlers read themselves: the submit body (documented, not declared as routing metadata,
+    /// which would refuse other content types), <c>Idempotency-Key</c> on submit, <c>Last-Event-ID</c> on a stream.
+    /// </summary>
+    private static async Task AddHeadersAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
-        var header = context.Description.ActionDescriptor.EndpointMetadata.OfType<RequestHeaderDoc>().FirstOrDefault();
+        var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+        if (metadata.OfType<RequestBodyDoc>().FirstOrDefault() is { } body)
+        {
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Description = "Read as JSON whatever the content type, so a bare curl -d works.",
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(body.Type, null, cancellationToken) },
+                },
+            };
+        }
+
+        var header = metadata.OfType<RequestHeaderDoc>().FirstOrDefault();
         if (header is not null)
         {
             operation.Parameters ??= [];
@@ -72,10 +89,11 @@ internal static class ApiDocs
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = header.MaxLength },
             });
         }
-
-        return Task.CompletedTask;
     }
 }
+
+/// <summary>Endpoint metadata naming the type that documents a body the handler reads itself.</summary>
+internal sealed record RequestBodyDoc(Type Type);
 
 /// <summary>Endpoint metadata naming a request header the handler reads, for the OpenAPI document.</summary>
 internal sealed record RequestHeaderDoc(string Name, string Description, int? MaxLength = null);

@@ -38,7 +38,7 @@ internal static class RunsApi
     {
         var runs = app.MapGroup("/api/v1/runs").WithTags("Runs");
         runs.MapPost("/", SubmitAsync).WithName("SubmitRun").RequireRateLimiting(SubmitQuotas.RatePolicy)
-            .Accepts<SubmitRunRequest>("application/json")
+            .WithMetadata(new RequestBodyDoc(typeof(SubmitRunRequest))) // not Accepts<>: that would refuse a bare curl -d with 415
             .WithMetadata(new RequestHeaderDoc("Idempotency-Key", "Submit safely twice: a repeat answers 202 with the job the key names.", IIdempotencyGrain.MaxKeyLength))
             .WithDescription("Submits a job. 202 with Location and Retry-After. 413 over the body limit; 429 past the tenant's submit rate or live jobs.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)

@@ -42,9 +42,26 @@ public sealed partial class JobGrain(
     /// method that logs. Only while job-level (Information) logging is on: a scope costs every call, and a
     /// grain call filter to open it would cost every call more.
     /// </summary>
-    private IDisposable? LogScope() => logger.IsEnabled(LogLevel.Information)
-        ? logger.BeginScope(new KeyValuePair<string, object>[] { new("JobId", JobId), new("Tenant", Tenant) })
-        : null;
+    private IDisposable? LogScope() => logger.IsEnabled(LogLevel.Information) ? logger.BeginScope(new JobLogScope(JobId, Tenant)) : null;
+
+    /// <summary>A job's log scope: its fields for structured logs, <c>JobId:… Tenant:…</c> as text.</summary>
+    private sealed class JobLogScope(string jobId, string tenant) : IReadOnlyList<KeyValuePair<string, object>>
+    {
+        public int Count => 2;
+
+        public KeyValuePair<string, object> this[int index] =>
+            index == 0 ? new("JobId", jobId) : index == 1 ? new("Tenant", tenant) : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public IEnumerator<KeyValuePair<string, object>> GetEnumerator()
+        {
+            yield return this[0];
+            yield return this[1];
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public override string ToString() => $"JobId:{jobId} Tenant:{tenant}";
+    }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {

@@ -214,6 +214,16 @@ public sealed class RunsApiTests(JobsClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Submit_AsABareCurlDashD_IsReadAsJson()
+    {
+        // curl -d sends application/x-www-form-urlencoded; the body is read as JSON whatever the type.
+        var response = await Http.PostAsync("/api/v1/runs",
+            new StringContent("""{"prompt": "curl", "recipe_name": "echo"}""", Encoding.UTF8, "application/x-www-form-urlencoded"));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Submit_AgentFileThatIsNoPath_Is400()
     {
         // Found by the fuzz test: a NUL character made path resolution throw, a 500.

@@ -83,7 +83,7 @@ public sealed class ProcessCluster : IAsyncDisposable
                 },
                 joined => joined == silos || joined < 0,
                 $"{silos} silos to join",
-                TimeSpan.FromSeconds(120));
+                TimeSpan.FromSeconds(240)); // cold processes on a loaded 2-core machine: generous, as it is only a bound
         }
         catch (TimeoutException)
         {

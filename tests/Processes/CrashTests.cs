@@ -11,6 +11,7 @@ namespace Praison.Orleans.Tests.Processes;
 /// loopback, in Azure storage mode. One silo is killed with SIGKILL in the middle of 100 jobs.
 /// </summary>
 [Trait("Category", "Process")]
+[Collection(ProcessClusterCollection.Name)]
 public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Jobs = 100;
@@ -142,4 +143,14 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
         public int Unavailable;
         public int Other;
     }
+}
+
+/// <summary>
+/// Tests that start a cluster of processes run alone, after the parallel ones: five processes and
+/// Azurite starting on two cores beside the whole suite could take minutes to join.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessClusterCollection
+{
+    public const string Name = "process cluster";
 }

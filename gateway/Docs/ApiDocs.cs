@@ -21,7 +21,7 @@ internal static class ApiDocs
             builder.Services.AddOpenApi(name, options =>
             {
                 options.AddDocumentTransformer(DescribeAsync);
-                options.AddOperationTransformer(AddHeadersAsync);
+                options.AddOperationTransformer(DescribeOperationAsync);
             });
         }
 
@@ -61,7 +61,7 @@ internal static class ApiDocs
     /// What the handlers read themselves: the submit body (documented, not declared as routing metadata,
     /// which would refuse other content types), <c>Idempotency-Key</c> on submit, <c>Last-Event-ID</c> on a stream.
     /// </summary>
-    private static async Task AddHeadersAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    private static async Task DescribeOperationAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
         if (metadata.OfType<RequestBodyDoc>().FirstOrDefault() is { } body)

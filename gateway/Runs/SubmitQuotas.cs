@@ -55,7 +55,7 @@ internal static class SubmitQuotas
     }
 
     /// <summary>Writes a 429 problem with <c>Retry-After</c> (whole seconds, at least one).</summary>
-    public static async Task WriteTooManyAsync(HttpContext context, TimeSpan retryAfter, string detail)
+    private static async Task WriteTooManyAsync(HttpContext context, TimeSpan retryAfter, string detail)
     {
         context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);

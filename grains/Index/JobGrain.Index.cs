@@ -45,19 +45,20 @@ public sealed partial class JobGrain
     }
 
     /// <summary>
-    /// Marks the entry removed (not listed or counted) before the job goes; the caller holds <see cref="_writes"/>.
-    /// Throws <see cref="JobStorageException"/> when the index did not take it: nothing has changed then.
+    /// Writes the entry where the change must not go on without it (a new job's entry, or a removed
+    /// job's hidden one, both before the record); the caller holds <see cref="_writes"/>. Throws
+    /// <see cref="JobStorageException"/> when the index did not take it: nothing has changed then.
     /// </summary>
-    private async Task HideIndexEntryAsync(JobRecord record)
+    private async Task WriteIndexEntryOrRefuseAsync(JobRecord record, bool removed, string outcome)
     {
         try
         {
-            await WriteIndexEntryAsync(record, removed: true);
+            await WriteIndexEntryAsync(record, removed);
         }
         catch (Exception exception)
         {
             LogIndexFailed(logger, exception, JobId);
-            throw new JobStorageException($"The job index did not take the removal of job {JobId}; it is unchanged.");
+            throw new JobStorageException($"The job index did not take job {JobId}; {outcome}.");
         }
     }
 

@@ -266,7 +266,7 @@ public sealed partial class JobGrain
     private async Task<bool> EndAsync(JobStatus status, string reason, Action<JobRecord> details)
     {
         var now = time.GetUtcNow();
-        var live = (_liveProgress, _liveProgressEventId);
+        var (liveProgress, liveEventId) = (_liveProgress, _liveProgressEventId);
         var ended = await UpdateAsync(record =>
         {
             if (record.Status.IsTerminal())
@@ -275,11 +275,11 @@ public sealed partial class JobGrain
             }
 
             record.Status = status;
-            record.Progress = record.Progress.Advance(live._liveProgress);
+            record.Progress = record.Progress.Advance(liveProgress);
             record.Reason = reason;
             details(record);
             record.CompletedAt ??= now;
-            record.ProgressEventId = record.Progress != live._liveProgress ? NextEventId(record) : live._liveProgressEventId;
+            record.ProgressEventId = record.Progress != liveProgress ? NextEventId(record) : liveEventId;
             record.StatusEventId = NextEventId(record);
             record.FinalEventId = NextEventId(record);
             record.WebhookPending = record.Spec.WebhookUrl is not null;
@@ -287,7 +287,7 @@ public sealed partial class JobGrain
         });
         if (ended)
         {
-            if (Record.ProgressEventId != live._liveProgressEventId)
+            if (Record.ProgressEventId != liveEventId)
             {
                 _events.Publish(JobEvents.ProgressEvent(Record.ProgressEventId, status, Record.Progress));
             }
@@ -335,7 +335,7 @@ public sealed partial class JobGrain
             return;
         }
 
-        var live = (_liveProgress, _liveProgressEventId);
+        var (liveProgress, liveEventId) = (_liveProgress, _liveProgressEventId);
         try
         {
             await UpdateAsync(stored =>
@@ -345,8 +345,8 @@ public sealed partial class JobGrain
                     return false;
                 }
 
-                stored.Progress = stored.Progress.Advance(live._liveProgress);
-                stored.ProgressEventId = live._liveProgressEventId;
+                stored.Progress = stored.Progress.Advance(liveProgress);
+                stored.ProgressEventId = liveEventId;
                 return true;
             });
         }

@@ -49,8 +49,8 @@ public sealed partial class JobGrain
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: a progress checkpoint was not stored; the next one writes it")]
     private static partial void LogCheckpointFailed(ILogger logger, string jobId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: webhook {Outcome}")]
-    private static partial void LogWebhook(ILogger logger, string jobId, string outcome);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: webhook {Outcome} ({Error}; next round {NextRoundAt})")]
+    private static partial void LogWebhook(ILogger logger, string jobId, string outcome, string? error, DateTimeOffset? nextRoundAt);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: webhook delivery failed; the sweep retries it")]
     private static partial void LogWebhookFailed(ILogger logger, Exception exception, string jobId);

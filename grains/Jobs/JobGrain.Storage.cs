@@ -61,16 +61,7 @@ public sealed partial class JobGrain
         await _writes.WaitAsync();
         try
         {
-            try
-            {
-                await WriteIndexEntryAsync(record);
-            }
-            catch (Exception exception)
-            {
-                LogIndexFailed(logger, exception, JobId);
-                throw new JobStorageException($"The job index did not take job {JobId}; it was not created.");
-            }
-
+            await WriteIndexEntryOrRefuseAsync(record, removed: false, "it was not created");
             await CommitAsync(record);
         }
         finally
@@ -207,7 +198,7 @@ public sealed partial class JobGrain
 
             // The entry is hidden first: should the record's removal or the entry's then fail, no client
             // lists or counts the job, and the sweep (which visits hidden entries) drops what is left.
-            await HideIndexEntryAsync(record);
+            await WriteIndexEntryOrRefuseAsync(record, removed: true, "it is unchanged");
             await ClearAsync();
             _webhookStop?.Cancel();
             _events.EndAll();
@@ -233,7 +224,12 @@ public sealed partial class JobGrain
     /// </summary>
     private async Task HideAsync(string reason)
     {
-        await UpdateAsync(record => !record.Removed && (record.Removed = true));
+        await UpdateAsync(record =>
+        {
+            var hiding = !record.Removed;
+            record.Removed = true;
+            return hiding;
+        });
         _events.EndAll();
         await IndexAsync();
         if (Record.Spec.IdempotencyKey is { } idempotencyKey)

@@ -85,8 +85,12 @@ public sealed partial class JobGrain(
             await IndexAsync(); // heals an entry a lost activation may not have written
         }
 
-        // Not now: the request that woke the job (a cancel, say) is served first, then a lost attempt resumes.
-        ResumeAfterThisRequest("activation");
+        if (!Record.Status.IsTerminal())
+        {
+            // Not now: the request that woke the job (a cancel, say) is served first, then a lost attempt resumes.
+            ResumeAfterThisRequest("activation");
+        }
+
         StartWebhookDelivery();
     }
 
@@ -144,7 +148,8 @@ public sealed partial class JobGrain(
     public async Task<SubmitReply> SubmitAsync(JobSpec spec)
     {
         using var scope = LogScope();
-        if (await PresentAsync() || Exists) // a removed job still delivering its webhook holds its id too
+        await PresentAsync(); // a job past its retention goes first; a removed one still delivering its webhook keeps its id
+        if (Exists)
         {
             return new SubmitReply(SubmitStatus.IdTaken, null, null, null);
         }

@@ -67,8 +67,9 @@ public sealed partial class JobGrain
                 stored.WebhookError = error;
                 return true;
             });
-            LogWebhook(logger, JobId, error is null ? "delivered" : nextRoundAt is null ? $"given up: {error}" : $"failed, next round at {nextRoundAt:O}: {error}");
-            metrics.WebhookRound(error is null ? "delivered" : nextRoundAt is null ? "given_up" : "retrying");
+            var outcome = error is null ? "delivered" : nextRoundAt is null ? "given_up" : "retrying";
+            LogWebhook(logger, JobId, outcome, error, nextRoundAt);
+            metrics.WebhookRound(outcome);
             if (Record.Removed)
             {
                 await FinishRemovalOrDeliverAsync(); // the job was deleted meanwhile: now it can go

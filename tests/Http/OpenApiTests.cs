@@ -62,12 +62,12 @@ public sealed class OpenApiTests(JobsClusterFixture fixture)
         var jobId = (string)submitted!["job_id"]!;
         await Http.UntilStatusAsync(jobId, "succeeded");
 
-        await AssertMatches(document, "/api/v1/runs", "post", "202", submitted);
-        await AssertMatches(document, "/api/v1/runs/{jobId}", "get", "200", await Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{jobId}"));
-        await AssertMatches(document, "/api/v1/runs/{jobId}/result", "get", "200", await Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{jobId}/result"));
-        await AssertMatches(document, "/api/v1/runs", "get", "200", await Http.GetFromJsonAsync<JsonObject>("/api/v1/runs?page_size=1"));
-        await AssertMatches(document, "/stats", "get", "200", await Http.GetFromJsonAsync<JsonObject>("/stats"));
-        await AssertMatches(document, "/health", "get", "200", await Http.GetFromJsonAsync<JsonObject>("/health"));
+        AssertMatches(document, "/api/v1/runs", "post", "202", submitted);
+        AssertMatches(document, "/api/v1/runs/{jobId}", "get", "200", await Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{jobId}"));
+        AssertMatches(document, "/api/v1/runs/{jobId}/result", "get", "200", await Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{jobId}/result"));
+        AssertMatches(document, "/api/v1/runs", "get", "200", await Http.GetFromJsonAsync<JsonObject>("/api/v1/runs?page_size=1"));
+        AssertMatches(document, "/stats", "get", "200", await Http.GetFromJsonAsync<JsonObject>("/stats"));
+        AssertMatches(document, "/health", "get", "200", await Http.GetFromJsonAsync<JsonObject>("/health"));
         var missing = await (await Http.GetAsync("/api/v1/runs/run_000000000000")).Content.ReadFromJsonAsync<JsonObject>();
         Assert.Contains("detail", Properties(Resolve(document, Schema(document, "/api/v1/runs/{jobId}", "get", "404", "application/problem+json"))));
         Assert.NotNull(missing!["detail"]);
@@ -98,13 +98,12 @@ public sealed class OpenApiTests(JobsClusterFixture fixture)
     }
 
     /// <summary>The documented body of a response has exactly the properties the real one carries (null ones included).</summary>
-    private static Task AssertMatches(JsonObject document, string path, string method, string status, JsonObject? real)
+    private static void AssertMatches(JsonObject document, string path, string method, string status, JsonObject? real)
     {
         var documented = Properties(Resolve(document, Schema(document, path, method, status, "application/json")));
         var actual = real!.Select(p => p.Key).Order(StringComparer.Ordinal).ToList();
         Assert.True(actual.All(documented.Contains), $"{method} {path} {status}: real {string.Join(",", actual)} vs documented {string.Join(",", documented)}");
         Assert.True(documented.All(p => actual.Contains(p) || OmittedWhenNull(p)), $"{method} {path} {status}: documented {string.Join(",", documented)} vs real {string.Join(",", actual)}");
-        return Task.CompletedTask;
     }
 
     /// <summary>Status-body members written only when set (the job was cancelled, it has a webhook).</summary>

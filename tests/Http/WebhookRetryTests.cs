@@ -45,7 +45,7 @@ public sealed class WebhookRetryTests(WebhookRetryFixture fixture) : IClassFixtu
         var failures = WebhookRetryFixture.AttemptsPerRound + 2; // the whole first round and part of the next
 
         var jobId = await fixture.Http.SubmitJobAsync(new { prompt = "x", recipe_name = "echo", webhook_url = _receiver.UrlFor(name, fail: failures) });
-        var webhook = await WebhookSecurityTests.UntilWebhookSettledAsync(fixture.Http, jobId);
+        var webhook = (await fixture.Http.UntilWebhookSettledAsync(jobId))["webhook"]!;
 
         Assert.NotNull(webhook["delivered_at"]);
         Assert.Null(webhook["error"]);
@@ -62,10 +62,7 @@ public sealed class WebhookRetryTests(WebhookRetryFixture fixture) : IClassFixtu
         {
             prompt = "x", recipe_name = "echo", session_id = session, webhook_url = _receiver.UrlFor(name, fail: failures),
         });
-        await Eventually.Until(
-            async () => (await fixture.Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{jobId}"))!["webhook"]!,
-            webhook => webhook["error"] is not null,
-            "the first delivery round to fail");
+        await fixture.Http.UntilWebhookRoundFailedAsync(jobId);
 
         var deleted = await fixture.Http.DeleteAsync($"/api/v1/runs/{jobId}");
 
@@ -84,11 +81,7 @@ public sealed class WebhookRetryTests(WebhookRetryFixture fixture) : IClassFixtu
         var name = "never-" + Guid.NewGuid().ToString("N");
 
         var jobId = await fixture.Http.SubmitJobAsync(new { prompt = "x", recipe_name = "echo", webhook_url = _receiver.UrlFor(name, fail: int.MaxValue) });
-        var webhook = await Eventually.Until(
-            async () => (await fixture.Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{jobId}"))!["webhook"]!.AsObject(),
-            w => !(bool)w["pending"]!,
-            "the webhook to be given up",
-            WebhookRetryFixture.Horizon * 3);
+        var webhook = (await fixture.Http.UntilWebhookSettledAsync(jobId))["webhook"]!; // the horizon is 10 s: well within the wait
 
         Assert.Equal("HTTP 500", (string)webhook["error"]!);
         Assert.Null(webhook["delivered_at"]);

@@ -64,7 +64,7 @@ public sealed class WebhookSecurityTests(JobsClusterFixture fixture)
         });
 
         var jobId = await fixture.Http.SubmitJobAsync(new { prompt = "x", recipe_name = "echo", webhook_url = $"{server.BaseUrl}/hook" });
-        var webhook = await UntilWebhookSettledAsync(fixture.Http, jobId);
+        var webhook = (await fixture.Http.UntilWebhookSettledAsync(jobId))["webhook"]!;
 
         Assert.Equal($"HTTP {status}: redirects are not followed", (string)webhook["error"]!);
         Assert.Null(webhook["delivered_at"]);
@@ -77,20 +77,11 @@ public sealed class WebhookSecurityTests(JobsClusterFixture fixture)
         var port = FreePorts.Take(1)[0];
 
         var jobId = await fixture.Http.SubmitJobAsync(new { prompt = "x", recipe_name = "echo", webhook_url = $"http://127.0.0.1:{port}/hook" });
-        var webhook = await WebhookTests.UntilRoundFailedAsync(fixture.Http, jobId);
+        var webhook = (await fixture.Http.UntilWebhookRoundFailedAsync(jobId))["webhook"]!;
 
         Assert.Equal("connection failed", (string)webhook["error"]!);
     }
 
-    /// <summary>Polls until the job's webhook is no longer pending; returns the job's <c>webhook</c> object.</summary>
-    internal static async Task<JsonObject> UntilWebhookSettledAsync(HttpClient http, string jobId)
-    {
-        var status = await Eventually.Until(
-            async () => (await http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{jobId}"))!,
-            body => body["webhook"] is JsonObject { } webhook && !(bool)webhook["pending"]!,
-            $"{jobId}'s webhook to settle");
-        return status["webhook"]!.AsObject();
-    }
 }
 
 /// <summary>
@@ -112,7 +103,7 @@ public sealed class WebhookConnectCheckTests(StrictWebhookClusterFixture fixture
         await using var receiver = await WebhookReceiver.StartAsync();
 
         var jobId = await fixture.Http.SubmitJobAsync(new { prompt = "x", recipe_name = "echo", webhook_url = receiver.UrlFor("inside") });
-        var webhook = await WebhookSecurityTests.UntilWebhookSettledAsync(fixture.Http, jobId);
+        var webhook = (await fixture.Http.UntilWebhookSettledAsync(jobId))["webhook"]!;
 
         Assert.Equal("target address not allowed", (string)webhook["error"]!);
         Assert.Empty(receiver.DeliveriesTo("inside"));

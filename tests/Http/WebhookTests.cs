@@ -44,7 +44,7 @@ public sealed class WebhookTests(JobsClusterFixture fixture) : IAsyncLifetime
             (await fixture.Http.PostAsync($"/api/v1/runs/{jobId}/cancel", null)).EnsureSuccessStatusCode();
         }
 
-        var status = await UntilWebhookSettledAsync(jobId);
+        var status = await fixture.Http.UntilWebhookSettledAsync(jobId);
 
         var delivery = Assert.Single(_receiver.DeliveriesTo(name));
         var payload = JsonNode.Parse(delivery.Body)!.AsObject();
@@ -65,7 +65,7 @@ public sealed class WebhookTests(JobsClusterFixture fixture) : IAsyncLifetime
         var name = $"flaky-{Guid.NewGuid():N}";
         var jobId = await fixture.Http.SubmitJobAsync(new { prompt = "retry me", recipe_name = "echo", webhook_url = _receiver.UrlFor(name, fail: 3) });
 
-        var status = await UntilWebhookSettledAsync(jobId);
+        var status = await fixture.Http.UntilWebhookSettledAsync(jobId);
 
         var deliveries = _receiver.DeliveriesTo(name);
         Assert.Equal([500, 500, 500, 200], deliveries.Select(d => d.AnsweredWith));
@@ -82,7 +82,7 @@ public sealed class WebhookTests(JobsClusterFixture fixture) : IAsyncLifetime
         await Eventually.Until(() => _receiver.DeliveriesTo(name).Count >= 1, "the first attempt to reach the receiver");
 
         await fixture.Cluster.DeactivateAsync(fixture.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, jobId)));
-        var status = await UntilWebhookSettledAsync(jobId);
+        var status = await fixture.Http.UntilWebhookSettledAsync(jobId);
 
         Assert.NotNull(status["webhook"]!["delivered_at"]);
         Assert.Single(_receiver.DeliveriesTo(name), d => d.AnsweredWith == 200);
@@ -95,7 +95,7 @@ public sealed class WebhookTests(JobsClusterFixture fixture) : IAsyncLifetime
         var name = $"dead-{Guid.NewGuid():N}";
         var jobId = await fixture.Http.SubmitJobAsync(new { prompt = "x", recipe_name = "echo", webhook_url = _receiver.UrlFor(name, fail: 1000) });
 
-        var webhook = await UntilRoundFailedAsync(fixture.Http, jobId);
+        var webhook = (await fixture.Http.UntilWebhookRoundFailedAsync(jobId))["webhook"]!;
 
         Assert.Equal(6, _receiver.DeliveriesTo(name).Count);
         Assert.True((bool)webhook["pending"]!);
@@ -103,13 +103,6 @@ public sealed class WebhookTests(JobsClusterFixture fixture) : IAsyncLifetime
         Assert.Equal("HTTP 500", (string)webhook["error"]!);
     }
 
-    /// <summary>Polls until a delivery round of the job's webhook has failed; returns the job's <c>webhook</c> object.</summary>
-    internal static Task<JsonObject> UntilRoundFailedAsync(HttpClient http, string jobId) =>
-        Eventually.Until(
-            async () => (await http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{jobId}"))!["webhook"]!.AsObject(),
-            webhook => webhook["error"] is not null,
-            $"a delivery round of {jobId}'s webhook to fail",
-            TimeSpan.FromSeconds(30));
 
     [Theory]
     [InlineData("ftp://example.org/hook", "http or https")]
@@ -138,11 +131,4 @@ public sealed class WebhookTests(JobsClusterFixture fixture) : IAsyncLifetime
         Assert.Equal(0, (int)listed["total"]!);
     }
 
-
-    private Task<JsonObject> UntilWebhookSettledAsync(string jobId) =>
-        Eventually.Until(
-            async () => (await fixture.Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{jobId}"))!,
-            status => status["webhook"] is { } webhook && !(bool)webhook["pending"]!,
-            $"the webhook of {jobId} to be delivered or given up",
-            TimeSpan.FromSeconds(30));
 }

@@ -15,6 +15,21 @@ public static class HttpJobs
         return (string)(await response.Content.ReadFromJsonAsync<JsonObject>())!["job_id"]!;
     }
 
+    /// <summary>Polls a job's status until its webhook is delivered or given up; returns that status body.</summary>
+    public static Task<JsonObject> UntilWebhookSettledAsync(this HttpClient http, string jobId) =>
+        http.UntilWebhookAsync(jobId, webhook => !(bool)webhook["pending"]!, "to be delivered or given up");
+
+    /// <summary>Polls a job's status until a delivery round of its webhook has failed; returns that status body.</summary>
+    public static Task<JsonObject> UntilWebhookRoundFailedAsync(this HttpClient http, string jobId) =>
+        http.UntilWebhookAsync(jobId, webhook => webhook["error"] is not null, "to fail a delivery round");
+
+    private static Task<JsonObject> UntilWebhookAsync(this HttpClient http, string jobId, Func<JsonObject, bool> done, string what) =>
+        Eventually.Until(
+            async () => (await http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{jobId}"))!,
+            status => status["webhook"] is JsonObject webhook && done(webhook),
+            $"the webhook of {jobId} {what}",
+            TimeSpan.FromSeconds(30));
+
     /// <summary>Polls a job's status until it is <paramref name="status"/>; returns that status body.</summary>
     public static Task<JsonObject> UntilStatusAsync(this HttpClient http, string jobId, string status) =>
         Eventually.Until(

@@ -20,7 +20,6 @@ public enum StorageFault
 
 public enum StorageOperation
 {
-    Read,
     Write,
     Clear,
 }
@@ -81,10 +80,6 @@ public static class StorageFaults
     public static FaultRule OnClear(string jobId, StorageFault fault, int times = 1) =>
         Add(new FaultRule(jobId, StorageOperation.Clear, _ => true, fault, times));
 
-    /// <summary>Injects <paramref name="fault"/> into the next <paramref name="times"/> reads of <paramref name="jobId"/>'s record.</summary>
-    public static FaultRule OnRead(string jobId, StorageFault fault, int times = 1) =>
-        Add(new FaultRule(jobId, StorageOperation.Read, _ => true, fault, times));
-
     private static FaultRule Add(FaultRule rule)
     {
         Rules[rule] = 0;
@@ -115,15 +110,8 @@ public static class StorageFaults
 /// <summary>A job storage that applies <see cref="StorageFaults"/> around the real one.</summary>
 public sealed class FaultyGrainStorage(IGrainStorage inner) : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
-    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-    {
-        if (StorageFaults.Take(grainId, StorageOperation.Read, null) is { } rule)
-        {
-            await BeforeAsync(rule);
-        }
-
-        await inner.ReadStateAsync(stateName, grainId, grainState);
-    }
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        inner.ReadStateAsync(stateName, grainId, grainState);
 
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         ApplyAsync(StorageFaults.Take(grainId, StorageOperation.Write, grainState.State), grainState,

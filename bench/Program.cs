@@ -2,6 +2,12 @@ using System.Text.Json;
 using Praison.Orleans.Bench;
 
 // Starts what it measures on loopback, runs bounded load, stops everything, prints a table and writes JSON.
+if (args is ["serve", var kind])
+{
+    await OutOfProcess.ServeAsync(kind); // a baseline in its own process, for the wrk scenario
+    return;
+}
+
 var options = BenchOptions.Parse(args);
 var scenarios = new Scenarios(options);
 var results = new List<Measurement>();
@@ -9,7 +15,7 @@ var results = new List<Measurement>();
 // Scale first: it reports the process's peak working set, which the other scenarios would raise.
 foreach (var (name, run) in new (string, Func<Task<List<Measurement>>>)[]
 {
-    ("scale", scenarios.ScaleAsync), ("submit", scenarios.SubmitAsync), ("e2e", scenarios.EndToEndAsync),
+    ("scale", scenarios.ScaleAsync), ("submit", scenarios.SubmitAsync), ("wrk", scenarios.SubmitOutOfProcessAsync), ("e2e", scenarios.EndToEndAsync),
     ("cancel", scenarios.CancelAsync), ("persistent", scenarios.PersistentAsync), ("scaleout", scenarios.ScaleOutAsync),
 })
 {
@@ -49,6 +55,8 @@ static Dictionary<string, double> Ratios(List<Measurement> results)
     {
         ["submit rate praison / bare Kestrel"] = ours / Rate("submit: bare Kestrel"),
         ["submit rate praison / Hangfire"] = ours / Rate("submit: Hangfire"),
+        ["wrk: submit rate praison / bare Kestrel"] = Rate("submit (wrk, out of process): praison") / Rate("submit (wrk, out of process): bare Kestrel"),
+        ["wrk: submit rate praison / Hangfire"] = Rate("submit (wrk, out of process): praison") / Rate("submit (wrk, out of process): Hangfire"),
         // What an echo job costs the server, submit to success: our row less the harness's own share (the bare row).
         ["echo job CPU ms, net of the harness"] = (praison?.CpuMsPerRequest ?? double.NaN) - (bare?.CpuMsPerRequest ?? double.NaN),
         ["echo job KB allocated, net of the harness"] = (praison?.AllocatedKbPerRequest ?? double.NaN) - (bare?.AllocatedKbPerRequest ?? double.NaN),

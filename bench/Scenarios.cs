@@ -31,6 +31,9 @@ public sealed class Scenarios(BenchOptions options)
         return results;
     }
 
+    /// <summary>The submit load again with wrk in its own process and each system in its own (see <see cref="OutOfProcess"/>).</summary>
+    public Task<List<Measurement>> SubmitOutOfProcessAsync() => OutOfProcess.SubmitAsync(options, Figures);
+
     /// <summary>Submit → terminal observed by the client: ours through the stream endpoint, Hangfire by its job state.</summary>
     public async Task<List<Measurement>> EndToEndAsync()
     {

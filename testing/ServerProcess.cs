@@ -23,6 +23,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The operating system's id of the process, to read its CPU time and memory.</summary>
+    public int Id => _process.Id;
+
     /// <summary>The last lines it printed, for a failing test's message.</summary>
     public string Output => string.Join('\n', _output);
 
@@ -35,7 +38,16 @@ public sealed class ServerProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        start.ArgumentList.Add(RepoPaths.BuildOutput(project, assembly));
+        return Start(name, start, RepoPaths.BuildOutput(project, assembly), args, environment);
+    }
+
+    /// <summary>Starts <c>dotnet {assemblyPath}</c> (any .NET program, e.g. the bench itself in another role) with <paramref name="args"/>.</summary>
+    public static ServerProcess Start(string name, string assemblyPath, IEnumerable<string> args) =>
+        Start(name, new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true }, assemblyPath, args, null);
+
+    private static ServerProcess Start(string name, ProcessStartInfo start, string assemblyPath, IEnumerable<string> args, IDictionary<string, string>? environment)
+    {
+        start.ArgumentList.Add(assemblyPath);
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);

@@ -49,6 +49,12 @@ public sealed class JobExecutionOptions
     /// </summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>
+    /// How long a finished job stays in memory (activated) once nobody watches it and its webhook has
+    /// settled; then only storage holds it, and a request reads it back. Zero: at once. Default: 5 seconds.
+    /// </summary>
+    public TimeSpan FinishedJobIdleTime { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>True when a job that ended at <paramref name="completedAt"/> is past its retention at <paramref name="now"/>.</summary>
     public bool IsExpired(DateTimeOffset? completedAt, DateTimeOffset now) =>
         completedAt is { } completed && completed + Retention <= now;
@@ -107,6 +113,11 @@ public sealed class JobExecutionOptions
         if (ProgressCheckpointInterval <= TimeSpan.Zero)
         {
             yield return "Jobs:ProgressCheckpointInterval must be positive.";
+        }
+
+        if (FinishedJobIdleTime < TimeSpan.Zero)
+        {
+            yield return "Jobs:FinishedJobIdleTime must be zero or more.";
         }
 
         if (Retention <= TimeSpan.Zero)

@@ -266,7 +266,7 @@ public sealed partial class JobGrain
     private async Task<bool> EndAsync(JobStatus status, string reason, Action<JobRecord> details)
     {
         var now = time.GetUtcNow();
-        var (liveProgress, liveEventId) = (_liveProgress, _liveProgressEventId);
+        var liveProgress = _liveProgress;
         var ended = await UpdateAsync(record =>
         {
             if (record.Status.IsTerminal())
@@ -279,25 +279,29 @@ public sealed partial class JobGrain
             record.Reason = reason;
             details(record);
             record.CompletedAt ??= now;
-            record.ProgressEventId = record.Progress != liveProgress ? NextEventId(record) : liveEventId;
+            // Status, progress, final: the order a stream replayed from storage gives them (status first),
+            // so their ids rise in that order. The progress gets a new id even when unchanged; it is
+            // published now only if it changed, and replayed from storage either way.
             record.StatusEventId = NextEventId(record);
+            record.ProgressEventId = NextEventId(record);
             record.FinalEventId = NextEventId(record);
             record.WebhookPending = record.Spec.WebhookUrl is not null;
             return true;
         });
         if (ended)
         {
-            if (Record.ProgressEventId != liveEventId)
+            _events.Publish(JobEvents.StatusEvent(Record));
+            if (Record.Progress != liveProgress)
             {
                 _events.Publish(JobEvents.ProgressEvent(Record.ProgressEventId, status, Record.Progress));
             }
 
-            _events.Publish(JobEvents.StatusEvent(Record));
             _events.Publish(JobEvents.FinalEvent(Record));
             LogEnded(logger, JobId, status, reason);
             metrics.Ended(Record.Spec, status, Record.StartedAt, Record.CompletedAt ?? now);
             await IndexAsync(); // pending webhooks stay due for the sweep until they are settled
             StartWebhookDelivery();
+            ReleaseWhenIdle();
         }
 
         return ended;

@@ -77,6 +77,7 @@ public sealed partial class JobGrain
             else if (!Record.WebhookPending)
             {
                 await IndexAsync(); // settled: no longer due for the sweep
+                ReleaseWhenIdle();
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)

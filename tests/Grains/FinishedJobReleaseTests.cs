@@ -1,0 +1,70 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Praison.Orleans.Grains.Execution;
+using Praison.Orleans.Grains.Jobs;
+
+namespace Praison.Orleans.Tests.Grains;
+
+/// <summary>A cluster whose finished jobs leave memory as soon as nobody uses them.</summary>
+public sealed class ReleaseAtOnceFixture : JobsClusterFixture
+{
+    protected override int SiloCount => 2;
+
+    protected override void ConfigureJobs(JobExecutionOptions options) => options.FinishedJobIdleTime = TimeSpan.Zero;
+}
+
+/// <summary>
+/// Finished jobs cost no activation: once unwatched (and their webhook settled) they are deactivated,
+/// and every read — status, result, list, stream, a stream resumed by Last-Event-ID — answers from storage.
+/// </summary>
+public sealed class FinishedJobReleaseTests(ReleaseAtOnceFixture fixture) : IClassFixture<ReleaseAtOnceFixture>
+{
+    private HttpClient Http => fixture.Http;
+
+    [Fact]
+    public async Task FinishedJobs_LeaveMemory_AndStillAnswerEveryReadFromStorage()
+    {
+        var session = "release-" + Guid.NewGuid().ToString("N");
+        var running = await Http.SubmitJobAsync(new { prompt = "", recipe_name = "wait", recipe_config = new { seconds = 2 }, session_id = session });
+        await Eventually.Until(ActiveJobsAsync, active => active > 0, "the running job to count as active"); // the count sees jobs
+        var ids = await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
+            Http.SubmitJobAsync(new { prompt = $"kept {i}", recipe_name = "echo", session_id = session })));
+        await Eventually.Until(
+            async () => (int)(await Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs?session_id={session}&status=succeeded"))!["total"]!,
+            succeeded => succeeded == ids.Length + 1,
+            "every job to succeed");
+
+        await UntilNoJobIsActiveAsync();
+
+        for (var i = 0; i < ids.Length; i++)
+        {
+            var status = (await Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{ids[i]}"))!;
+            Assert.Equal("succeeded", (string?)status["status"]);
+            var result = (await Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{ids[i]}/result"))!;
+            Assert.Equal($"kept {i}", (string?)result["result"]);
+        }
+
+        await UntilNoJobIsActiveAsync(); // the reads above woke them; they go again
+        var events = await Http.ReadAllAsync(ids[0]);
+        Assert.Equal(["status", "progress", "result"], events.Select(e => e.EventType));
+        Assert.Equal("succeeded", (string?)JsonNode.Parse(events[0].Data)!["status"]);
+        Assert.Equal(100, (double)JsonNode.Parse(events[1].Data)!["percentage"]!);
+        Assert.Equal("kept 0", (string?)JsonNode.Parse(events[2].Data)!["result"]);
+        Assert.Equal(events.Select(e => long.Parse(e.EventId!)).Order(), events.Select(e => long.Parse(e.EventId!)));
+
+        await UntilNoJobIsActiveAsync();
+        var resumed = await Http.ReadAllAsync(ids[0], lastEventId: events[1].EventId);
+        Assert.Equal([events[2].EventId], resumed.Select(e => e.EventId)); // nothing repeated, nothing missed
+        var listed = (await Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs?session_id={session}&page_size=100"))!;
+        Assert.Equal(ids.Append(running).Order(), ((JsonArray)listed["jobs"]!).Select(j => (string)j!["job_id"]!).Order());
+    }
+
+    /// <summary>Waits until no silo of the cluster holds an activation of a job grain.</summary>
+    private Task UntilNoJobIsActiveAsync() => Eventually.Until(ActiveJobsAsync, active => active == 0, "no job grain to be active");
+
+    /// <summary>Activations of job grains on every silo, as Orleans counts them.</summary>
+    private async Task<int> ActiveJobsAsync() =>
+        (await fixture.Client.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics())
+            .Where(s => s.GrainType.StartsWith(typeof(JobGrain).FullName + ",", StringComparison.Ordinal)) // "type, assembly"
+            .Sum(s => s.ActivationCount);
+}

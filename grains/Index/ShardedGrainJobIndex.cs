@@ -12,6 +12,10 @@ public sealed class ShardedGrainJobIndex(IGrainFactory grains) : IJobIndex
 {
     public const int Shards = 16;
 
+    // Made once: Orleans resolves the interface's grain type by reflection on every GetGrain with an
+    // integer key, which was 5% of what a submit allocated.
+    private readonly IJobIndexShardGrain[] _shards = [.. Enumerable.Range(0, Shards).Select(shard => grains.GetGrain<IJobIndexShardGrain>(shard))];
+
     public Task UpsertAsync(JobIndexEntry entry) => ShardOf(entry.Tenant, entry.Job.JobId).UpsertAsync(entry);
 
     public Task RemoveAsync(string tenant, string jobId, DateTimeOffset createdAt) => ShardOf(tenant, jobId).RemoveAsync(tenant, jobId);
@@ -42,9 +46,7 @@ public sealed class ShardedGrainJobIndex(IGrainFactory grains) : IJobIndex
         (await Task.WhenAll(AllShards().Select(s => s.DueAsync(now)))).SelectMany(due => due).ToList();
 
     private IJobIndexShardGrain ShardOf(string tenant, string jobId) =>
-        Shard((int)(XxHash32.HashToUInt32(Encoding.UTF8.GetBytes(tenant + "/" + jobId)) % Shards));
+        _shards[(int)(XxHash32.HashToUInt32(Encoding.UTF8.GetBytes(tenant + "/" + jobId)) % Shards)];
 
-    private IEnumerable<IJobIndexShardGrain> AllShards() => Enumerable.Range(0, Shards).Select(Shard);
-
-    private IJobIndexShardGrain Shard(int shard) => grains.GetGrain<IJobIndexShardGrain>(shard);
+    private IEnumerable<IJobIndexShardGrain> AllShards() => _shards;
 }

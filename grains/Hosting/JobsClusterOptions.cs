@@ -39,8 +39,9 @@ public sealed class JobsClusterOptions
     public int GatewayPort { get; set; } = 30000;
 
     /// <summary>
-    /// Silo-to-silo endpoint of the primary silo, which holds membership while clustering is
-    /// localhost-only. Default: none (this silo is the primary).
+    /// Refused: it joined a silo to another in memory mode, but memory mode keeps job records in its one
+    /// silo's memory (<c>SiloMemoryGrainStorage</c>), so a second silo could not see them. Several silos
+    /// run in Azure mode. Kept so that a setting from older instructions fails loudly, not silently.
     /// </summary>
     public string? PrimarySiloEndpoint { get; set; }
 
@@ -60,9 +61,9 @@ public sealed class JobsClusterOptions
             yield return "Cluster:SiloPort and Cluster:GatewayPort must be ports (1–65535).";
         }
 
-        if (PrimarySiloEndpoint is not null && !IPEndPoint.TryParse(PrimarySiloEndpoint, out _))
+        if (PrimarySiloEndpoint is not null)
         {
-            yield return $"Cluster:PrimarySiloEndpoint '{PrimarySiloEndpoint}' is not an ip:port endpoint.";
+            yield return "Cluster:PrimarySiloEndpoint: memory mode is one silo (job records live in its memory); run several silos with Cluster:Storage=Azure.";
         }
 
         if (Storage == JobStorageMode.Azure && string.IsNullOrWhiteSpace(AzureStorage))

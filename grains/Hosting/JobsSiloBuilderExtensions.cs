@@ -62,13 +62,16 @@ public static class JobsSiloBuilderExtensions
 
     /// <summary>
     /// In-memory job storage and reminders (the sweep's): the embedded default, lost when the silo stops.
-    /// State is copied with Orleans' own binary serializer: the provider's default (Newtonsoft JSON with
-    /// type names) is slower and allocates more, and memory state has no stored format to keep.
+    /// Job records live in this silo's memory (<see cref="SiloMemoryGrainStorage"/>), copied with Orleans'
+    /// own binary serializer; silos of one process may share <paramref name="store"/> (the in-process
+    /// test clusters do), silos of different processes cannot: memory mode is for one silo.
     /// </summary>
-    public static ISiloBuilder UseInMemoryJobStorage(this ISiloBuilder silo) =>
-        silo.AddMemoryGrainStorage(JobStorage.Name, storage => storage.Configure<Serializer>(
-                (o, serializer) => o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)))
-            .UseInMemoryReminderService();
+    public static ISiloBuilder UseInMemoryJobStorage(this ISiloBuilder silo, SiloMemoryGrainStorage.Store? store = null)
+    {
+        silo.Services.AddKeyedSingleton<IGrainStorage>(JobStorage.Name, (services, key) => new SiloMemoryGrainStorage(
+            (string)key!, new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>()), store ?? new SiloMemoryGrainStorage.Store()));
+        return silo.UseInMemoryReminderService();
+    }
 
     /// <summary>
     /// Job storage in Azure Storage: grain state as blobs (no size limit near a large result; stored

@@ -16,9 +16,9 @@ public static class JobsSiloHosting
     }
 
     /// <summary>
-    /// A silo of the jobs cluster as <paramref name="cluster"/> describes it: its storage mode (memory
-    /// with localhost clustering, or Azure Storage for state, reminders and membership) and everything a
-    /// silo needs to run jobs.
+    /// A silo of the jobs cluster as <paramref name="cluster"/> describes it: its storage mode (memory:
+    /// one silo, localhost clustering; or Azure Storage for state, reminders and membership) and
+    /// everything a silo needs to run jobs.
     /// </summary>
     public static ISiloBuilder ConfigureJobsSilo(this ISiloBuilder silo, JobsClusterOptions cluster)
     {
@@ -35,8 +35,7 @@ public static class JobsSiloHosting
         }
         else
         {
-            var primary = cluster.PrimarySiloEndpoint is { } endpoint ? IPEndPoint.Parse(endpoint) : null;
-            silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, primary, cluster.ServiceId, cluster.ClusterId)
+            silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, null, cluster.ServiceId, cluster.ClusterId)
                 .UseInMemoryJobStorage();
         }
 

@@ -9,6 +9,7 @@ using Praison.Orleans.Gateway;
 using Praison.Orleans.Gateway.Auth;
 using Praison.Orleans.Grains.Execution;
 using Praison.Orleans.Grains.Hosting;
+using Praison.Orleans.Grains.Jobs;
 using Praison.Orleans.Grains.Llm;
 using Praison.Orleans.Grains.Webhooks;
 
@@ -55,9 +56,10 @@ public class JobsClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var builder = new InProcessTestClusterBuilder((short)SiloCount);
+        var store = new SiloMemoryGrainStorage.Store(); // the cluster's silos share one process: one store, as they would a database
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.UseInMemoryJobStorage().WithStorageFaults().AddPraisonJobs().WithIndexFaults();
+            silo.UseInMemoryJobStorage(store).WithStorageFaults().AddPraisonJobs().WithIndexFaults();
             silo.AddOutgoingGrainCallFilter(GrainCalls.Record);
             silo.Services.AddRecipe<ProbeRecipe>();
             silo.Services.AddRecipe<BigRecipe>();

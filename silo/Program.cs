@@ -3,7 +3,7 @@ using Praison.Orleans.Grains.Hosting;
 using Praison.Orleans.Grains.Telemetry;
 
 var builder = Host.CreateApplicationBuilder(args);
-var cluster = builder.Configuration.GetJobsClusterOptions(); // section Cluster: ids, ports, primary silo
+var cluster = builder.Configuration.GetJobsClusterOptions(); // section Cluster: ids, ports, storage
 builder.UseOrleans(silo => silo.ConfigureJobsSilo(cluster)); // storage, reminders, execution slots, recipes
 builder.Services.AddJobsTelemetry(builder.Configuration);     // metrics over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set
 builder.Build().Run();

@@ -146,6 +146,15 @@ public sealed class EmbeddedGatewayTests
     }
 
     [Fact]
+    public void Embedded_JoiningASecondMemorySilo_IsRefusedNamingTheSetting()
+    {
+        // Memory mode keeps job records in its one silo's memory: a second silo could not see them.
+        var error = Assert.Throws<InvalidOperationException>(() => GatewayApp.Build(["--Cluster:PrimarySiloEndpoint=127.0.0.1:11111"]));
+
+        Assert.Contains("Cluster:PrimarySiloEndpoint: memory mode is one silo", error.Message);
+    }
+
+    [Fact]
     public async Task Embedded_SweepPeriodBelowTheReminderMinimum_FailsAtStartNamingIt()
     {
         // Orleans would refuse the sweep's reminder, leaving no recovery, retention or webhook retries.

@@ -19,7 +19,7 @@ public static partial class JobIds
     {
         for (var i = 0; i < MaxDraws; i++)
         {
-            var reply = await grains.GetGrain<IJobGrain>(JobKeys.For(tenant, New())).SubmitAsync(spec);
+            var reply = await grains.Job(tenant, New()).SubmitAsync(spec);
             if (reply.Status != SubmitStatus.IdTaken)
             {
                 return reply;

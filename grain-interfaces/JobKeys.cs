@@ -18,6 +18,17 @@ public static partial class JobKeys
     public static string ForIdempotencyKey(string tenant, string idempotencyKey) =>
         IsValidTenant(tenant) ? $"{tenant}/{idempotencyKey}" : throw new ArgumentException($"Invalid tenant name '{tenant}'.", nameof(tenant));
 
+    /// <summary>The grain of a tenant's job.</summary>
+    public static IJobGrain Job(this IGrainFactory grains, string tenant, string jobId) => grains.ByKey<IJobGrain>(For(tenant, jobId));
+
+    /// <summary>The grain of a tenant's job, as the sweep reaches it.</summary>
+    public static IJobRecoveryGrain JobRecovery(this IGrainFactory grains, string tenant, string jobId) =>
+        grains.ByKey<IJobRecoveryGrain>(For(tenant, jobId));
+
+    /// <summary>The grain of a tenant's idempotency key.</summary>
+    public static IIdempotencyGrain IdempotencyKey(this IGrainFactory grains, string tenant, string idempotencyKey) =>
+        grains.ByKey<IIdempotencyGrain>(ForIdempotencyKey(tenant, idempotencyKey));
+
     public static (string Tenant, string JobId) Parse(string key)
     {
         var slash = key.IndexOf('/', StringComparison.Ordinal);

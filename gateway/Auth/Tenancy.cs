@@ -12,5 +12,5 @@ internal static class Tenancy
 
     /// <summary>The caller's job grain for <paramref name="jobId"/>; another tenant's job is a grain with nothing in it.</summary>
     public static IJobGrain JobOf(this IGrainFactory grains, HttpContext context, string jobId) =>
-        grains.GetGrain<IJobGrain>(JobKeys.For(TenantOf(context.User), jobId));
+        grains.Job(TenantOf(context.User), jobId);
 }

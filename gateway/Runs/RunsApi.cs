@@ -90,7 +90,7 @@ internal static class RunsApi
 
         // With a key, the key's grain decides (a repeat gets the job the key already names); without, a new job.
         var reply = spec.IdempotencyKey is { } key
-            ? await grains.GetGrain<IIdempotencyGrain>(JobKeys.ForIdempotencyKey(tenant, key)).SubmitAsync(spec)
+            ? await grains.IdempotencyKey(tenant, key).SubmitAsync(spec)
             : await grains.SubmitNewJobAsync(tenant, spec);
         switch (reply.Status)
         {

@@ -13,7 +13,7 @@ public sealed class JobQueryGrain(IJobIndex index, IGrainFactory grains) : Grain
         var page = await ReadAsync(() => index.QueryAsync(query));
         var jobs = await Task.WhenAll(page.Jobs.Select(job => job.Status.IsTerminal()
             ? Task.FromResult<JobSnapshot?>(job)
-            : grains.GetGrain<IJobGrain>(JobKeys.For(query.Tenant, job.JobId)).GetStatusAsync()));
+            : grains.Job(query.Tenant, job.JobId).GetStatusAsync()));
         return new JobListPage(jobs.OfType<JobSnapshot>().ToList(), page.Total);
     }
 

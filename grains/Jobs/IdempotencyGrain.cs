@@ -89,7 +89,7 @@ public sealed partial class IdempotencyGrain(
         }
     }
 
-    private IJobGrain JobOf(string jobId) => GrainFactory.GetGrain<IJobGrain>(JobKeys.For(Tenant, jobId));
+    private IJobGrain JobOf(string jobId) => GrainFactory.Job(Tenant, jobId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "An idempotency key's storage failed")]
     private static partial void LogWriteFailed(ILogger logger, Exception exception);

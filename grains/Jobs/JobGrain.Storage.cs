@@ -258,5 +258,5 @@ public sealed partial class JobGrain
     /// costs nothing: the key's grain finds its job gone on the next submit and creates a new one.
     /// </summary>
     private void ReleaseIdempotencyKey(string idempotencyKey) =>
-        GrainFactory.GetGrain<IIdempotencyGrain>(JobKeys.ForIdempotencyKey(Tenant, idempotencyKey)).ReleaseAsync(JobId).Ignore();
+        GrainFactory.IdempotencyKey(Tenant, idempotencyKey).ReleaseAsync(JobId).Ignore();
 }

@@ -34,9 +34,13 @@ public sealed partial class JobGrain(
     /// <summary>Watchers following this job on this activation (observed by tests).</summary>
     internal int WatcherCount => _events.WatcherCount;
 
-    private string JobId => JobKeys.Parse(this.GetPrimaryKeyString()).JobId;
+    private (string Tenant, string JobId)? _key;
 
-    private string Tenant => JobKeys.Parse(this.GetPrimaryKeyString()).Tenant;
+    private string JobId => Key.JobId;
+
+    private string Tenant => Key.Tenant;
+
+    private (string Tenant, string JobId) Key => _key ??= JobKeys.Parse(this.GetPrimaryKeyString());
 
     /// <summary>
     /// The job's id and tenant as a logging scope (JSON logs show them on every line), opened by each

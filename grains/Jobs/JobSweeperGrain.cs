@@ -56,7 +56,7 @@ public sealed partial class JobSweeperGrain(
         {
             try
             {
-                var job = grains.GetGrain<IJobRecoveryGrain>(JobKeys.For(entry.Tenant, entry.Job.JobId));
+                var job = grains.JobRecovery(entry.Tenant, entry.Job.JobId);
                 if (!await job.CatchUpAsync(entry.Version, entry.Job.Webhook is { Pending: true }))
                 {
                     await index.RemoveAsync(entry.Tenant, entry.Job.JobId, entry.Job.CreatedAt);

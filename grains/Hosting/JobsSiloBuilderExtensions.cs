@@ -48,7 +48,6 @@ public static class JobsSiloBuilderExtensions
         services.AddSingleton<JobMetrics>();
         services.AddSingleton<RecipeCatalog>();
         services.AddSingleton<JobExecutor>();
-        services.TryAddSingleton<IJobIndex, ShardedGrainJobIndex>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, JobSweeperStartup>();
         services.AddWebhooks();
         services.AddLlm();
@@ -61,15 +60,19 @@ public static class JobsSiloBuilderExtensions
     }
 
     /// <summary>
-    /// In-memory job storage and reminders (the sweep's): the embedded default, lost when the silo stops.
-    /// Job records live in this silo's memory (<see cref="SiloMemoryGrainStorage"/>), copied with Orleans'
-    /// own binary serializer; silos of one process may share <paramref name="store"/> (the in-process
-    /// test clusters do), silos of different processes cannot: memory mode is for one silo.
+    /// In-memory job storage, index and reminders (the sweep's): the embedded default, one silo, lost
+    /// when it stops. Job records (<see cref="SiloMemoryGrainStorage"/>, copied with Orleans' own binary
+    /// serializer) and index entries (<see cref="MemoryJobIndex"/>) live in <paramref name="store"/>,
+    /// which silos of one process may share (the in-process test clusters do) and silos of different
+    /// processes cannot.
     /// </summary>
-    public static ISiloBuilder UseInMemoryJobStorage(this ISiloBuilder silo, SiloMemoryGrainStorage.Store? store = null)
+    public static ISiloBuilder UseInMemoryJobStorage(this ISiloBuilder silo, MemoryJobStore? store = null)
     {
+        silo.Services.AddSingleton(store ?? new MemoryJobStore());
         silo.Services.AddKeyedSingleton<IGrainStorage>(JobStorage.Name, (services, key) => new SiloMemoryGrainStorage(
-            (string)key!, new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>()), store ?? new SiloMemoryGrainStorage.Store()));
+            (string)key!, new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>()), services.GetRequiredService<MemoryJobStore>()));
+        silo.Services.RemoveAll<IJobIndex>();
+        silo.Services.AddSingleton<IJobIndex, MemoryJobIndex>();
         return silo.UseInMemoryReminderService();
     }
 

@@ -2,8 +2,8 @@ namespace Praison.Orleans.Grains.Index;
 
 /// <summary>
 /// The cluster-wide index of jobs behind listing, stats and the sweep (grains cannot be scanned). One
-/// entry per job, written by the job's grain before its record at submit and again as it changes. Implementations: <see cref="ShardedGrainJobIndex"/>
-/// (shard grains in the job storage; memory mode) and <see cref="AzureTableJobIndex"/> (table rows; Azure mode).
+/// entry per job, written by the job's grain before its record at submit and again as it changes. Implementations: <see cref="MemoryJobIndex"/>
+/// (in the silo's memory; memory mode) and <see cref="AzureTableJobIndex"/> (table rows; Azure mode).
 /// </summary>
 public interface IJobIndex
 {

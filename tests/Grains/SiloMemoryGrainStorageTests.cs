@@ -13,7 +13,7 @@ public sealed class SiloMemoryGrainStorageTests
     private readonly SiloMemoryGrainStorage _storage = new(
         JobStorage.Name,
         new OrleansGrainStorageSerializer(new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>()),
-        new SiloMemoryGrainStorage.Store());
+        new MemoryJobStore());
 
     [Fact]
     public async Task Read_GivesACopyOfWhatWasWritten_NotTheWrittenObject()

@@ -56,7 +56,7 @@ public class JobsClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var builder = new InProcessTestClusterBuilder((short)SiloCount);
-        var store = new SiloMemoryGrainStorage.Store(); // the cluster's silos share one process: one store, as they would a database
+        var store = new MemoryJobStore(); // the cluster's silos share one process: one store, as they would a database
         builder.ConfigureSilo((_, silo) =>
         {
             silo.UseInMemoryJobStorage(store).WithStorageFaults().AddPraisonJobs().WithIndexFaults();

@@ -20,8 +20,7 @@ public sealed class SiloMemoryGrainStorage(string name, IGrainStorageSerializer 
         }
         else
         {
-            grainState.State = Activator.CreateInstance<T>();
-            grainState.ETag = null;
+            grainState.ETag = null; // the state stays as Orleans made it: a new, default one
             grainState.RecordExists = false;
         }
 

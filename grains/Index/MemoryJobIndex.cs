@@ -29,16 +29,43 @@ public sealed class MemoryJobIndex(MemoryJobStore store, IOptions<JobExecutionOp
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// One pass over the tenant's entries: counts the matches and keeps only the newest
+    /// <c>page × page_size</c> of them (a heap whose top is the oldest kept), so a first page of a
+    /// large index costs no sort of all of it.
+    /// </summary>
     public Task<JobListPage> QueryAsync(JobListQuery query)
     {
-        var matches = Kept(query.Tenant)
-            .Where(e => query.Status is not { } status || e.Job.Status == status)
-            .Where(e => string.IsNullOrEmpty(query.SessionId) || e.Job.SessionId == query.SessionId)
-            .Select(e => e.Job)
+        var wanted = (int)Math.Min((long)query.Page * query.PageSize, int.MaxValue);
+        var newest = new PriorityQueue<JobSnapshot, JobSnapshot>(OldestFirst);
+        var total = 0;
+        foreach (var entry in Kept(query.Tenant))
+        {
+            var job = entry.Job;
+            if ((query.Status is { } status && job.Status != status) || (!string.IsNullOrEmpty(query.SessionId) && job.SessionId != query.SessionId))
+            {
+                continue;
+            }
+
+            total++;
+            if (newest.Count < wanted)
+            {
+                newest.Enqueue(job, job);
+            }
+            else if (NewestFirst.Instance.Compare(job, newest.Peek()) < 0)
+            {
+                newest.EnqueueDequeue(job, job);
+            }
+        }
+
+        var page = newest.UnorderedItems.Select(item => item.Element)
+            .OrderBy(job => job, NewestFirst.Instance)
+            .Skip((query.Page - 1) * query.PageSize)
             .ToList();
-        var page = matches.OrderBy(j => j, NewestFirst.Instance).Skip((query.Page - 1) * query.PageSize).Take(query.PageSize).ToList();
-        return Task.FromResult(new JobListPage(page, matches.Count));
+        return Task.FromResult(new JobListPage(page, total));
     }
+
+    private static readonly Comparer<JobSnapshot> OldestFirst = Comparer<JobSnapshot>.Create((x, y) => NewestFirst.Instance.Compare(y, x));
 
     public Task<JobStoreStats> StatsAsync(string tenant)
     {
@@ -51,12 +78,13 @@ public sealed class MemoryJobIndex(MemoryJobStore store, IOptions<JobExecutionOp
         Task.FromResult(EntriesOf(tenant).Count(e => !e.Job.Status.IsTerminal()));
 
     public Task<IReadOnlyList<JobIndexEntry>> DueAsync(DateTimeOffset now) =>
-        Task.FromResult<IReadOnlyList<JobIndexEntry>>(store.IndexEntries.Values.SelectMany(entries => entries.Values)
+        Task.FromResult<IReadOnlyList<JobIndexEntry>>(store.IndexEntries.SelectMany(tenant => tenant.Value.Select(pair => pair.Value))
             .Where(e => e.Removed || options.Value.IsDue(e.Job, now))
             .ToList());
 
+    /// <summary>A tenant's entries, enumerated in place (<c>Values</c> would copy them all under every lock).</summary>
     private IEnumerable<JobIndexEntry> EntriesOf(string tenant) =>
-        store.IndexEntries.TryGetValue(tenant, out var entries) ? entries.Values : [];
+        store.IndexEntries.TryGetValue(tenant, out var entries) ? entries.Select(pair => pair.Value) : [];
 
     /// <summary>
     /// A tenant's entries clients see: one past its retention is gone even before its grain removes it,

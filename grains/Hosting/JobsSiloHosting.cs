@@ -35,7 +35,9 @@ public static class JobsSiloHosting
         }
         else
         {
+            // One silo knows where every grain is: a directory cache would only hold an entry per job ever seen.
             silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, null, cluster.ServiceId, cluster.ClusterId)
+                .Configure<GrainDirectoryOptions>(o => o.CachingStrategy = GrainDirectoryOptions.CachingStrategyType.None)
                 .UseInMemoryJobStorage();
         }
 

@@ -1,9 +1,9 @@
 namespace Praison.Orleans.Bench;
 
-/// <summary>The harness's command line: <c>all|submit|wrk|e2e|cancel|scale|persistent|scaleout [--duration S] [--concurrency N] [--cancels N] [--jobs N] [--out FILE]</c>.</summary>
+/// <summary>The harness's command line: <c>all|submit|wrk|e2e|cancel|prompt|scale|persistent|scaleout [--duration S] [--concurrency N] [--cancels N] [--jobs N] [--out FILE]</c>.</summary>
 public sealed record BenchOptions(string Scenario, TimeSpan Duration, TimeSpan WarmUp, int Concurrency, int Cancels, int Jobs, string Output)
 {
-    private static readonly string[] Scenarios = ["all", "scale", "submit", "wrk", "e2e", "cancel", "persistent", "scaleout"];
+    private static readonly string[] Scenarios = ["all", "scale", "submit", "wrk", "e2e", "cancel", "prompt", "persistent", "scaleout"];
 
     /// <summary>Whether this run includes <paramref name="scenario"/>.</summary>
     public bool Runs(string scenario) => Scenario == "all" || Scenario == scenario;

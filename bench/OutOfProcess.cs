@@ -9,8 +9,9 @@ namespace Praison.Orleans.Bench;
 /// The submit load with the load generator in another process: wrk (Debian's package, installed when
 /// missing) against each system run as its own process — ours as the gateway's build output runs
 /// (<c>dotnet Praison.Orleans.Gateway.dll</c>, embedded default), the baselines as this harness in its
-/// <c>serve</c> role. The server process's CPU time over the measured window, per request, and its
-/// resident memory at the end are read from /proc.
+/// <c>serve</c> role. Each is first loaded for the 10 s right after it answers (a cold start), then
+/// warmed up and measured; the server process's CPU time over the measured window, per request, and
+/// its resident memory at the end are read from /proc.
 /// </summary>
 public static partial class OutOfProcess
 {
@@ -51,6 +52,12 @@ public static partial class OutOfProcess
                 await using (server)
                 {
                     var row = $"submit (wrk, out of process): {name}";
+                    // The first 10 s after the server answers: how fast a fresh process (unoptimised code) is.
+                    var cold = await RunWrkAsync(url, script, options.Concurrency, TimeSpan.FromSeconds(10));
+                    results.Add(cold.ToMeasurement($"submit (wrk, first 10 s after start): {name}", TimeSpan.FromSeconds(10), TimeSpan.Zero) with
+                    {
+                        CpuMsPerRequest = double.NaN,
+                    });
                     await RunWrkAsync(url, script, options.Concurrency, options.WarmUp); // warm-up, not counted
                     var before = CpuTime(server.Id);
                     var measured = await RunWrkAsync(url, script, options.Concurrency, options.Duration);

@@ -16,7 +16,7 @@ var results = new List<Measurement>();
 foreach (var (name, run) in new (string, Func<Task<List<Measurement>>>)[]
 {
     ("scale", scenarios.ScaleAsync), ("submit", scenarios.SubmitAsync), ("wrk", scenarios.SubmitOutOfProcessAsync), ("e2e", scenarios.EndToEndAsync),
-    ("cancel", scenarios.CancelAsync), ("persistent", scenarios.PersistentAsync), ("scaleout", scenarios.ScaleOutAsync),
+    ("cancel", scenarios.CancelAsync), ("prompt", scenarios.BigPromptAsync), ("persistent", scenarios.PersistentAsync), ("scaleout", scenarios.ScaleOutAsync),
 })
 {
     if (options.Runs(name))
@@ -57,6 +57,7 @@ static Dictionary<string, double> Ratios(List<Measurement> results)
         ["submit rate praison / Hangfire"] = ours / Rate("submit: Hangfire"),
         ["wrk: submit rate praison / bare Kestrel"] = Rate("submit (wrk, out of process): praison") / Rate("submit (wrk, out of process): bare Kestrel"),
         ["wrk: submit rate praison / Hangfire"] = Rate("submit (wrk, out of process): praison") / Rate("submit (wrk, out of process): Hangfire"),
+        ["wrk: praison's first 10 s after start / its steady rate"] = Rate("submit (wrk, first 10 s after start): praison") / Rate("submit (wrk, out of process): praison"),
         // What an echo job costs the server, submit to success: our row less the harness's own share (the bare row).
         ["echo job CPU ms, net of the harness"] = (praison?.CpuMsPerRequest ?? double.NaN) - (bare?.CpuMsPerRequest ?? double.NaN),
         ["echo job KB allocated, net of the harness"] = (praison?.AllocatedKbPerRequest ?? double.NaN) - (bare?.AllocatedKbPerRequest ?? double.NaN),

@@ -167,6 +167,43 @@ public sealed class Scenarios(BenchOptions options)
     }
 
     /// <summary>
+    /// What a 1 MiB prompt costs: <see cref="PromptJobs"/> echo jobs (whose result is the prompt again)
+    /// submitted one after another, the managed heap they add per job just after they finished and once
+    /// released from memory (the prompt and body limits raised to allow them; the defaults are 256 Ki
+    /// characters and 1 MiB).
+    /// </summary>
+    public async Task<List<Measurement>> BigPromptAsync()
+    {
+        const int MiB = 1024 * 1024;
+        var target = await Targets.StartPraisonAsync(settings: [$"--Api:MaxPromptChars={2 * MiB}", $"--Api:MaxRequestBodyBytes={4 * MiB}"]);
+        using var http = Client(target);
+        var prompt = new string('x', MiB);
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        var ids = new List<string>();
+        for (var i = 0; i < PromptJobs; i++)
+        {
+            ids.Add(await SubmitAsync(http, new { prompt, recipe_name = "echo" }, CancellationToken.None));
+        }
+
+        foreach (var id in ids)
+        {
+            await Eventually.Until(
+                async () => (string?)(await http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{id}"))!["status"],
+                status => status == "succeeded", $"1 MiB job {id} to succeed", TimeSpan.FromMinutes(1));
+        }
+
+        var finished = GC.GetTotalMemory(forceFullCollection: true);
+        await Task.Delay(TimeSpan.FromSeconds(10)); // past Jobs:FinishedJobIdleTime: the jobs leave memory
+        var released = GC.GetTotalMemory(forceFullCollection: true);
+        await target.StopAsync();
+        Figures["1 MiB prompt: managed heap MiB per echo job, just finished"] = (finished - before) / (double)PromptJobs / MiB;
+        Figures["1 MiB prompt: managed heap MiB per echo job, released"] = (released - before) / (double)PromptJobs / MiB;
+        return [];
+    }
+
+    private const int PromptJobs = 40;
+
+    /// <summary>
     /// Ours with Azure storage on Azurite: Azurite's own upsert rates (the ceiling of that store), then
     /// submit and end-to-end as above, then the storage writes one job costs, counted from Azurite's log.
     /// </summary>

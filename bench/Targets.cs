@@ -20,7 +20,7 @@ public static class Targets
     /// The gateway as <c>dotnet run --project gateway</c> runs it (embedded silo, memory storage), on free
     /// ports; with <paramref name="azureStorage"/>, the same in Azure storage mode on that account.
     /// </summary>
-    public static async Task<Target> StartPraisonAsync(Action<IServiceCollection>? services = null, string? azureStorage = null)
+    public static async Task<Target> StartPraisonAsync(Action<IServiceCollection>? services = null, string? azureStorage = null, params string[] settings)
     {
         var ports = FreePorts.Take(3);
         string[] args =
@@ -28,6 +28,7 @@ public static class Targets
             $"--urls=http://127.0.0.1:{ports[0]}", $"--Cluster:SiloPort={ports[1]}", $"--Cluster:GatewayPort={ports[2]}",
             "--Logging:LogLevel:Default=Warning",
             "--Api:SubmitsPerSecondPerTenant=0", "--Api:MaxLiveJobsPerTenant=0", // the bench measures the server, not its quotas
+            .. settings,
         ];
         if (azureStorage is not null)
         {

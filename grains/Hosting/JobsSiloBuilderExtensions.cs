@@ -70,7 +70,7 @@ public static class JobsSiloBuilderExtensions
     {
         silo.Services.AddSingleton(store ?? new MemoryJobStore());
         silo.Services.AddKeyedSingleton<IGrainStorage>(JobStorage.Name, (services, key) => new SiloMemoryGrainStorage(
-            (string)key!, new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>()), services.GetRequiredService<MemoryJobStore>()));
+            (string)key!, services.GetRequiredService<Serializer>(), services.GetRequiredService<MemoryJobStore>()));
         silo.Services.RemoveAll<IJobIndex>();
         silo.Services.AddSingleton<IJobIndex, MemoryJobIndex>();
         return silo.UseInMemoryReminderService();

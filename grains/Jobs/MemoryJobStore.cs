@@ -20,5 +20,5 @@ public sealed class MemoryJobStore
     internal string NewETag() => Interlocked.Increment(ref _version).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>A stored grain state: its bytes and its ETag.</summary>
-    internal sealed record StoredState(BinaryData Data, string ETag);
+    internal sealed record StoredState(byte[] Data, string ETag);
 }

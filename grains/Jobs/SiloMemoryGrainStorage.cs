@@ -1,14 +1,16 @@
 using System.Collections.Concurrent;
+using Orleans.Serialization;
 using Orleans.Storage;
 
 namespace Praison.Orleans.Grains.Jobs;
 
 /// <summary>
 /// Grain state in this silo's memory (<see cref="MemoryJobStore"/>), without Orleans' memory
-/// provider's hop to a storage grain: a write is a serialization (so nobody shares the stored copy)
-/// and a dictionary update, checked by ETag like any storage.
+/// provider's hop to a storage grain: a write is a serialization with Orleans' binary serializer (so
+/// nobody shares the stored copy) into an array of exactly its size — Orleans' storage serializer
+/// keeps its growing buffer, up to twice the data — and a dictionary update, checked by ETag like any storage.
 /// </summary>
-public sealed class SiloMemoryGrainStorage(string name, IGrainStorageSerializer serializer, MemoryJobStore store) : IGrainStorage
+public sealed class SiloMemoryGrainStorage(string name, Serializer serializer, MemoryJobStore store) : IGrainStorage
 {
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
@@ -29,7 +31,7 @@ public sealed class SiloMemoryGrainStorage(string name, IGrainStorageSerializer 
 
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        var next = new MemoryJobStore.StoredState(serializer.Serialize(grainState.State), store.NewETag());
+        var next = new MemoryJobStore.StoredState(serializer.SerializeToArray(grainState.State), store.NewETag());
         var key = (name, stateName, grainId);
         var committed = grainState.ETag is { } etag
             ? store.States.TryGetValue(key, out var stored) && stored.ETag == etag && store.States.TryUpdate(key, next, stored)

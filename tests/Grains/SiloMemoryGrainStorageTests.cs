@@ -12,7 +12,7 @@ public sealed class SiloMemoryGrainStorageTests
 
     private readonly SiloMemoryGrainStorage _storage = new(
         JobStorage.Name,
-        new OrleansGrainStorageSerializer(new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>()),
+        new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>(),
         new MemoryJobStore());
 
     [Fact]

@@ -40,6 +40,7 @@ public static class GatewayApp
         app.MapRunsApi();
         app.MapApiDocs();                     // /openapi.json, /openapi/v1.json, /docs
         app.MapMetrics();                     // /metrics (Metrics:Prometheus)
+        app.MapOrleansDashboardIfEnabled();   // /orleans/ (Cluster:OrleansDashboard)
         return app;
     }
 }

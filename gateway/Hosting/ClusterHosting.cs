@@ -1,4 +1,5 @@
 using System.Net;
+using Orleans.Dashboard;
 using Praison.Orleans.Grains.Hosting;
 using Praison.Orleans.Grains.Telemetry;
 
@@ -46,6 +47,11 @@ internal static class ClusterHosting
                     o.ServiceId = cluster.ServiceId;
                 });
 
+                if (cluster.OrleansDashboard)
+                {
+                    client.AddDashboard(o => o.HideTrace = true); // the silos collect; this gateway serves the page
+                }
+
                 // Gateway and silos start in any order: until a silo has registered, keep trying to connect.
                 client.UseConnectionRetryFilter<ConnectRetryFilter>();
                 if (TelemetryHosting.TracesExported(builder.Configuration))
@@ -56,6 +62,28 @@ internal static class ClusterHosting
         }
 
         return builder;
+    }
+
+    /// <summary>
+    /// Serves the Orleans Dashboard at <c>/orleans/</c> when <c>Cluster:OrleansDashboard</c> is set. It
+    /// shows every tenant's grains, so with API keys configured (tenants) the gateway refuses to start.
+    /// </summary>
+    public static WebApplication MapOrleansDashboardIfEnabled(this WebApplication app)
+    {
+        if (!app.Services.GetRequiredService<JobsClusterOptions>().OrleansDashboard)
+        {
+            return app;
+        }
+
+        if (app.Services.GetRequiredService<Auth.ApiKeyRing>().Enabled)
+        {
+            throw new InvalidOperationException(
+                "Cluster:OrleansDashboard shows every tenant's grains: it cannot be served by a gateway with API keys. "
+                + "Serve it from a gateway of its own without keys, bound to a private address.");
+        }
+
+        app.MapOrleansDashboard("/orleans").ExcludeFromDescription(); // not part of the jobs API document
+        return app;
     }
 
     /// <summary>Listens on <see cref="DefaultUrl"/> unless <c>--urls</c>, <c>ASPNETCORE_URLS</c> or

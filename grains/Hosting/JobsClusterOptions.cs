@@ -32,6 +32,14 @@ public sealed class JobsClusterOptions
     /// <summary>Orleans service id, stable across deployments. Default: praison-jobs.</summary>
     public string ServiceId { get; set; } = "praison-jobs";
 
+    /// <summary>
+    /// The Orleans Dashboard (grains, calls, silos, reminders of the whole cluster): collected by every
+    /// silo that sets it and served by a gateway that sets it at <c>/orleans/</c>. An operator's view of
+    /// every tenant's grains, so a gateway with API keys refuses it. Profiling every grain call costs
+    /// throughput. Default: false.
+    /// </summary>
+    public bool OrleansDashboard { get; set; }
+
     /// <summary>Port silos talk to each other on. Default: 11111.</summary>
     public int SiloPort { get; set; } = 11111;
 

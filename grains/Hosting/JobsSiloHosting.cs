@@ -2,6 +2,7 @@ using System.Net;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Configuration;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 
 namespace Praison.Orleans.Grains.Hosting;
 
@@ -39,6 +40,11 @@ public static class JobsSiloHosting
             silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, null, cluster.ServiceId, cluster.ClusterId)
                 .Configure<GrainDirectoryOptions>(o => o.CachingStrategy = GrainDirectoryOptions.CachingStrategyType.None)
                 .UseInMemoryJobStorage();
+        }
+
+        if (cluster.OrleansDashboard)
+        {
+            silo.AddDashboard(o => o.HideTrace = true); // no live log stream: logs carry job details
         }
 
         return silo.AddPraisonJobs();

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Options;
 using Praison.Orleans.Gateway;
 using Orleans.Diagnostics;
 using Praison.Orleans.Grains.Agents;
+using Praison.Orleans.Grains.Jobs;
 using Praison.Orleans.Grains.Telemetry;
 
 namespace Praison.Orleans.Tests.Http;
@@ -143,6 +144,52 @@ public sealed class EmbeddedGatewayTests
         Assert.Contains(trace, a => a.DisplayName == "IJobGrain/SubmitAsync"); // the grain call it made
         Assert.Equal(("wait", 1), ((string?)run!.GetTagItem("job.kind"), (int?)run.GetTagItem("job.attempt")));
         await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task Embedded_OrleansDashboard_WhenEnabled_ServesThePageAndTheClustersGrains()
+    {
+        await using var app = BuildEmbedded(out var url, "--Cluster:OrleansDashboard=true");
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        var jobId = await http.SubmitJobAsync(new { prompt = "", recipe_name = "wait", recipe_config = new { seconds = 30 } });
+        await http.UntilStatusAsync(jobId, "running");
+
+        using var page = await http.GetAsync("/orleans/");
+        var counters = await Eventually.Until(
+            () => http.GetStringAsync("/orleans/DashboardCounters"),
+            body => body.Contains(typeof(JobGrain).FullName!, StringComparison.Ordinal),
+            "the dashboard to count the running job's grain");
+        using var trace = await http.GetAsync("/orleans/Trace");
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("\"siloStatus\"", counters, StringComparison.Ordinal);
+        Assert.NotEqual(HttpStatusCode.OK, trace.StatusCode); // no live log stream: logs carry job details
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task Embedded_OrleansDashboard_IsNotServedUnlessEnabled()
+    {
+        await using var app = BuildEmbedded(out var url);
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+
+        using var page = await http.GetAsync("/orleans/");
+
+        Assert.Equal(HttpStatusCode.NotFound, page.StatusCode);
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public void Embedded_OrleansDashboardWithApiKeys_IsRefusedAtStart()
+    {
+        // It shows every tenant's grains: no tenant's key may open it.
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            BuildEmbedded(out _, "--Cluster:OrleansDashboard=true", "--PRAISONAI_JOBS_API_KEY=some-key"));
+
+        Assert.Contains("Cluster:OrleansDashboard shows every tenant's grains", error.Message);
     }
 
     [Fact]

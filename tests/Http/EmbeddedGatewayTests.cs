@@ -202,6 +202,39 @@ public sealed class EmbeddedGatewayTests
     }
 
     [Fact]
+    public async Task Embedded_AResumedAttempt_StartsATraceOfItsOwn_LinkedToTheJobsFirst()
+    {
+        var started = new ConcurrentBag<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is JobTracing.SourceName or "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStarted = started.Add,
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var app = BuildEmbedded(out var url, $"--{TelemetryHosting.OtlpEndpointVariable}=http://127.0.0.1:{FreePorts.Take(1)[0]}");
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        var jobId = await http.SubmitJobAsync(new { prompt = "", recipe_name = "wait", recipe_config = new { seconds = 3, steps = 3 } });
+        await http.UntilStatusAsync(jobId, "running");
+        Activity? Run(int attempt) =>
+            started.FirstOrDefault(a => a.OperationName == "job.run" && (string?)a.GetTagItem("job.id") == jobId && (int?)a.GetTagItem("job.attempt") == attempt);
+        var first = await Eventually.Until(() => Task.FromResult(Run(1)), a => a is not null, "the first attempt's span");
+
+        // The activation goes away mid-run (as when its silo leaves): the next one resumes the job.
+        var job = app.Services.GetRequiredService<IGrainFactory>().Job(JobKeys.DefaultTenant, jobId);
+        await job.AsReference<global::Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+        var resumed = await Eventually.Until(
+            async () => { await http.GetAsync($"/api/v1/runs/{jobId}"); return Run(2); }, // a request wakes it
+            a => a is not null, "the resumed attempt's span");
+
+        Assert.NotEqual(first!.TraceId, resumed!.TraceId);
+        Assert.Contains(resumed.Links, link => link.Context.TraceId == first.TraceId);
+        await http.UntilStatusAsync(jobId, "succeeded");
+        await app.StopAsync();
+    }
+
+    [Fact]
     public async Task Embedded_SweepPeriodBelowTheReminderMinimum_FailsAtStartNamingIt()
     {
         // Orleans would refuse the sweep's reminder, leaving no recovery, retention or webhook retries.

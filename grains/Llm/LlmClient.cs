@@ -20,6 +20,13 @@ public sealed class LlmClient
 {
     public const string HttpClientName = "llm";
 
+    /// <summary>
+    /// The meter and activity source of Microsoft.Extensions.AI's OpenTelemetry chat-client
+    /// instrumentation: <c>gen_ai.client.token.usage</c> and <c>gen_ai.client.operation.duration</c>,
+    /// and a span per LLM call (prompts and answers are not recorded).
+    /// </summary>
+    public const string TelemetrySourceName = "Praison.Orleans.Llm";
+
     /// <summary>The error a job gets when it needs an LLM and none is configured.</summary>
     public const string NotConfigured =
         "No LLM configured: set OPENAI_API_KEY (and optionally OPENAI_BASE_URL or OPENAI_API_BASE, " +
@@ -51,7 +58,10 @@ public sealed class LlmClient
         }
 
         var key = string.IsNullOrWhiteSpace(settings.ApiKey) ? "not-needed" : settings.ApiKey;
-        _chat = new OpenAIClient(new ApiKeyCredential(key), clientOptions).GetChatClient(_model).AsIChatClient();
+        _chat = new OpenAIClient(new ApiKeyCredential(key), clientOptions).GetChatClient(_model).AsIChatClient()
+            .AsBuilder()
+            .UseOpenTelemetry(sourceName: TelemetrySourceName)
+            .Build();
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Orleans.Diagnostics;
+using Praison.Orleans.Grains.Llm;
 
 namespace Praison.Orleans.Grains.Telemetry;
 
@@ -38,7 +39,7 @@ public static class TelemetryHosting
             // Traces only when they go somewhere: an unexported trace would still cost every request its spans.
             telemetry.WithTracing(tracing =>
             {
-                tracing.AddSource(JobTracing.SourceName, ActivitySources.ApplicationGrainActivitySourceName)
+                tracing.AddSource(JobTracing.SourceName, ActivitySources.ApplicationGrainActivitySourceName, LlmClient.TelemetrySourceName)
                     .AddHttpClientInstrumentation()
                     .AddOtlpExporter();
                 configureTracing?.Invoke(tracing);
@@ -47,7 +48,7 @@ public static class TelemetryHosting
 
         telemetry.WithMetrics(metrics =>
         {
-            metrics.AddMeter(JobMetrics.MeterName, "Microsoft.Orleans")
+            metrics.AddMeter(JobMetrics.MeterName, "Microsoft.Orleans", LlmClient.TelemetrySourceName)
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation();
             if (otlp)

@@ -174,6 +174,46 @@ public sealed class LlmJobTests(LlmClusterFixture fixture) : IClassFixture<LlmCl
     }
 
     [Fact]
+    public async Task PromptJob_TokenUsage_IsMeasuredByTheChatClientInstrumentation()
+    {
+        var measured = new System.Collections.Concurrent.ConcurrentQueue<(long Tokens, string? Type)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == LlmClient.TelemetrySourceName && instrument.Name == "gen_ai.client.token.usage")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<int>((_, value, tags, _) => measured.Enqueue((value, TypeOf(tags))));
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) => measured.Enqueue((value, TypeOf(tags))));
+        listener.Start();
+        var job = fixture.NewJob();
+
+        await job.SubmitAsync(Specs.PromptOnly("count my tokens " + Guid.NewGuid().ToString("N")));
+        Assert.Equal(JobStatus.Succeeded, (await job.UntilTerminal())!.Status);
+
+        // Other tests of this process may call an LLM too: this job's usage is among what was measured.
+        Assert.Contains((FakeOpenAiServer.PromptTokens, "input"), measured);
+        Assert.Contains((FakeOpenAiServer.CompletionTokens, "output"), measured);
+
+        static string? TypeOf(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "gen_ai.token.type")
+                {
+                    return tag.Value as string;
+                }
+            }
+
+            return null;
+        }
+    }
+
+    [Fact]
     public async Task PromptJob_StreamsTheCompletion_AndReportsUsage()
     {
         var job = fixture.NewJob();

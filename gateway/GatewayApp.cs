@@ -1,4 +1,5 @@
 using Praison.Orleans.Gateway.Auth;
+using Praison.Orleans.Gateway.Dashboard;
 using Praison.Orleans.Gateway.Docs;
 using Praison.Orleans.Gateway.Errors;
 using Praison.Orleans.Gateway.Health;
@@ -39,6 +40,7 @@ public static class GatewayApp
         app.MapStatsApi();
         app.MapRunsApi();
         app.MapApiDocs();                     // /openapi.json, /openapi/v1.json, /docs
+        app.MapDashboard();                   // /dashboard: the jobs in a browser, over this API
         app.MapMetrics();                     // /metrics (Metrics:Prometheus)
         app.MapOrleansDashboardIfEnabled();   // /orleans/ (Cluster:OrleansDashboard)
         return app;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of the solution from a clean clone: installs Azurite (npm, into tools/azurite),
+# Runs every test of the solution from a clean clone: installs Azurite (npm, into tools/azurite) and
+# Chromium (apt, when /usr/bin/chromium is missing),
 # restores, builds and tests, then prints one closing line "N passed, N failed, N skipped".
 # Pass extra `dotnet test` arguments through, e.g.  scripts/test.sh --filter "Category!=Process"
 set -euo pipefail
@@ -11,6 +12,14 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 if [ ! -x tools/azurite/node_modules/.bin/azurite ]; then
   echo "Installing Azurite into tools/azurite (npm ci)..."
   npm ci --prefix tools/azurite --no-audit --no-fund --loglevel=error
+fi
+
+# Debian's Chromium for the dashboard's browser tests (Playwright drives it; no browser download).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "Installing Chromium (apt-get)..."
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q chromium
 fi
 
 log=$(mktemp)

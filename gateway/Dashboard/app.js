@@ -1,0 +1,310 @@
+// The jobs dashboard: plain JavaScript over the public API (/api/v1/runs, /stats, /health), no
+// libraries. Every value that comes from a job is put on the page as text (textContent), never as HTML.
+"use strict";
+
+const keyStore = "praison-api-key";
+const $ = (id) => document.getElementById(id);
+const state = { page: 1, pageSize: 20, stream: null, history: [] };
+
+// ---- the API -------------------------------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(status, message) { super(message); this.status = status; }
+}
+
+async function api(path, options = {}) {
+  const headers = new Headers(options.headers || {});
+  const key = sessionStorage.getItem(keyStore);
+  if (key) headers.set("Authorization", "Bearer " + key);
+  const response = await fetch(path, { ...options, headers });
+  if (response.status === 401) {
+    const body = await response.json().catch(() => ({}));
+    askForKey(body.error || "This server needs an API key.");
+    throw new ApiError(401, body.error || "unauthorized");
+  }
+  return response;
+}
+
+/** The message of an error answer: problem JSON's detail or title, or PraisonAI's {"error": …}. */
+async function describe(response) {
+  const body = await response.json().catch(() => null);
+  const text = body && (body.detail || body.title || body.error);
+  return `${response.status}${text ? ": " + text : ""}`;
+}
+
+function askForKey(message) {
+  $("key-prompt").hidden = false;
+  $("key-message").textContent = message;
+}
+
+$("key-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  sessionStorage.setItem(keyStore, $("key-input").value);
+  $("key-input").value = "";
+  $("key-prompt").hidden = true;
+  refresh();
+});
+
+// ---- formatting ----------------------------------------------------------------------------------
+
+const time = (iso) => (iso ? new Date(iso).toLocaleString() : "");
+function duration(job) {
+  if (!job.started_at) return "";
+  const end = job.completed_at ? new Date(job.completed_at) : new Date();
+  return ((end - new Date(job.started_at)) / 1000).toFixed(1) + " s";
+}
+function cell(row, text, className) {
+  const td = row.insertCell();
+  td.textContent = text == null ? "" : String(text);
+  if (className) td.className = className;
+  return td;
+}
+function progressBar(percentage) {
+  const bar = document.createElement("progress");
+  bar.max = 100;
+  bar.value = percentage || 0;
+  return bar;
+}
+
+// ---- overview ------------------------------------------------------------------------------------
+
+/** The header's line: silos, running and maximum slots, storage (from the public /health). */
+async function refreshCluster() {
+  const health = await fetch("/health").then((r) => r.json()).catch(() => null);
+  if (health) {
+    const stats = health.executor_stats || {};
+    $("cluster").textContent =
+      `${health.cluster ? health.cluster.silos : "?"} silo(s) · ${stats.running_jobs}/${stats.max_concurrent} running · store ${health.store}`;
+  }
+}
+
+async function refreshOverview() {
+  await refreshCluster();
+  const response = await api("/stats");
+  if (!response.ok) return;
+  const store = (await response.json()).store;
+  const counts = $("counts");
+  counts.replaceChildren();
+  for (const [status, n] of Object.entries(store.status_counts)) {
+    const li = document.createElement("li");
+    li.dataset.status = status;
+    li.textContent = `${status} ${n}`;
+    counts.append(li);
+  }
+  await refreshChart();
+}
+
+/** Jobs submitted and ended per minute over the last 30 minutes, from the newest 100 jobs. */
+async function refreshChart() {
+  const response = await api("/api/v1/runs?page_size=100");
+  if (!response.ok) return;
+  const jobs = (await response.json()).jobs;
+  const now = Math.floor(Date.now() / 60000);
+  state.history = Array.from({ length: 30 }, (_, i) => ({ minute: now - 29 + i, submitted: 0, ended: 0 }));
+  const bucket = (iso) => (iso ? state.history[Math.floor(new Date(iso).getTime() / 60000) - (now - 29)] : undefined);
+  for (const job of jobs) {
+    const created = bucket(job.created_at);
+    if (created) created.submitted++;
+    const ended = bucket(job.completed_at);
+    if (ended) ended.ended++;
+  }
+  drawChart();
+}
+
+function drawChart() {
+  const canvas = $("chart");
+  const g = canvas.getContext("2d");
+  g.clearRect(0, 0, canvas.width, canvas.height);
+  const peak = Math.max(1, ...state.history.map((b) => Math.max(b.submitted, b.ended)));
+  const width = canvas.width / 30;
+  state.history.forEach((b, i) => {
+    const x = i * width;
+    const h1 = (b.submitted / peak) * (canvas.height - 4);
+    const h2 = (b.ended / peak) * (canvas.height - 4);
+    g.fillStyle = "#4a7bd0";
+    g.fillRect(x + 1, canvas.height - h1, width / 2 - 1, h1);
+    g.fillStyle = "#3aa55d";
+    g.fillRect(x + width / 2, canvas.height - h2, width / 2 - 1, h2);
+  });
+}
+
+// ---- the jobs list -------------------------------------------------------------------------------
+
+async function refreshList() {
+  const query = new URLSearchParams({ page: state.page, page_size: state.pageSize });
+  if ($("filter-status").value) query.set("status", $("filter-status").value);
+  if ($("filter-session").value) query.set("session_id", $("filter-session").value);
+  const response = await api("/api/v1/runs?" + query);
+  if (!response.ok) return;
+  const page = await response.json();
+  const body = $("jobs").tBodies[0];
+  body.replaceChildren();
+  for (const job of page.jobs) {
+    const row = body.insertRow();
+    row.dataset.jobId = job.job_id;
+    row.dataset.status = job.status;
+    const link = document.createElement("a");
+    link.href = "#/jobs/" + encodeURIComponent(job.job_id);
+    link.textContent = job.job_id;
+    row.insertCell().append(link);
+    cell(row, job.status, "status " + job.status);
+    row.insertCell().append(progressBar(job.progress.percentage));
+    cell(row, job.agent_id);
+    cell(row, time(job.created_at));
+    cell(row, time(job.started_at));
+    cell(row, time(job.completed_at));
+    cell(row, duration(job));
+  }
+  const pages = Math.max(1, Math.ceil(page.total / state.pageSize));
+  $("page-info").textContent = `page ${state.page} of ${pages} · ${page.total} job(s)`;
+  $("prev").disabled = state.page <= 1;
+  $("next").disabled = state.page >= pages;
+}
+
+$("prev").addEventListener("click", () => { state.page = Math.max(1, state.page - 1); refreshList(); });
+$("next").addEventListener("click", () => { state.page += 1; refreshList(); });
+$("filter-status").addEventListener("change", () => { state.page = 1; refreshList(); });
+$("filter-session").addEventListener("input", () => { state.page = 1; refreshList(); });
+
+// ---- one job -------------------------------------------------------------------------------------
+
+function showJob(job) {
+  $("job-id").textContent = job.job_id;
+  $("job-status").textContent = job.status;
+  $("job-status").className = "status " + job.status;
+  showProgress(job.progress.percentage, job.progress.current_step);
+  $("job-agent").textContent = job.agent_id || "";
+  $("job-attempt").textContent = job.attempt;
+  $("job-times").textContent = [time(job.created_at), time(job.started_at), time(job.completed_at)].join(" / ");
+  $("job-webhook").textContent = job.webhook
+    ? (job.webhook.pending ? "pending" : job.webhook.delivered_at ? "delivered " + time(job.webhook.delivered_at) : "given up: " + (job.webhook.error || ""))
+    : "none";
+  $("job-error").textContent = job.error || "";
+}
+
+function showProgress(percentage, step) {
+  $("job-progress").value = percentage || 0;
+  $("job-percent").textContent = Math.round(percentage || 0) + "%";
+  $("job-step").textContent = step || "";
+}
+
+async function loadJob(id) {
+  const response = await api("/api/v1/runs/" + encodeURIComponent(id));
+  if (!response.ok) {
+    $("action-message").textContent = await describe(response);
+    return null;
+  }
+  const job = await response.json();
+  showJob(job);
+  if (["succeeded", "failed", "cancelled"].includes(job.status)) {
+    const result = await api(`/api/v1/runs/${encodeURIComponent(id)}/result`);
+    if (result.ok) {
+      const outcome = await result.json();
+      $("job-result").textContent = typeof outcome.result === "string" ? outcome.result : JSON.stringify(outcome.result, null, 2);
+    }
+  }
+  return job;
+}
+
+/** Follows the job's event stream (fetch, so the API key goes as a header) until its final event. */
+async function follow(id) {
+  const controller = new AbortController();
+  state.stream = controller;
+  try {
+    const response = await api(`/api/v1/runs/${encodeURIComponent(id)}/stream`, { signal: controller.signal });
+    if (!response.ok || !response.body) return;
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const type = (block.match(/^event: ?(.*)$/m) || [])[1];
+        const data = (block.match(/^data: ?(.*)$/m) || [])[1];
+        if (!type || !data) continue;
+        const event = JSON.parse(data);
+        if (type === "progress") showProgress(event.percentage, event.step);
+        if (type === "status") { $("job-status").textContent = event.status; $("job-status").className = "status " + event.status; }
+        if (["result", "error", "cancelled"].includes(type)) await loadJob(id);
+      }
+    }
+  } catch (e) {
+    if (e.name !== "AbortError" && !(e instanceof ApiError)) throw e;
+  }
+}
+
+async function act(method, suffix, question) {
+  const id = $("job-id").textContent;
+  if (!confirm(question)) return;
+  const response = await api(`/api/v1/runs/${encodeURIComponent(id)}${suffix}`, { method });
+  $("action-message").textContent = response.ok
+    ? (method === "DELETE" ? "deleted" : "done: " + (await response.json()).status)
+    : await describe(response);
+  if (response.ok && method !== "DELETE") await loadJob(id);
+}
+
+$("cancel").addEventListener("click", () => act("POST", "/cancel", "Cancel this job?"));
+$("delete").addEventListener("click", () => act("DELETE", "", "Delete this job?"));
+
+// ---- submit --------------------------------------------------------------------------------------
+
+$("submit-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const message = $("submit-message");
+  const body = { prompt: $("submit-prompt").value };
+  const set = (name, value) => { if (value !== "" && value != null) body[name] = value; };
+  set("recipe_name", $("submit-recipe").value.trim());
+  set("session_id", $("submit-session").value);
+  set("idempotency_key", $("submit-key").value);
+  if ($("submit-timeout").value) body.timeout = Number($("submit-timeout").value);
+  if ($("submit-config").value.trim()) {
+    try { body.recipe_config = JSON.parse($("submit-config").value); } catch (err) {
+      message.textContent = "recipe_config is not JSON: " + err.message;
+      return;
+    }
+  }
+  const response = await api("/api/v1/runs", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  if (!response.ok) { message.textContent = await describe(response); return; }
+  const job = await response.json();
+  location.hash = "#/jobs/" + encodeURIComponent(job.job_id);
+});
+
+// ---- routing and refresh -------------------------------------------------------------------------
+
+function route() {
+  if (state.stream) { state.stream.abort(); state.stream = null; }
+  $("action-message").textContent = "";
+  $("job-result").textContent = "";
+  const job = location.hash.match(/^#\/jobs\/(.+)$/);
+  $("jobs-view").hidden = !!job || location.hash === "#/submit";
+  $("overview").hidden = $("jobs-view").hidden;
+  $("job-view").hidden = !job;
+  $("submit-view").hidden = location.hash !== "#/submit";
+  if (job) {
+    const id = decodeURIComponent(job[1]);
+    loadJob(id).then((j) => { if (j && !["succeeded", "failed", "cancelled"].includes(j.status)) follow(id); });
+  }
+  refresh();
+}
+
+async function refresh() {
+  try {
+    if ($("jobs-view").hidden) {
+      await refreshCluster();
+      return;
+    }
+
+    await refreshOverview();
+    await refreshList();
+  } catch (e) {
+    if (!(e instanceof ApiError)) console.error(e);
+  }
+}
+
+window.addEventListener("hashchange", route);
+route();
+setInterval(refresh, 2000);

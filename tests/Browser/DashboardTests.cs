@@ -1,0 +1,169 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Praison.Orleans.Tests.Browser;
+
+/// <summary>The jobs dashboard (<c>/dashboard</c>) in real Chromium, against real gateways.</summary>
+public sealed class DashboardTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>
+{
+    private HttpClient Http => fixture.Http;
+
+    [Fact]
+    public async Task List_ShowsTheSubmittedJobs_AndFiltersBySessionAndStatus()
+    {
+        var session = NewSession();
+        var succeeded = await Http.SubmitJobAsync(new { prompt = "ok", recipe_name = "echo", session_id = session });
+        var failed = await Http.SubmitJobAsync(new { prompt = "", recipe_name = "wait", recipe_config = new { seconds = 0, steps = 1, fail = "boom" }, session_id = session });
+        await Http.UntilStatusAsync(succeeded, "succeeded");
+        await Http.UntilStatusAsync(failed, "failed");
+        var page = await fixture.NewPageAsync();
+
+        await page.GotoAsync(fixture.Url + "/dashboard");
+        await page.FillAsync("#filter-session", session);
+        await Expect(Row(page, succeeded)).ToContainTextAsync("succeeded");
+        await Expect(Row(page, failed)).ToContainTextAsync("failed");
+        await Expect(page.Locator("#jobs tbody tr")).ToHaveCountAsync(2);
+        await page.SelectOptionAsync("#filter-status", "failed");
+
+        await Expect(page.Locator("#jobs tbody tr")).ToHaveCountAsync(1);
+        await Expect(Row(page, failed)).ToBeVisibleAsync();
+        await Expect(page.Locator("#counts li[data-status=succeeded]")).ToContainTextAsync("succeeded");
+    }
+
+    [Fact]
+    public async Task JobPage_ProgressBarMovesAndReaches100_WithoutAReload()
+    {
+        var jobId = await Http.SubmitJobAsync(new { prompt = "", recipe_name = "wait", recipe_config = new { seconds = 4, steps = 4 }, session_id = NewSession() });
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync($"{fixture.Url}/dashboard#/jobs/{jobId}");
+        var seen = new SortedSet<double>();
+
+        await Eventually.Until(
+            async () =>
+            {
+                seen.Add(await page.EvalOnSelectorAsync<double>("#job-progress", "bar => bar.value"));
+                return seen.Max;
+            },
+            max => max >= 100,
+            "the progress bar to reach 100%",
+            TimeSpan.FromSeconds(30));
+
+        Assert.Contains(seen, value => value is > 0 and < 100); // it moved through the steps on this one page
+        await Expect(page.Locator("#job-status")).ToHaveTextAsync("succeeded");
+        await Expect(page.Locator("#job-result")).ToHaveTextAsync("waited 4s");
+    }
+
+    [Fact]
+    public async Task Cancel_OnARunningJob_TurnsItCancelled()
+    {
+        var jobId = await Http.SubmitJobAsync(new { prompt = "", recipe_name = "wait", recipe_config = new { seconds = 120 }, session_id = NewSession() });
+        await Http.UntilStatusAsync(jobId, "running");
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync($"{fixture.Url}/dashboard#/jobs/{jobId}");
+        await Expect(page.Locator("#job-status")).ToHaveTextAsync("running");
+
+        await page.ClickAsync("#cancel"); // the confirmation is accepted
+
+        await Expect(page.Locator("#job-status")).ToHaveTextAsync("cancelled");
+        await Expect(page.Locator("#action-message")).ToHaveTextAsync("done: cancelled");
+        Assert.Equal("cancelled", (string?)(await Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{jobId}"))!["status"]);
+    }
+
+    [Fact]
+    public async Task Cancel_OnAFinishedJob_ShowsTheApisAnswer()
+    {
+        var jobId = await Http.SubmitJobAsync(new { prompt = "done", recipe_name = "echo", session_id = NewSession() });
+        await Http.UntilStatusAsync(jobId, "succeeded");
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync($"{fixture.Url}/dashboard#/jobs/{jobId}");
+        await Expect(page.Locator("#job-status")).ToHaveTextAsync("succeeded");
+
+        await page.ClickAsync("#cancel");
+
+        await Expect(page.Locator("#action-message")).ToContainTextAsync("400");
+        await Expect(page.Locator("#job-status")).ToHaveTextAsync("succeeded");
+    }
+
+    [Fact]
+    public async Task Delete_RemovesTheJob()
+    {
+        var jobId = await Http.SubmitJobAsync(new { prompt = "to delete", recipe_name = "echo", session_id = NewSession() });
+        await Http.UntilStatusAsync(jobId, "succeeded");
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync($"{fixture.Url}/dashboard#/jobs/{jobId}");
+        await Expect(page.Locator("#job-status")).ToHaveTextAsync("succeeded");
+
+        await page.ClickAsync("#delete");
+
+        await Expect(page.Locator("#action-message")).ToHaveTextAsync("deleted");
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.GetAsync($"/api/v1/runs/{jobId}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task SubmitForm_SubmitsAJob_AndOpensIt()
+    {
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync(fixture.Url + "/dashboard#/submit");
+        await page.FillAsync("#submit-recipe", "echo");
+        await page.FillAsync("#submit-prompt", "from the form");
+        await page.FillAsync("#submit-session", NewSession());
+
+        await page.ClickAsync("#submit-form button[type=submit]");
+
+        await Expect(page.Locator("#job-status")).ToHaveTextAsync("succeeded");
+        await Expect(page.Locator("#job-result")).ToHaveTextAsync("from the form");
+        var jobId = await page.Locator("#job-id").TextContentAsync();
+        Assert.Equal("succeeded", (string?)(await Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{jobId}"))!["status"]);
+    }
+
+    [Fact]
+    public async Task WithApiKeys_ThePageAsksForAKey_AWrongOneShowsThe401_TheRightOneShowsTheJobs()
+    {
+        var session = NewSession();
+        var jobId = await fixture.AuthHttp.SubmitJobAsync(new { prompt = "keyed", recipe_name = "echo", session_id = session });
+        var page = await fixture.NewPageAsync();
+
+        await page.GotoAsync(fixture.AuthUrl + "/dashboard");
+        await Expect(page.Locator("#key-prompt")).ToBeVisibleAsync();
+        await page.FillAsync("#key-input", "not-the-key");
+        await page.ClickAsync("#key-form button");
+        await Expect(page.Locator("#key-message")).ToHaveTextAsync("Unauthorized");
+        await page.FillAsync("#key-input", BrowserFixture.ApiKey);
+        await page.ClickAsync("#key-form button");
+        await page.FillAsync("#filter-session", session);
+
+        await Expect(Row(page, jobId)).ToContainTextAsync("succeeded");
+        await Expect(page.Locator("#key-prompt")).ToBeHiddenAsync();
+    }
+
+    [Fact]
+    public async Task ScriptInAJobsValues_StaysInertText()
+    {
+        const string ImagePayload = """<img src=x onerror="window.__xss='img'">""";
+        const string ScriptPayload = """<script>window.__xss='script'</script>""";
+        var session = NewSession();
+        var jobId = await Http.SubmitJobAsync(new { prompt = ImagePayload + ScriptPayload, recipe_name = "echo", session_id = session });
+        var failed = await Http.SubmitJobAsync(new { prompt = "", recipe_name = "wait", recipe_config = new { seconds = 0, steps = 1, fail = ImagePayload }, session_id = session });
+        await Http.UntilStatusAsync(jobId, "succeeded");
+        await Http.UntilStatusAsync(failed, "failed");
+        var page = await fixture.NewPageAsync();
+
+        await page.GotoAsync($"{fixture.Url}/dashboard#/jobs/{jobId}");
+        await Expect(page.Locator("#job-result")).ToHaveTextAsync(ImagePayload + ScriptPayload); // shown as the text it is
+        await page.GotoAsync($"{fixture.Url}/dashboard#/jobs/{failed}");
+        await Expect(page.Locator("#job-error")).ToHaveTextAsync(ImagePayload);
+        await page.GotoAsync($"{fixture.Url}/dashboard#/");
+        await page.FillAsync("#filter-session", session);
+        await Expect(page.Locator("#jobs tbody tr")).ToHaveCountAsync(2);
+
+        Assert.Equal(0, await page.Locator("main img, main script").CountAsync()); // no element was made from them
+        Assert.Null(await page.EvaluateAsync<string?>("() => window.__xss ?? null")); // and nothing ran
+    }
+
+    private static ILocator Row(IPage page, string jobId) => page.Locator($"#jobs tr[data-job-id='{jobId}']");
+
+    private static string NewSession() => "dashboard-" + Guid.NewGuid().ToString("N");
+}

@@ -14,7 +14,8 @@ public sealed record JobSnapshot(
     [property: Id(8)] string? Error,
     [property: Id(9)] int Attempt,
     [property: Id(10)] DateTimeOffset? CancelledAt,
-    [property: Id(11)] WebhookDelivery? Webhook = null);
+    [property: Id(11)] WebhookDelivery? Webhook = null,
+    [property: Id(12)] DateTimeOffset? ScheduledFor = null);
 
 /// <summary>
 /// Where a job's webhook stands; absent when the job has no <c>webhook_url</c>. Pending from submit

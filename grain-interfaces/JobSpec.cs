@@ -17,4 +17,5 @@ public sealed record JobSpec(
     [property: Id(8)] int TimeoutSeconds,
     [property: Id(9)] string? SessionId,
     [property: Id(10)] string? IdempotencyKey,
-    [property: Id(11)] int MaxAttempts);
+    [property: Id(11)] int MaxAttempts,
+    [property: Id(12)] DateTimeOffset? RunAt = null);

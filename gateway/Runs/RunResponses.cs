@@ -22,9 +22,17 @@ public sealed record SubmitRunRequest(
     int? Timeout,
     string? SessionId,
     string? IdempotencyKey,
-    int? MaxAttempts);
+    int? MaxAttempts,
+    DateTimeOffset? RunAt,
+    double? DelaySeconds);
 
-public sealed record SubmitResponse(string JobId, string Status, DateTimeOffset CreatedAt, string PollUrl, string StreamUrl);
+public sealed record SubmitResponse(
+    string JobId,
+    string Status,
+    DateTimeOffset CreatedAt,
+    string PollUrl,
+    string StreamUrl,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ScheduledFor = null);
 
 public sealed record RunListResponse(IReadOnlyList<RunStatusResponse> Jobs, int Total, int Page, int PageSize);
 
@@ -44,7 +52,8 @@ public sealed record RunStatusResponse(
     int? RetryAfter,
     int Attempt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? CancelledAt,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] WebhookResponse? Webhook)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] WebhookResponse? Webhook,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ScheduledFor)
 {
     public static RunStatusResponse From(JobSnapshot job) => new(
         job.JobId,
@@ -60,7 +69,8 @@ public sealed record RunStatusResponse(
         RetryAfterSeconds(job.Status),
         job.Attempt,
         job.CancelledAt,
-        job.Webhook is { } webhook ? new WebhookResponse(webhook.Pending, webhook.DeliveredAt, webhook.Error) : null);
+        job.Webhook is { } webhook ? new WebhookResponse(webhook.Pending, webhook.DeliveredAt, webhook.Error) : null,
+        job.ScheduledFor);
 
     /// <summary>The suggested poll interval: 2 s while queued, 5 s while running, none when terminal.</summary>
     public static int? RetryAfterSeconds(JobStatus status) => status switch

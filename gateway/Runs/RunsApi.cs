@@ -66,10 +66,10 @@ internal static class RunsApi
 
     private static async Task<Results<Accepted<SubmitResponse>, ProblemHttpResult>> SubmitAsync(
         HttpContext context, IGrainFactory grains, IOptions<RunsApiOptions> api, WebhookTargets webhooks,
-        LiveJobQuota liveJobs, CancellationToken cancellationToken)
+        LiveJobQuota liveJobs, TimeProvider time, CancellationToken cancellationToken)
     {
         var idempotencyKey = context.Request.Headers["Idempotency-Key"].ToString();
-        var read = await SubmitRequestReader.ReadAsync(context.Request, idempotencyKey, api.Value, cancellationToken);
+        var read = await SubmitRequestReader.ReadAsync(context.Request, idempotencyKey, api.Value, time.GetUtcNow(), cancellationToken);
         if (read.Spec is not { } spec)
         {
             return (ProblemHttpResult)read.Problem!;
@@ -108,7 +108,7 @@ internal static class RunsApi
         }
 
         return TypedResults.Accepted(pollUrl, new SubmitResponse(
-            job.JobId, job.Status.ToWireName(), job.CreatedAt, pollUrl, pollUrl + "/stream"));
+            job.JobId, job.Status.ToWireName(), job.CreatedAt, pollUrl, pollUrl + "/stream", job.ScheduledFor));
     }
 
     private static async Task<Results<Ok<RunListResponse>, ProblemHttpResult>> ListAsync(

@@ -14,10 +14,15 @@ internal sealed class SubmitRequestReader
     private readonly RunsApiOptions _limits;
     private readonly Dictionary<string, string[]> _errors = new(StringComparer.Ordinal);
 
-    private SubmitRequestReader(JsonElement body, RunsApiOptions limits) => (_body, _limits) = (body, limits);
+    private readonly DateTimeOffset _now;
+
+    private SubmitRequestReader(JsonElement body, RunsApiOptions limits, DateTimeOffset now) => (_body, _limits, _now) = (body, limits, now);
+
+    /// <summary>How far ahead a job may be scheduled (<c>run_at</c>, <c>delay_seconds</c>).</summary>
+    public static readonly TimeSpan MaxScheduleAhead = TimeSpan.FromDays(365);
 
     public static async Task<SubmitRead> ReadAsync(
-        HttpRequest request, string? idempotencyHeader, RunsApiOptions limits, CancellationToken cancellationToken)
+        HttpRequest request, string? idempotencyHeader, RunsApiOptions limits, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var bodyLimit = limits.MaxRequestBodyBytes;
         JsonDocument document;
@@ -50,7 +55,7 @@ internal sealed class SubmitRequestReader
                     $"Invalid text in field '{field}': strings must be valid UTF-8 with no lone surrogates."));
             }
 
-            return new SubmitRequestReader(document.RootElement, limits).Read(idempotencyHeader);
+            return new SubmitRequestReader(document.RootElement, limits, now).Read(idempotencyHeader);
         }
     }
 
@@ -116,6 +121,7 @@ internal sealed class SubmitRequestReader
             ? IdempotencyKey("idempotency_key", OptionalString("idempotency_key"))
             : IdempotencyKey("Idempotency-Key", idempotencyHeader);
         var maxAttempts = OptionalInt("max_attempts", 1, 10) ?? 0;
+        var runAt = ScheduledStart();
         if (_errors.Count > 0)
         {
             return SubmitRead.Failed(ApiProblems.Validation(_errors));
@@ -123,8 +129,60 @@ internal sealed class SubmitRequestReader
 
         return SubmitRead.Ok(new JobSpec(
             prompt!, recipeName, recipeConfig, agentFile, agentYaml, framework, config, webhookUrl,
-            timeout, sessionId, idempotencyKey, maxAttempts));
+            timeout, sessionId, idempotencyKey, maxAttempts, runAt));
     }
+
+    /// <summary>
+    /// When the job may start: <c>run_at</c> (an RFC 3339 instant with its offset) or <c>delay_seconds</c>
+    /// from now, not both, at most <see cref="MaxScheduleAhead"/> ahead; null (at once) for neither or a
+    /// time already past.
+    /// </summary>
+    private DateTimeOffset? ScheduledStart()
+    {
+        TimeSpan? delay = null;
+        if (Optional("delay_seconds") is { } given)
+        {
+            if (given.ValueKind != JsonValueKind.Number || !given.TryGetDouble(out var seconds) || seconds < 0 || seconds > MaxScheduleAhead.TotalSeconds)
+            {
+                Error("delay_seconds", $"Must be a number of seconds from 0 to {MaxScheduleAhead.TotalSeconds:0}");
+                return null;
+            }
+
+            delay = TimeSpan.FromSeconds(seconds);
+        }
+
+        DateTimeOffset? runAt = null;
+        if (OptionalString("run_at") is { } text)
+        {
+            runAt = Rfc3339(text);
+            if (runAt is null)
+            {
+                Error("run_at", "Must be an RFC 3339 date and time with its offset, e.g. 2026-12-01T02:00:00Z");
+                return null;
+            }
+        }
+
+        if (runAt is not null && delay is not null)
+        {
+            Error("run_at", "Give run_at or delay_seconds, not both");
+            return null;
+        }
+
+        var start = runAt ?? _now + delay;
+        if (start > _now + MaxScheduleAhead)
+        {
+            Error("run_at", $"Must be at most {MaxScheduleAhead.TotalDays:0} days ahead");
+            return null;
+        }
+
+        return start > _now ? start : null;
+    }
+
+    private static DateTimeOffset? Rfc3339(string text) =>
+        text.Length is > 10 and <= 40 && (text.EndsWith('Z') || text.EndsWith('z') || text[^6] is '+' or '-')
+        && DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var instant)
+            ? instant
+            : null;
 
     /// <summary>The longest <c>session_id</c> accepted.</summary>
     public const int MaxSessionIdLength = 256;

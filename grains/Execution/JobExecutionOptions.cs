@@ -63,11 +63,13 @@ public sealed class JobExecutionOptions
     public bool IsExpired(JobSnapshot job, DateTimeOffset now) => job.Status.IsTerminal() && IsExpired(job.CompletedAt, now);
 
     /// <summary>
-    /// True when the sweep must visit <paramref name="job"/>: it is live (its silo may be gone), its
-    /// webhook is pending, or it is past its retention.
+    /// True when the sweep must visit <paramref name="job"/>: it is live (its silo may be gone) and not
+    /// scheduled beyond the next sweep, its webhook is pending, or it is past its retention. A job
+    /// scheduled later is left alone until the sweep before its time, which wakes it to wait the rest.
     /// </summary>
     public bool IsDue(JobSnapshot job, DateTimeOffset now) =>
-        !job.Status.IsTerminal() || job.Webhook is { Pending: true } || IsExpired(job, now);
+        (!job.Status.IsTerminal() && !(job.Status == JobStatus.Queued && job.ScheduledFor > now + SweepPeriod))
+        || job.Webhook is { Pending: true } || IsExpired(job, now);
 
     /// <summary>
     /// The sweep runs on a reminder, which Orleans refuses below its minimum period: a shorter

@@ -83,6 +83,7 @@ public sealed partial class JobGrain
                 return;
             }
 
+            await UntilItsTimeAsync(stop);
             var lease = await slots.AcquireAsync(Tenant, stop);
             await RunAttemptAsync(lease, stop);
         }
@@ -95,6 +96,26 @@ public sealed partial class JobGrain
             LogLoopFailed(logger, exception, JobId);
         }
     }
+
+    /// <summary>True while the job is queued for a time still ahead (<c>run_at</c>, <c>delay_seconds</c>).</summary>
+    private bool IsWaitingForItsTime =>
+        Exists && Record.Status == JobStatus.Queued && Record.Spec.RunAt > time.GetUtcNow();
+
+    /// <summary>
+    /// A scheduled job waits for its time before it asks for a slot (in steps: a delay longer than about
+    /// 49 days cannot be one timer). Cancel, delete and hand-over stop the wait; if this activation goes
+    /// away meanwhile, the sweep before the job's time wakes it on whichever silo to wait the rest.
+    /// </summary>
+    private async Task UntilItsTimeAsync(CancellationToken stop)
+    {
+        while (IsWaitingForItsTime)
+        {
+            var left = Record.Spec.RunAt!.Value - time.GetUtcNow();
+            await Task.Delay(left < MaxWaitStep ? left : MaxWaitStep, time, stop);
+        }
+    }
+
+    private static readonly TimeSpan MaxWaitStep = TimeSpan.FromDays(1);
 
     /// <summary>
     /// Runs <paramref name="write"/> until storage takes it, waiting longer after each failure. Gives up

@@ -243,11 +243,12 @@ public sealed partial class JobGrain(
             return new JobCommandReply(JobCommandStatus.NotFound, null);
         }
 
-        if (!Record.Status.IsTerminal())
+        if (!Record.Status.IsTerminal() && !IsWaitingForItsTime)
         {
             return new JobCommandReply(JobCommandStatus.WrongState, Snapshot());
         }
 
+        _stop?.Cancel(); // a job waiting for its time stops waiting
         await RemoveAsync("deleted through the API");
         return new JobCommandReply(JobCommandStatus.Done, null);
     }
@@ -359,5 +360,6 @@ public sealed partial class JobGrain(
         Math.Max(record.Attempt, 1),
         record.CancelledAt,
         record.Spec.WebhookUrl is null ? null : new WebhookDelivery(
-            record.WebhookPending || !record.Status.IsTerminal(), record.WebhookDeliveredAt, record.WebhookError));
+            record.WebhookPending || !record.Status.IsTerminal(), record.WebhookDeliveredAt, record.WebhookError),
+        record.Spec.RunAt);
 }

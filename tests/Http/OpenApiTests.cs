@@ -42,8 +42,8 @@ public sealed class OpenApiTests(JobsClusterFixture fixture)
 
         var body = Resolve(document, submit["requestBody"]!["content"]!["application/json"]!["schema"]!);
         Assert.Equal(
-            ["agent_file", "agent_yaml", "config", "framework", "idempotency_key", "max_attempts", "prompt", "recipe_config", "recipe_name",
-                "session_id", "timeout", "webhook_url"],
+            ["agent_file", "agent_yaml", "config", "delay_seconds", "framework", "idempotency_key", "max_attempts", "prompt", "recipe_config",
+                "recipe_name", "run_at", "session_id", "timeout", "webhook_url"],
             Properties(body));
         Assert.Contains("Idempotency-Key", submit["parameters"]!.AsArray().Select(p => (string)p!["name"]!));
         Assert.Contains("Last-Event-ID", document["paths"]!["/api/v1/runs/{jobId}/stream"]!["get"]!["parameters"]!.AsArray().Select(p => (string)p!["name"]!));
@@ -106,8 +106,8 @@ public sealed class OpenApiTests(JobsClusterFixture fixture)
         Assert.True(documented.All(p => actual.Contains(p) || OmittedWhenNull(p)), $"{method} {path} {status}: documented {string.Join(",", documented)} vs real {string.Join(",", actual)}");
     }
 
-    /// <summary>Status-body members written only when set (the job was cancelled, it has a webhook).</summary>
-    private static bool OmittedWhenNull(string property) => property is "cancelled_at" or "webhook";
+    /// <summary>Members written only when set (the job was cancelled, it has a webhook, it was delayed).</summary>
+    private static bool OmittedWhenNull(string property) => property is "cancelled_at" or "webhook" or "scheduled_for";
 
     private static JsonNode Schema(JsonObject document, string path, string method, string status, string contentType) =>
         document["paths"]![path]![method]!["responses"]![status]!["content"]![contentType]!["schema"]!;

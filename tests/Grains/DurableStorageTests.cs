@@ -126,6 +126,27 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
     }
 
     [Fact]
+    public async Task KilledSilo_ADelayedJobWaitingOnIt_StillRunsOnceAfterItsTime()
+    {
+        await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 2);
+        var scope = ProbeLedger.NewScope();
+        var doomed = cluster.Silos[^1];
+        var job = cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, NewJobId()));
+        var runAt = DateTimeOffset.UtcNow.AddSeconds(8);
+        await SubmitOnAsync(job, doomed, Specs.Probe(scope, seconds: 0.2) with { RunAt = runAt });
+
+        await cluster.KillSiloAsync(doomed);
+
+        // Nobody calls the job: the sweep before its time wakes it on the surviving silo to wait the rest.
+        var done = await job.UntilTerminal(TimeSpan.FromSeconds(90));
+        Assert.Equal(JobStatus.Succeeded, done!.Status);
+        Assert.Equal(1, done.Attempt); // it never started on the lost silo
+        Assert.True(done.StartedAt >= runAt, $"started {done.StartedAt:O}, before its time {runAt:O}");
+        var run = Assert.Single(ProbeLedger.Runs(scope));
+        Assert.NotEqual(doomed.SiloAddress.ToParsableString(), run.Silo);
+    }
+
+    [Fact]
     public async Task KilledSilo_ACancelThatWakesItsJob_CancelsItWithoutStartingAnotherAttempt()
     {
         // No sweep: the cancel is the call that wakes the job on the surviving silo.

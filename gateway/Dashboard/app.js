@@ -147,7 +147,7 @@ async function refreshList() {
     link.href = "#/jobs/" + encodeURIComponent(job.job_id);
     link.textContent = job.job_id;
     row.insertCell().append(link);
-    cell(row, job.status, "status " + job.status);
+    cell(row, job.status + (job.status === "queued" && job.scheduled_for ? " until " + time(job.scheduled_for) : ""), "status " + job.status);
     row.insertCell().append(progressBar(job.progress.percentage));
     cell(row, job.agent_id);
     cell(row, time(job.created_at));
@@ -176,6 +176,7 @@ function showJob(job) {
   $("job-agent").textContent = job.agent_id || "";
   $("job-attempt").textContent = job.attempt;
   $("job-times").textContent = [time(job.created_at), time(job.started_at), time(job.completed_at)].join(" / ");
+  $("job-scheduled").textContent = job.scheduled_for ? time(job.scheduled_for) : "at once";
   $("job-webhook").textContent = job.webhook
     ? (job.webhook.pending ? "pending" : job.webhook.delivered_at ? "delivered " + time(job.webhook.delivered_at) : "given up: " + (job.webhook.error || ""))
     : "none";
@@ -261,6 +262,7 @@ $("submit-form").addEventListener("submit", async (e) => {
   set("session_id", $("submit-session").value);
   set("idempotency_key", $("submit-key").value);
   if ($("submit-timeout").value) body.timeout = Number($("submit-timeout").value);
+  if ($("submit-delay").value) body.delay_seconds = Number($("submit-delay").value);
   if ($("submit-config").value.trim()) {
     try { body.recipe_config = JSON.parse($("submit-config").value); } catch (err) {
       message.textContent = "recipe_config is not JSON: " + err.message;

@@ -120,6 +120,26 @@ public sealed class DashboardTests(BrowserFixture fixture) : IClassFixture<Brows
     }
 
     [Fact]
+    public async Task SubmitForm_WithADelay_ShowsTheJobQueuedUntilItsTime()
+    {
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync(fixture.Url + "/dashboard#/submit");
+        await page.FillAsync("#submit-recipe", "echo");
+        await page.FillAsync("#submit-prompt", "later");
+        await page.FillAsync("#submit-delay", "600");
+
+        await page.ClickAsync("#submit-form button[type=submit]");
+
+        await Expect(page.Locator("#job-status")).ToHaveTextAsync("queued");
+        var jobId = await page.Locator("#job-id").TextContentAsync();
+        var scheduledFor = (string?)(await Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{jobId}"))!["scheduled_for"];
+        Assert.NotNull(scheduledFor);
+        await Expect(page.Locator("#job-scheduled")).Not.ToHaveTextAsync("at once");
+        await page.ClickAsync("#delete"); // a job waiting for its time can be deleted
+        await Expect(page.Locator("#action-message")).ToHaveTextAsync("deleted");
+    }
+
+    [Fact]
     public async Task WithApiKeys_ThePageAsksForAKey_AWrongOneShowsThe401_TheRightOneShowsTheJobs()
     {
         var session = NewSession();

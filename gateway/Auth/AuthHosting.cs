@@ -9,7 +9,7 @@ namespace Praison.Orleans.Gateway.Auth;
 
 internal static class AuthHosting
 {
-    /// <summary>API-key authentication (spec §6) and a fallback policy: every endpoint needs an
+    /// <summary>API-key authentication (README: API keys and tenants) and a fallback policy: every endpoint needs an
     /// authenticated caller unless it opts out (<c>/health</c>).</summary>
     public static WebApplicationBuilder AddApiKeyAuth(this WebApplicationBuilder builder)
     {

@@ -4,7 +4,7 @@ using Praison.Orleans.Grains.Hosting;
 namespace Praison.Orleans.Gateway.Health;
 
 /// <summary>
-/// <c>GET /health</c> (spec §2), and HEAD for probes: always public, answered within
+/// <c>GET /health</c> (README: API), and HEAD for probes: always public, answered within
 /// <see cref="ClusterStats.Budget"/>; executor figures summed over the silos that answered in time.
 /// 503 when no silo answered: this gateway cannot run jobs.
 /// </summary>

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Praison.Orleans.Gateway.Runs;
 
 /// <summary>
-/// Reads <c>GET /api/v1/runs</c>'s query (spec §2): <c>status</c> must name a status (else 400 listing
+/// Reads <c>GET /api/v1/runs</c>'s query (README: API): <c>status</c> must name a status (else 400 listing
 /// them), <c>page</c> ≥ 1, <c>page_size</c> 1–100 and page × page_size ≤ 10,000 (else 422),
 /// <c>session_id</c> exact, empty = none.
 /// </summary>

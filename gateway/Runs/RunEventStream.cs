@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Praison.Orleans.Gateway.Runs;
 
 /// <summary>
-/// Turns a job's <see cref="IJobGrain.WatchAsync"/> into the SSE events of spec §2: <c>status</c>,
+/// Turns a job's <see cref="IJobGrain.WatchAsync"/> into the SSE events of the README's API section: <c>status</c>,
 /// <c>progress</c>, a <c>heartbeat</c> after <see cref="HeartbeatAfter"/> without another event, and one
 /// final <c>result</c>, <c>error</c> or <c>cancelled</c>, after which the stream ends. When the watch
 /// breaks (the job's silo died, the grain moved) it watches again from the last id it sent, so the

@@ -8,7 +8,7 @@ using Praison.Orleans.Grains.Hosting;
 namespace Praison.Orleans.Gateway.Runs;
 
 /// <summary>
-/// <c>/api/v1/runs</c> (spec §2): each handler maps one request to one <see cref="IJobGrain"/> call
+/// <c>/api/v1/runs</c> (README: API): each handler maps one request to one <see cref="IJobGrain"/> call
 /// and its reply to the spec's status codes and bodies.
 /// </summary>
 internal static class RunsApi

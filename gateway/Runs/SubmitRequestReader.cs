@@ -4,7 +4,7 @@ using Praison.Orleans.Grains.Execution;
 namespace Praison.Orleans.Gateway.Runs;
 
 /// <summary>
-/// Reads a submit body (spec §2) into a <see cref="JobSpec"/>, or into the problem that rejects it:
+/// Reads a submit body (README: API) into a <see cref="JobSpec"/>, or into the problem that rejects it:
 /// 400 for a body that is not JSON, 413 for one over the size limit, 422 naming every bad field.
 /// Unknown fields are ignored. Any content type is read as JSON, so a bare <c>curl -d</c> works.
 /// </summary>

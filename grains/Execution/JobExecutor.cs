@@ -12,7 +12,7 @@ namespace Praison.Orleans.Grains.Execution;
 public sealed record SpecProblem(string Field, string Message, bool Unreadable = false);
 
 /// <summary>
-/// Decides what a job runs (spec §4) and runs it: a registered recipe when <c>recipe_name</c> is set,
+/// Decides what a job runs (README: Use it from PraisonAI) and runs it: a registered recipe when <c>recipe_name</c> is set,
 /// otherwise the LLM path (agents file or plain prompt).
 /// </summary>
 public sealed class JobExecutor(RecipeCatalog recipes, LlmClient llm, AgentsFiles agentsFiles, AgentsRunner agents)

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace Praison.Orleans.Grains.Webhooks;
 
-/// <summary>The body POSTed to a job's <c>webhook_url</c> when it ends (spec §5).</summary>
+/// <summary>The body POSTed to a job's <c>webhook_url</c> when it ends (README: API, webhooks).</summary>
 public sealed record WebhookPayload(
     string JobId, string Status, System.Text.Json.Nodes.JsonNode? Result, string? Error, string? CompletedAt, double? DurationSeconds);
 

@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 
 namespace Praison.Orleans.Tests.Http;
 
-/// <summary>Spec §2 through the real gateway pipeline on Kestrel, against the 3-silo cluster.</summary>
+/// <summary>The API (README: API) through the real gateway pipeline on Kestrel, against the 3-silo cluster.</summary>
 [Collection(JobsClusterCollection.Name)]
 public sealed class RunsApiTests(JobsClusterFixture fixture)
 {

@@ -13,7 +13,7 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
     public async Task FiveMegabyteResult_IsStoredAndReadBackIntact()
     {
         await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 1);
-        var jobId = NewJobId();
+        var jobId = JobIds.New();
         var job = cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, jobId));
         const int size = 5 * 1024 * 1024;
 
@@ -31,7 +31,7 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
         // The grain keeps the blob's old ETag, as when a reply is lost: its next write would be a 412
         // forever unless it reads the blob back.
         await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 1, sweepPeriod: TimeSpan.FromHours(1));
-        var jobId = NewJobId();
+        var jobId = JobIds.New();
         var job = cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, jobId));
         var ambiguous = StorageFaults.OnWrite(jobId, r => r.Status == JobStatus.Succeeded, StorageFault.FailAfterCommit);
 
@@ -111,7 +111,7 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
         await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 2);
         var scope = ProbeLedger.NewScope();
         var doomed = cluster.Silos[^1];
-        var job = cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, NewJobId()));
+        var job = cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, JobIds.New()));
         await SubmitOnAsync(job, doomed, Specs.Probe(scope, seconds: 1));
         await Eventually.Until(() => ProbeLedger.Runs(scope).Count == 1, "the first attempt to start");
 
@@ -131,7 +131,7 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
         await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 2);
         var scope = ProbeLedger.NewScope();
         var doomed = cluster.Silos[^1];
-        var job = cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, NewJobId()));
+        var job = cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, JobIds.New()));
         var runAt = DateTimeOffset.UtcNow.AddSeconds(8);
         await SubmitOnAsync(job, doomed, Specs.Probe(scope, seconds: 0.2) with { RunAt = runAt });
 
@@ -153,7 +153,7 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
         await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 2, sweepPeriod: TimeSpan.FromHours(1));
         var scope = ProbeLedger.NewScope();
         var doomed = cluster.Silos[^1];
-        var job = cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, NewJobId()));
+        var job = cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, JobIds.New()));
         await SubmitOnAsync(job, doomed, Specs.Probe(scope));
         await Eventually.Until(() => ProbeLedger.Runs(scope).Count == 1, "the first attempt to start");
 
@@ -197,7 +197,7 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
     {
         var serviceId = NewServiceId();
         var scope = ProbeLedger.NewScope();
-        var (finished, failed, cancelled, running, queued) = (NewJobId(), NewJobId(), NewJobId(), NewJobId(), NewJobId());
+        var (finished, failed, cancelled, running, queued) = (JobIds.New(), JobIds.New(), JobIds.New(), JobIds.New(), JobIds.New());
         var keyed = JobKeys.ForIdempotencyKey(JobKeys.DefaultTenant, "restart-" + Guid.NewGuid().ToString("N"));
         string keyedJobId;
         await using (var before = await fixture.StartClusterAsync(serviceId, silos: 1, slotsPerSilo: 1))
@@ -237,7 +237,7 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
     private static async Task<(IJobGrain Job, InProcessSiloHandle Silo)> StartWaitJobOnLastSiloAsync(InProcessTestCluster cluster, int maxAttempts)
     {
         var doomed = cluster.Silos[^1];
-        var job = cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, NewJobId()));
+        var job = cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, JobIds.New()));
         await SubmitOnAsync(job, doomed, Specs.Recipe("wait", """{"seconds":4,"steps":8}""", maxAttempts: maxAttempts));
         await Eventually.Until(job.GetStatusAsync, s => s!.Progress.Percentage >= 25, "the job to make progress");
         return (job, doomed);
@@ -249,7 +249,7 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
     {
         var session = "writes-" + Guid.NewGuid().ToString("N");
         await Task.WhenAll(Enumerable.Range(0, count).Select(_ =>
-            cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, NewJobId())).SubmitAsync(Specs.Recipe("echo", sessionId: session))));
+            cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, JobIds.New())).SubmitAsync(Specs.Recipe("echo", sessionId: session))));
         var query = new JobListQuery(JobKeys.DefaultTenant, JobStatus.Succeeded, session, 1, 1);
         await Eventually.Until(
             () => cluster.Client.GetGrain<IJobQueryGrain>(0).ListAsync(query), page => page.Total == count, $"{count} jobs listed as succeeded");
@@ -283,5 +283,5 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
 
     private static string NewServiceId() => "svc-" + Guid.NewGuid().ToString("N")[..12];
 
-    private static string NewJobId() => "run_" + Guid.NewGuid().ToString("N")[..12];
+
 }

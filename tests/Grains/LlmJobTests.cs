@@ -50,7 +50,7 @@ public sealed class LlmClusterFixture : IAsyncLifetime
     }
 
     public IJobGrain NewJob() =>
-        Cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, "run_" + Guid.NewGuid().ToString("N")[..12]));
+        Cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, JobIds.New()));
 }
 
 /// <summary>Prompt jobs against an OpenAI-compatible server speaking the real protocol on loopback.</summary>

@@ -74,7 +74,7 @@ public sealed class RetentionTests(ShortRetentionFixture fixture) : IClassFixtur
     {
         // What a submit leaves when its silo dies between writing the index entry and the record.
         var session = "orphan-" + Guid.NewGuid().ToString("N");
-        var orphan = new JobSnapshot("run_" + Guid.NewGuid().ToString("N")[..12], JobStatus.Queued, JobProgress.None,
+        var orphan = new JobSnapshot(JobIds.New(), JobStatus.Queued, JobProgress.None,
             DateTimeOffset.UtcNow, null, null, "recipe:echo", session, null, 1, null);
         var index = fixture.Cluster.Silos[0].SiloHost.Services.GetRequiredService<IJobIndex>();
         await index.UpsertAsync(new JobIndexEntry(JobKeys.DefaultTenant, orphan, 1, false));

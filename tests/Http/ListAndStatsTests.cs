@@ -111,7 +111,7 @@ public sealed class ListAndStatsTests(JobsClusterFixture fixture)
         var jobs = new List<IJobGrain>();
         foreach (var spec in specs)
         {
-            var job = fixture.Client.GetGrain<IJobGrain>(JobKeys.For(tenant, "run_" + Guid.NewGuid().ToString("N")[..12]));
+            var job = fixture.Client.GetGrain<IJobGrain>(JobKeys.For(tenant, JobIds.New()));
             await job.SubmitAsync(spec);
             jobs.Add(job);
         }

@@ -135,7 +135,7 @@ public class JobsClusterFixture : IAsyncLifetime
     /// <summary>A job grain with a fresh id that will activate on <paramref name="silo"/> (any silo when null).</summary>
     public IJobGrain NewJob(out string jobId, SiloAddress? silo = null)
     {
-        jobId = "run_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
+        jobId = JobIds.New();
         var grain = Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, jobId));
         return silo is null ? grain : new PinnedJob(grain, silo);
     }

@@ -1,7 +1,5 @@
-using System.Net;
 using Orleans.Dashboard;
 using Praison.Orleans.Grains.Hosting;
-using Praison.Orleans.Grains.Telemetry;
 
 namespace Praison.Orleans.Gateway.Hosting;
 
@@ -29,36 +27,7 @@ internal static class ClusterHosting
         }
         else
         {
-            builder.UseOrleansClient(client =>
-            {
-                if (cluster.Storage == JobStorageMode.Azure)
-                {
-                    client.UseAzureStorageClustering(o => o.TableServiceClient = new Azure.Data.Tables.TableServiceClient(cluster.AzureStorage));
-                }
-                else
-                {
-                    var gateways = cluster.Gateways.Count > 0 ? cluster.Gateways : ["127.0.0.1:30000"];
-                    client.UseStaticClustering(gateways.Select(g => IPEndPoint.Parse(g)).ToArray());
-                }
-
-                client.Configure<global::Orleans.Configuration.ClusterOptions>(o =>
-                {
-                    o.ClusterId = cluster.ClusterId;
-                    o.ServiceId = cluster.ServiceId;
-                });
-
-                if (cluster.OrleansDashboard)
-                {
-                    client.AddDashboard(o => o.HideTrace = true); // the silos collect; this gateway serves the page
-                }
-
-                // Gateway and silos start in any order: until a silo has registered, keep trying to connect.
-                client.UseConnectionRetryFilter<ConnectRetryFilter>();
-                if (TelemetryHosting.TracesExported(builder.Configuration))
-                {
-                    client.AddActivityPropagation(); // grain calls join the request's trace (only when traced)
-                }
-            });
+            builder.UseOrleansClient(client => client.ConfigureJobsClient(cluster));
         }
 
         return builder;
@@ -99,20 +68,4 @@ internal static class ClusterHosting
 
         return builder;
     }
-}
-
-/// <summary>Keeps a client gateway trying to reach the cluster at start-up, once a second, until it does.</summary>
-internal sealed partial class ConnectRetryFilter(ILogger<ConnectRetryFilter> logger) : IClientConnectionRetryFilter
-{
-    private static readonly TimeSpan Delay = TimeSpan.FromSeconds(1);
-
-    public async Task<bool> ShouldRetryConnectionAttempt(Exception exception, CancellationToken cancellationToken)
-    {
-        LogRetrying(logger, exception.Message, Delay);
-        await Task.Delay(Delay, cancellationToken);
-        return true;
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The job cluster is not reachable yet ({Reason}); trying again in {Delay}")]
-    private static partial void LogRetrying(ILogger logger, string reason, TimeSpan delay);
 }

@@ -53,8 +53,17 @@ public sealed class JobsClusterOptions
     /// </summary>
     public string? PrimarySiloEndpoint { get; set; }
 
-    /// <summary>Silo gateway endpoints (<c>host:port</c>) a client-mode gateway connects to. Default: 127.0.0.1:30000.</summary>
+    /// <summary>Silo gateway endpoints (<c>ip:port</c>) a client-mode gateway connects to in memory mode. Default: <see cref="DefaultGateway"/>.</summary>
     public List<string> Gateways { get; set; } = [];
+
+    /// <summary>Where a client looks for a memory-mode silo when <see cref="Gateways"/> names none: its default gateway port here.</summary>
+    public const string DefaultGateway = "127.0.0.1:30000";
+
+    /// <summary>
+    /// <see cref="Gateways"/>, or <see cref="DefaultGateway"/> when it names none (a default inside the
+    /// list itself would be appended to, not replaced, by configuration binding).
+    /// </summary>
+    public IReadOnlyList<string> GatewayEndpoints => Gateways.Count > 0 ? Gateways : [DefaultGateway];
 
     /// <summary>The problems with these options, empty when they are valid.</summary>
     public IEnumerable<string> Problems()

@@ -1,10 +1,13 @@
+using System.Net;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Serialization;
 using Orleans.Storage;
 using Praison.Orleans.Grains.Agents;
@@ -18,8 +21,91 @@ using Praison.Orleans.Grains.Webhooks;
 
 namespace Praison.Orleans.Grains.Hosting;
 
-public static class JobsSiloBuilderExtensions
+/// <summary>
+/// How a process takes part in the jobs cluster, in one place: its options (section <c>Cluster</c>),
+/// a silo (<see cref="ConfigureJobsSilo"/>: storage mode, then <see cref="AddPraisonJobs"/>) and a
+/// client (<see cref="ConfigureJobsClient"/>), so cluster and service ids are set once for both.
+/// </summary>
+public static class JobsHosting
 {
+    /// <summary>Reads and validates the <c>Cluster</c> section; throws naming every problem.</summary>
+    public static JobsClusterOptions GetJobsClusterOptions(this IConfiguration configuration)
+    {
+        var options = configuration.GetSection(JobsClusterOptions.Section).Get<JobsClusterOptions>() ?? new();
+        options.AzureStorage ??= configuration.GetConnectionString("AzureStorage");
+        return options.Validated();
+    }
+
+    /// <summary>
+    /// A silo of the jobs cluster as <paramref name="cluster"/> describes it: its storage mode (memory:
+    /// one silo, localhost clustering; or Azure Storage for state, reminders and membership) and
+    /// everything a silo needs to run jobs.
+    /// </summary>
+    public static ISiloBuilder ConfigureJobsSilo(this ISiloBuilder silo, JobsClusterOptions cluster)
+    {
+        if (cluster.Storage == JobStorageMode.Azure)
+        {
+            silo.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(cluster.AzureStorage))
+                .ConfigureEndpoints(IPAddress.Parse(cluster.AdvertisedAddress), cluster.SiloPort, cluster.GatewayPort)
+                .Configure<ClusterOptions>(o =>
+                {
+                    o.ClusterId = cluster.ClusterId;
+                    o.ServiceId = cluster.ServiceId;
+                })
+                .UseAzureJobStorage(cluster.AzureStorage!);
+        }
+        else
+        {
+            // One silo knows where every grain is: a directory cache would only hold an entry per job ever seen.
+            silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, null, cluster.ServiceId, cluster.ClusterId)
+                .Configure<GrainDirectoryOptions>(o => o.CachingStrategy = GrainDirectoryOptions.CachingStrategyType.None)
+                .UseInMemoryJobStorage();
+        }
+
+        if (cluster.OrleansDashboard)
+        {
+            silo.AddDashboard(o => o.HideTrace = true); // no live log stream: logs carry job details
+        }
+
+        return silo.AddPraisonJobs();
+    }
+
+    /// <summary>
+    /// A client (a gateway in client mode) of the jobs cluster as <paramref name="cluster"/> describes it:
+    /// the same cluster and service ids as its silos, found through Azure Table membership or at
+    /// <see cref="JobsClusterOptions.GatewayEndpoints"/>, and at start-up it keeps trying to connect until
+    /// a silo is there (gateway and silos start in any order).
+    /// </summary>
+    public static IClientBuilder ConfigureJobsClient(this IClientBuilder client, JobsClusterOptions cluster)
+    {
+        if (cluster.Storage == JobStorageMode.Azure)
+        {
+            client.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(cluster.AzureStorage));
+        }
+        else
+        {
+            client.UseStaticClustering(cluster.GatewayEndpoints.Select(IPEndPoint.Parse).ToArray());
+        }
+
+        client.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = cluster.ClusterId;
+            o.ServiceId = cluster.ServiceId;
+        });
+        client.UseConnectionRetryFilter<ConnectRetryFilter>();
+        if (TelemetryHosting.TracesExported(client.Configuration))
+        {
+            client.AddActivityPropagation(); // grain calls join the request's trace (only when traced)
+        }
+
+        if (cluster.OrleansDashboard)
+        {
+            client.AddDashboard(o => o.HideTrace = true); // the silos collect; this client's host serves the page
+        }
+
+        return client;
+    }
+
     /// <summary>The environment variable PraisonAI uses for <see cref="JobExecutionOptions.MaxConcurrent"/>.</summary>
     public const string MaxConcurrentVariable = "PRAISONAI_MAX_CONCURRENT_JOBS";
 
@@ -104,4 +190,20 @@ public static class JobsSiloBuilderExtensions
             options.MaxConcurrent = int.TryParse(text, out var value) ? value : -1;
         }
     }
+}
+
+/// <summary>Keeps a client trying to reach the cluster at start-up, once a second, until it does.</summary>
+internal sealed partial class ConnectRetryFilter(ILogger<ConnectRetryFilter> logger) : IClientConnectionRetryFilter
+{
+    private static readonly TimeSpan Delay = TimeSpan.FromSeconds(1);
+
+    public async Task<bool> ShouldRetryConnectionAttempt(Exception exception, CancellationToken cancellationToken)
+    {
+        LogRetrying(logger, exception.Message, Delay);
+        await Task.Delay(Delay, cancellationToken);
+        return true;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The job cluster is not reachable yet ({Reason}); trying again in {Delay}")]
+    private static partial void LogRetrying(ILogger logger, string reason, TimeSpan delay);
 }

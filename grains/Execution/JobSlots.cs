@@ -3,13 +3,13 @@ using Microsoft.Extensions.Options;
 namespace Praison.Orleans.Grains.Execution;
 
 /// <summary>
-/// This silo's execution slots: at most <see cref="JobExecutionOptions.MaxConcurrent"/> jobs run at once.
+/// This silo's execution slots: at most <see cref="JobsOptions.MaxConcurrent"/> jobs run at once.
 /// The rest wait in one line per tenant, first in, first out within it, and a freed slot goes to the
 /// waiting tenant that runs the fewest jobs (in turn among equals): a tenant that queued a thousand long
-/// jobs delays another tenant's job by one freed slot, not by a thousand jobs. With <see cref="JobExecutionOptions.MaxRunningPerTenant"/>,
+/// jobs delays another tenant's job by one freed slot, not by a thousand jobs. With <see cref="JobsOptions.MaxRunningPerTenant"/>,
 /// a tenant never holds more slots than that. A lease is held while a job's work runs.
 /// </summary>
-public sealed class JobSlots(IOptions<JobExecutionOptions> options)
+public sealed class JobSlots(IOptions<JobsOptions> options)
 {
     private readonly object _gate = new();
     private readonly Dictionary<string, Queue<Waiter>> _waiting = new(StringComparer.Ordinal);

@@ -4,7 +4,7 @@ namespace Praison.Orleans.Grains.Execution;
 
 /// <summary>Reports the slots of the silo it runs on, and refuses to speak for any other silo.</summary>
 public sealed class SiloStatsGrain(
-    ILocalSiloDetails silo, JobSlots slots, IOptions<JobExecutionOptions> options) : Grain, ISiloStatsGrain
+    ILocalSiloDetails silo, JobSlots slots, IOptions<JobsOptions> options) : Grain, ISiloStatsGrain
 {
     public Task<SiloExecutorStats?> GetAsync()
     {

@@ -106,7 +106,7 @@ public static class JobsHosting
         return client;
     }
 
-    /// <summary>The environment variable PraisonAI uses for <see cref="JobExecutionOptions.MaxConcurrent"/>.</summary>
+    /// <summary>The environment variable PraisonAI uses for <see cref="JobsOptions.MaxConcurrent"/>.</summary>
     public const string MaxConcurrentVariable = "PRAISONAI_MAX_CONCURRENT_JOBS";
 
     /// <summary>
@@ -121,12 +121,12 @@ public static class JobsHosting
         }
 
         var services = silo.Services;
-        services.AddOptions<JobExecutionOptions>()
-            .BindConfiguration(JobExecutionOptions.Section)
+        services.AddOptions<JobsOptions>()
+            .BindConfiguration(JobsOptions.Section)
             .Configure<IConfiguration>(ApplyEnvironmentOverrides)
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<JobExecutionOptions>>(new ProblemsValidator<JobExecutionOptions>(o => o.Problems()));
-        services.AddSingleton<IValidateOptions<JobExecutionOptions>>(provider => new ProblemsValidator<JobExecutionOptions>(
+        services.AddSingleton<IValidateOptions<JobsOptions>>(new ProblemsValidator<JobsOptions>(o => o.Problems()));
+        services.AddSingleton<IValidateOptions<JobsOptions>>(provider => new ProblemsValidator<JobsOptions>(
             o => o.SweepProblems(provider.GetRequiredService<IOptions<ReminderOptions>>().Value.MinimumReminderPeriod)));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<JobSlots>();
@@ -183,7 +183,7 @@ public static class JobsHosting
         return services;
     }
 
-    private static void ApplyEnvironmentOverrides(JobExecutionOptions options, IConfiguration configuration)
+    private static void ApplyEnvironmentOverrides(JobsOptions options, IConfiguration configuration)
     {
         if (configuration[MaxConcurrentVariable] is { Length: > 0 } text)
         {

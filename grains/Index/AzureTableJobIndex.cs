@@ -4,6 +4,7 @@ using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using Praison.Orleans.Grains.Execution;
+using Praison.Orleans.Grains.Jobs;
 
 namespace Praison.Orleans.Grains.Index;
 
@@ -15,7 +16,7 @@ namespace Praison.Orleans.Grains.Index;
 /// all partitions: a scan the table service runs, once per sweep period.
 /// </summary>
 public sealed class AzureTableJobIndex(
-    TableServiceClient tables, IOptions<JobExecutionOptions> options, TimeProvider time) : IJobIndex
+    TableServiceClient tables, IOptions<JobsOptions> options, TimeProvider time) : IJobIndex
 {
     public const string TableName = "PraisonJobIndex";
 

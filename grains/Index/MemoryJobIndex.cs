@@ -10,7 +10,7 @@ namespace Praison.Orleans.Grains.Index;
 /// exactly as durable as they are. Writes are a dictionary update by job id, no grain call; queries
 /// and stats scan the tenant's entries where they are asked.
 /// </summary>
-public sealed class MemoryJobIndex(MemoryJobStore store, IOptions<JobExecutionOptions> options, TimeProvider time) : IJobIndex
+public sealed class MemoryJobIndex(MemoryJobStore store, IOptions<JobsOptions> options, TimeProvider time) : IJobIndex
 {
     public Task UpsertAsync(JobIndexEntry entry)
     {

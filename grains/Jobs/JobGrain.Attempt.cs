@@ -339,7 +339,7 @@ public sealed partial class JobGrain
     }
 
     /// <summary>
-    /// Every <see cref="Execution.JobExecutionOptions.ProgressCheckpointInterval"/> while an attempt runs:
+    /// Every <see cref="Execution.JobsOptions.ProgressCheckpointInterval"/> while an attempt runs:
     /// writes the progress reported since the last time, and the running entry to the index if it is not
     /// there yet. A failed write is only logged: the next checkpoint writes the progress again.
     /// </summary>

@@ -24,7 +24,7 @@ public sealed partial class JobGrain(
     IJobIndex index,
     WebhookSender webhooks,
     JobMetrics metrics,
-    IOptions<JobExecutionOptions> options,
+    IOptions<JobsOptions> options,
     TimeProvider time,
     ILogger<JobGrain> logger) : Grain, IJobGrain, IJobRecoveryGrain
 {
@@ -314,7 +314,7 @@ public sealed partial class JobGrain(
 
     /// <summary>
     /// A finished job that nobody watches and whose webhook has settled needs nothing its activation
-    /// holds: <see cref="JobExecutionOptions.FinishedJobIdleTime"/> later it is deactivated, and a later
+    /// holds: <see cref="JobsOptions.FinishedJobIdleTime"/> later it is deactivated, and a later
     /// request reads it back from storage, which restates its status, progress and final event. This is
     /// what keeps a silo holding many finished jobs small; Orleans' own idle collection takes 15 minutes.
     /// </summary>

@@ -19,14 +19,14 @@ public interface IJobSweeperGrain : IGrainWithIntegerKey
 }
 
 /// <summary>
-/// Every <see cref="JobExecutionOptions.SweepPeriod"/>, visits each job the index says has something
+/// Every <see cref="JobsOptions.SweepPeriod"/>, visits each job the index says has something
 /// left to do (<see cref="IJobIndex.DueAsync"/>): a live job whose silo was lost resumes, a pending
 /// webhook is retried, an expired job is removed, an entry with no job behind it is dropped. One
 /// reminder for the whole cluster instead of one per job: a job costs no reminder writes, only its
 /// index entry, which it needs for listing anyway.
 /// </summary>
 public sealed partial class JobSweeperGrain(
-    IJobIndex index, IOptions<JobExecutionOptions> options, TimeProvider time, ILogger<JobSweeperGrain> logger)
+    IJobIndex index, IOptions<JobsOptions> options, TimeProvider time, ILogger<JobSweeperGrain> logger)
     : Grain, IJobSweeperGrain, IRemindable
 {
     private const string SweepReminder = "sweep";

@@ -7,7 +7,7 @@ namespace Praison.Orleans.Tests.Execution;
 public sealed class JobSlotsTests
 {
     private static JobSlots Slots(int max, int perTenant = 0) =>
-        new(Options.Create(new JobExecutionOptions { MaxConcurrent = max, MaxRunningPerTenant = perTenant }));
+        new(Options.Create(new JobsOptions { MaxConcurrent = max, MaxRunningPerTenant = perTenant }));
 
     [Fact]
     public async Task FreedSlot_GoesToTheNextTenantInTurn_NotToTheTenantThatQueuedMost()

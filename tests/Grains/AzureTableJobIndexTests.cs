@@ -89,7 +89,7 @@ public sealed class AzureTableJobIndexTests(AzureClusterFixture fixture)
     {
         var clock = new FakeTimeProvider(Start.AddHours(1));
         var index = new AzureTableJobIndex(
-            new TableServiceClient(fixture.Azurite.ConnectionString), Options.Create(new JobExecutionOptions()), clock);
+            new TableServiceClient(fixture.Azurite.ConnectionString), Options.Create(new JobsOptions()), clock);
         return (index, "t" + Guid.NewGuid().ToString("N")[..12], clock);
     }
 

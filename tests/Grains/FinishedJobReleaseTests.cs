@@ -10,7 +10,7 @@ public sealed class ReleaseAtOnceFixture : JobsClusterFixture
 {
     protected override int SiloCount => 2;
 
-    protected override void ConfigureJobs(JobExecutionOptions options) => options.FinishedJobIdleTime = TimeSpan.Zero;
+    protected override void ConfigureJobs(JobsOptions options) => options.FinishedJobIdleTime = TimeSpan.Zero;
 }
 
 /// <summary>

@@ -15,7 +15,7 @@ public sealed class ShortRetentionFixture : JobsClusterFixture
 
     protected override int SiloCount => 1;
 
-    protected override void ConfigureJobs(JobExecutionOptions options) =>
+    protected override void ConfigureJobs(JobsOptions options) =>
         (options.Retention, options.SweepPeriod) = (Retention, TimeSpan.FromSeconds(1));
 }
 

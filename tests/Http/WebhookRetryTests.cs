@@ -18,7 +18,7 @@ public sealed class WebhookRetryFixture : JobsClusterFixture
 
     protected override int SiloCount => 1;
 
-    protected override void ConfigureJobs(JobExecutionOptions options) => options.SweepPeriod = TimeSpan.FromSeconds(1);
+    protected override void ConfigureJobs(JobsOptions options) => options.SweepPeriod = TimeSpan.FromSeconds(1);
 
     protected override void ConfigureWebhooks(WebhookOptions options)
     {

@@ -37,7 +37,7 @@ public sealed class AzureClusterFixture : IAsyncLifetime
             silo.UseAzureJobStorage(Azurite.ConnectionString).WithStorageFaults().AddPraisonJobs();
             silo.Services.AddRecipe<ProbeRecipe>();
             silo.Services.AddRecipe<BigRecipe>();
-            silo.Services.Configure<JobExecutionOptions>(o =>
+            silo.Services.Configure<JobsOptions>(o =>
             {
                 o.MaxConcurrent = slotsPerSilo;
                 o.ProgressCheckpointInterval = checkpointInterval ?? TimeSpan.FromMilliseconds(200);

@@ -72,7 +72,7 @@ public class JobsClusterFixture : IAsyncLifetime
                 o.AllowPrivateTargets = SilosAllowPrivateWebhookTargets; // the receivers are on loopback
                 ConfigureWebhooks(o);
             });
-            silo.Services.Configure<JobExecutionOptions>(o =>
+            silo.Services.Configure<JobsOptions>(o =>
             {
                 o.MaxConcurrent = SlotsPerSilo;
                 o.ProgressCheckpointInterval = TimeSpan.FromMilliseconds(200);
@@ -113,7 +113,7 @@ public class JobsClusterFixture : IAsyncLifetime
     }
 
     /// <summary>Job options of a derived fixture's silos.</summary>
-    protected virtual void ConfigureJobs(JobExecutionOptions options)
+    protected virtual void ConfigureJobs(JobsOptions options)
     {
     }
 

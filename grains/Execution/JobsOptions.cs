@@ -1,7 +1,10 @@
 namespace Praison.Orleans.Grains.Execution;
 
-/// <summary>How a silo runs jobs. Bound from the <c>Jobs</c> configuration section.</summary>
-public sealed class JobExecutionOptions
+/// <summary>
+/// How a silo runs and keeps jobs. Bound from the <c>Jobs</c> configuration section; the rules that
+/// read its retention and sweep settings (expired, due) live beside the sweep, in <see cref="Jobs.JobSweepRules"/>.
+/// </summary>
+public sealed class JobsOptions
 {
     public const string Section = "Jobs";
 
@@ -54,22 +57,6 @@ public sealed class JobExecutionOptions
     /// settled; then only storage holds it, and a request reads it back. Zero: at once. Default: 5 seconds.
     /// </summary>
     public TimeSpan FinishedJobIdleTime { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>True when a job that ended at <paramref name="completedAt"/> is past its retention at <paramref name="now"/>.</summary>
-    public bool IsExpired(DateTimeOffset? completedAt, DateTimeOffset now) =>
-        completedAt is { } completed && completed + Retention <= now;
-
-    /// <summary>True when <paramref name="job"/> has ended and is past its retention at <paramref name="now"/>.</summary>
-    public bool IsExpired(JobSnapshot job, DateTimeOffset now) => job.Status.IsTerminal() && IsExpired(job.CompletedAt, now);
-
-    /// <summary>
-    /// True when the sweep must visit <paramref name="job"/>: it is live (its silo may be gone) and not
-    /// scheduled beyond the next sweep, its webhook is pending, or it is past its retention. A job
-    /// scheduled later is left alone until the sweep before its time, which wakes it to wait the rest.
-    /// </summary>
-    public bool IsDue(JobSnapshot job, DateTimeOffset now) =>
-        (!job.Status.IsTerminal() && !(job.Status == JobStatus.Queued && job.ScheduledFor > now + SweepPeriod))
-        || job.Webhook is { Pending: true } || IsExpired(job, now);
 
     /// <summary>
     /// The sweep runs on a reminder, which Orleans refuses below its minimum period: a shorter

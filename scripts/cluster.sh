@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # A local durable cluster on loopback: Azurite, N silos and a gateway, all in Azure storage mode.
 #   scripts/cluster.sh start [N]   build, then start Azurite, N silos (default 3) and the gateway on :8005
-#   scripts/cluster.sh stop        stop everything started by 'start'
+#   scripts/cluster.sh add         start one more silo (the cluster grows: see /health)
+#   scripts/cluster.sh restart I   stop silo I (it hands its jobs on) and start it again
+#   scripts/cluster.sh stop        stop everything started by 'start' and wait until each has exited
 #   scripts/cluster.sh status      list what is running
+# A silo or gateway asked to stop exits within Cluster:ShutdownTimeout (30 s); 'stop' waits 40 s for
+# each (Azurite 5 s), then kills what is left and says so.
 # State (pids, logs, Azurite's data) lives in .cluster/. Ports: Azurite 10000-10002 unless
 # AZURITE_BASE_PORT is set; silo i uses 11110+i and 30000+i; the gateway PRAISON_GATEWAY_URL
 # (default http://127.0.0.1:8005).
@@ -21,6 +25,34 @@ start_bg() { # name, command...
   echo "started $name (pid $!, log $state/$name.log)"
 }
 
+start_silo() { # index
+  local i=$1
+  start_bg "silo$i" dotnet silo/bin/Debug/net10.0/Praison.Orleans.Silo.dll \
+    --Cluster:SiloPort=$((11110 + i)) --Cluster:GatewayPort=$((30000 + i))
+}
+
+stop_process() { # pidfile [signal] [seconds]: TERM (or the signal), wait up to 40 s (or the seconds), then KILL
+  local pidfile=$1 signal=${2:-TERM} seconds=${3:-40} name pid
+  name=$(basename "$pidfile" .pid)
+  pid=$(cat "$pidfile")
+  if kill -"$signal" "$pid" 2> /dev/null; then
+    for _ in $(seq $((seconds * 2))); do kill -0 "$pid" 2> /dev/null || break; sleep 0.5; done
+    if kill -0 "$pid" 2> /dev/null; then
+      kill -KILL "$pid" 2> /dev/null || true
+      echo "killed $name (pid $pid): still running $seconds s after SIG$signal"
+    else
+      echo "stopped $name"
+    fi
+  fi
+  rm -f "$pidfile"
+}
+
+silo_count() { ls "$state"/silo*.pid 2> /dev/null | wc -l; }
+
+cluster_env() {
+  export Cluster__Storage=Azure ConnectionStrings__AzureStorage="$conn"
+}
+
 wait_for() { # what, command...
   local what=$1; shift
   for _ in $(seq 120); do "$@" > /dev/null 2>&1 && return 0; sleep 0.5; done
@@ -37,22 +69,35 @@ case "${1:-}" in
       --location "$state/azurite" --blobHost 127.0.0.1 --blobPort "$base" --queueHost 127.0.0.1 \
       --queuePort $((base + 1)) --tableHost 127.0.0.1 --tablePort $((base + 2))
     wait_for Azurite bash -c "exec 3<>/dev/tcp/127.0.0.1/$((base + 2))"
-    export Cluster__Storage=Azure ConnectionStrings__AzureStorage="$conn"
-    for i in $(seq 1 "$silos"); do
-      start_bg "silo$i" dotnet silo/bin/Debug/net10.0/Praison.Orleans.Silo.dll \
-        --Cluster:SiloPort=$((11110 + i)) --Cluster:GatewayPort=$((30000 + i))
-    done
+    cluster_env
+    for i in $(seq 1 "$silos"); do start_silo "$i"; done
     start_bg gateway dotnet gateway/bin/Debug/net10.0/Praison.Orleans.Gateway.dll \
       --Cluster:Mode=Client --urls "$gateway_url"
-    wait_for "the gateway" curl -sf "$gateway_url/health"
+    wait_for "all $silos silos to join" bash -c "curl -sf '$gateway_url/health' | grep -q '\"silos\":$silos'"
     curl -s "$gateway_url/health"; echo
     ;;
+  add)
+    cluster_env
+    i=$(( $(silo_count) + 1 ))
+    while [ -e "$state/silo$i.pid" ]; do i=$((i + 1)); done
+    start_silo "$i"
+    n=$(silo_count)
+    wait_for "silo $i to join" bash -c "curl -sf '$gateway_url/health' | grep -q '\"silos\":$n'"
+    curl -s "$gateway_url/health"; echo
+    ;;
+  restart)
+    i=${2:?usage: scripts/cluster.sh restart I}
+    [ -e "$state/silo$i.pid" ] && stop_process "$state/silo$i.pid"
+    cluster_env
+    start_silo "$i"
+    ;;
   stop)
-    for pidfile in "$state"/*.pid; do
-      [ -e "$pidfile" ] || continue
-      kill "$(cat "$pidfile")" 2> /dev/null || true
-      rm -f "$pidfile"
+    # The gateway first (no new work), then the silos, which hand their jobs on, then storage.
+    for name in gateway $(cd "$state" 2> /dev/null && ls silo*.pid 2> /dev/null | sed 's/.pid$//'); do
+      [ -e "$state/$name.pid" ] && stop_process "$state/$name.pid"
     done
+    # Storage last; Azurite waits for idle connections to close before it exits, so it gets 5 s.
+    [ -e "$state/azurite.pid" ] && stop_process "$state/azurite.pid" TERM 5
     echo "stopped"
     ;;
   status)
@@ -63,5 +108,5 @@ case "${1:-}" in
     done
     ;;
   *)
-    sed -n '2,9p' "$0"; exit 2 ;;
+    sed -n '2,12p' "$0"; exit 2 ;;
 esac

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Praison.Orleans.Grains.Hosting;
 using Praison.Orleans.Grains.Telemetry;
@@ -5,5 +6,6 @@ using Praison.Orleans.Grains.Telemetry;
 var builder = Host.CreateApplicationBuilder(args);
 var cluster = builder.Configuration.GetJobsClusterOptions(); // section Cluster: ids, ports, storage
 builder.UseOrleans(silo => silo.ConfigureJobsSilo(cluster)); // storage, reminders, execution slots, recipes
+builder.Services.AddSingleton(cluster).AddBoundedShutdown();  // asked to stop, it exits within Cluster:ShutdownTimeout
 builder.Services.AddJobsTelemetry(builder.Configuration);     // metrics over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set
 builder.Build().Run();

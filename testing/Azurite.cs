@@ -112,6 +112,16 @@ public sealed partial class Azurite : IAsyncDisposable
         }
     }
 
+    /// <summary>Kills the emulator (storage goes away as in an outage); its folder stays until disposal.</summary>
+    public async Task StopAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

@@ -31,7 +31,8 @@ public sealed class ProcessCluster : IAsyncDisposable
     /// <summary>What each process printed last, for a failure's message.</summary>
     public string Output => string.Join("\n\n", Processes.Select(p => $"{p.Name}:\n{p.Output}"));
 
-    public static async Task<ProcessCluster> StartAsync(string azureStorage, int silos)
+    /// <param name="settings">More configuration for every process, as environment variables (<c>Section__Key</c>).</param>
+    public static async Task<ProcessCluster> StartAsync(string azureStorage, int silos, IReadOnlyDictionary<string, string>? settings = null)
     {
         var id = $"cluster-{Guid.NewGuid():N}";
         var environment = new Dictionary<string, string>
@@ -45,6 +46,11 @@ public sealed class ProcessCluster : IAsyncDisposable
             ["Api__SubmitsPerSecondPerTenant"] = "0",
             ["Api__MaxLiveJobsPerTenant"] = "0",
         };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
         var ports = FreePorts.Take(2 * silos + 1); // taken at once, so no two are the same
         var siloProcesses = Enumerable.Range(0, silos)
             .Select(i => ServerProcess.Start($"silo{i + 1}", "silo", "Praison.Orleans.Silo",

@@ -61,6 +61,28 @@ public sealed class ServerProcess : IAsyncDisposable
         return new ServerProcess(name, Process.Start(start)!);
     }
 
+    /// <summary>SIGTERM: asks the process to stop, as an orchestrator or <c>scripts/cluster.sh stop</c> does.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    /// <summary>True when the process exits within <paramref name="timeout"/>.</summary>
+    public async Task<bool> ExitsWithinAsync(TimeSpan timeout)
+    {
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(wait.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>SIGKILL: the process gets no chance to hand anything over.</summary>
     public async Task KillAsync()
     {

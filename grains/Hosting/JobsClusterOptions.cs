@@ -40,6 +40,12 @@ public sealed class JobsClusterOptions
     /// </summary>
     public bool OrleansDashboard { get; set; }
 
+    /// <summary>
+    /// How long a process asked to stop (SIGTERM) takes at most: a silo hands its jobs on within it, and
+    /// a process still running a few seconds past it ends itself (<see cref="BoundedShutdown"/>). Default: 30 s.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Port silos talk to each other on. Default: 11111.</summary>
     public int SiloPort { get; set; } = 11111;
 
@@ -86,6 +92,11 @@ public sealed class JobsClusterOptions
         if (Storage == JobStorageMode.Azure && string.IsNullOrWhiteSpace(AzureStorage))
         {
             yield return "Cluster:Storage=Azure needs the connection string ConnectionStrings:AzureStorage.";
+        }
+
+        if (ShutdownTimeout <= TimeSpan.Zero)
+        {
+            yield return "Cluster:ShutdownTimeout must be positive.";
         }
 
         if (!IPAddress.TryParse(AdvertisedAddress, out _))

@@ -11,9 +11,3 @@ public interface ISiloStatsGrain : IGrainWithStringKey
     [Alias("Get")]
     Task<SiloExecutorStats?> GetAsync();
 }
-
-[GenerateSerializer, Immutable, Alias("Praison.SiloExecutorStats")]
-public sealed record SiloExecutorStats(
-    [property: Id(0)] int RunningJobs,
-    [property: Id(1)] int MaxConcurrent,
-    [property: Id(2)] int DefaultTimeoutSeconds);

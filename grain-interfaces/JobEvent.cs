@@ -1,16 +1,5 @@
 namespace Praison.Orleans.GrainInterfaces;
 
-/// <summary>What a stream event reports. Wire contract: never renumber; append new members.</summary>
-[GenerateSerializer, Alias("Praison.JobEventKind")]
-public enum JobEventKind
-{
-    Status = 0,
-    Progress = 1,
-    Result = 2,
-    Error = 3,
-    Cancelled = 4,
-}
-
 /// <summary>
 /// One change of a job, as watchers see it. <see cref="Id"/> grows with every event of a job, across
 /// activations too (the high 32 bits are the activation epoch), so a watcher resumes after the last

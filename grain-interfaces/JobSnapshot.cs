@@ -16,20 +16,3 @@ public sealed record JobSnapshot(
     [property: Id(10)] DateTimeOffset? CancelledAt,
     [property: Id(11)] WebhookDelivery? Webhook = null,
     [property: Id(12)] DateTimeOffset? ScheduledFor = null);
-
-/// <summary>
-/// Where a job's webhook stands; absent when the job has no <c>webhook_url</c>. Pending from submit
-/// until it is delivered (<see cref="DeliveredAt"/>) or given up (<see cref="Error"/>).
-/// </summary>
-[GenerateSerializer, Immutable, Alias("Praison.WebhookDelivery")]
-public sealed record WebhookDelivery(
-    [property: Id(0)] bool Pending,
-    [property: Id(1)] DateTimeOffset? DeliveredAt,
-    [property: Id(2)] string? Error);
-
-/// <summary>A terminal job's outcome: the snapshot plus its result and metrics as JSON text.</summary>
-[GenerateSerializer, Immutable, Alias("Praison.JobOutcome")]
-public sealed record JobOutcome(
-    [property: Id(0)] JobSnapshot Job,
-    [property: Id(1)] string? ResultJson,
-    [property: Id(2)] string MetricsJson);

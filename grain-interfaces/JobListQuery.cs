@@ -1,0 +1,10 @@
+namespace Praison.Orleans.GrainInterfaces;
+
+/// <summary>A page request: newest first, optional filters.</summary>
+[GenerateSerializer, Immutable, Alias("Praison.JobListQuery")]
+public sealed record JobListQuery(
+    [property: Id(0)] string Tenant,
+    [property: Id(1)] JobStatus? Status,
+    [property: Id(2)] string? SessionId,
+    [property: Id(3)] int Page,
+    [property: Id(4)] int PageSize);

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Praison.Orleans.Gateway.Auth;
+using Praison.Orleans.Grains.Webhooks;
 using Praison.Orleans.Gateway.Docs;
 using Praison.Orleans.Grains.Hosting;
 
@@ -24,7 +25,7 @@ internal static class RunsApi
             .Configure<IOptions<RunsApiOptions>>((kestrel, api) =>
                 kestrel.Limits.MaxRequestBodySize = api.Value.MaxRequestBodyBytes);
         builder.Services.AddSingleton<RunEventStream>();
-        builder.Services.AddOptions<WebhookTargetOptions>().BindConfiguration(WebhookTargetOptions.Section);
+        builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section); // AllowPrivateTargets, as the silos read it
         builder.Services.AddSingleton<WebhookTargets>();
         builder.Services.ConfigureHttpJsonOptions(json =>
         {

@@ -5,25 +5,13 @@ using Praison.Orleans.Grains.Webhooks;
 
 namespace Praison.Orleans.Gateway.Runs;
 
-/// <summary>Where webhooks may go. Section <c>Webhooks</c>.</summary>
-public sealed class WebhookTargetOptions
-{
-    public const string Section = "Webhooks";
-
-    /// <summary>
-    /// Allows webhook URLs whose host is or resolves to a loopback, private, link-local or multicast
-    /// address (a receiver on this machine or network). Default: false.
-    /// </summary>
-    public bool AllowPrivateTargets { get; set; }
-}
-
 /// <summary>
 /// Checks a submit's <c>webhook_url</c> (README: API, webhooks): http or https, a host of at most 253 characters, and —
 /// unless private targets are allowed — a host that is not, and does not resolve to, a non-public
 /// address (<see cref="WebhookAddresses"/>). Null when the URL is acceptable, else the reason. The silo
 /// checks again where it connects, so a redirect or a DNS answer that changed since cannot get past.
 /// </summary>
-internal sealed class WebhookTargets(IOptions<WebhookTargetOptions> options)
+internal sealed class WebhookTargets(IOptions<WebhookOptions> options)
 {
     /// <summary>The longest DNS name (RFC 1035).</summary>
     public const int MaxHostLength = 253;

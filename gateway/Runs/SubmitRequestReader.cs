@@ -115,7 +115,7 @@ internal sealed class SubmitRequestReader
         var framework = OptionalString("framework") ?? "praisonai";
         var config = Bounded("config", OptionalObject("config"), _limits.MaxConfigChars, "Api:MaxConfigChars") ?? "{}";
         var webhookUrl = OptionalString("webhook_url");
-        var timeout = OptionalInt("timeout", 0, JobsOptions.MaxTimeoutSeconds) ?? 0;
+        var timeout = OptionalInt("timeout", 0, JobSpec.MaxTimeoutSeconds) ?? 0;
         var sessionId = Printable("session_id", Bounded("session_id", OptionalString("session_id"), MaxSessionIdLength));
         var idempotencyKey = string.IsNullOrEmpty(idempotencyHeader)
             ? IdempotencyKey("idempotency_key", OptionalString("idempotency_key"))

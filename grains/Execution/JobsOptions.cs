@@ -8,9 +8,6 @@ public sealed class JobsOptions
 {
     public const string Section = "Jobs";
 
-    /// <summary>The longest <c>timeout</c> a job may ask for (30 days).</summary>
-    public const int MaxTimeoutSeconds = 30 * 24 * 3600;
-
     /// <summary>
     /// Jobs that may run at once on one silo; the rest wait queued, first in, first out within a tenant,
     /// the tenants with waiting jobs taking turns.
@@ -89,9 +86,9 @@ public sealed class JobsOptions
             yield return $"Jobs:MaxRunningPerTenant must be 0 (no cap) or more, not {MaxRunningPerTenant}.";
         }
 
-        if (DefaultTimeoutSeconds is < 1 or > MaxTimeoutSeconds)
+        if (DefaultTimeoutSeconds is < 1 or > JobSpec.MaxTimeoutSeconds)
         {
-            yield return $"Jobs:DefaultTimeoutSeconds must be 1–{MaxTimeoutSeconds}, not {DefaultTimeoutSeconds}.";
+            yield return $"Jobs:DefaultTimeoutSeconds must be 1–{JobSpec.MaxTimeoutSeconds}, not {DefaultTimeoutSeconds}.";
         }
 
         if (DefaultMaxAttempts is < 1 or > 10)

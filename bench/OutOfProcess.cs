@@ -77,13 +77,8 @@ public static partial class OutOfProcess
 
     private static async Task<(ServerProcess, string)> StartPraisonAsync()
     {
-        var ports = FreePorts.Take(3);
-        var url = $"http://127.0.0.1:{ports[0]}";
-        var server = ServerProcess.Start("gateway", "gateway", "Praison.Orleans.Gateway",
-        [
-            $"--urls={url}", $"--Cluster:SiloPort={ports[1]}", $"--Cluster:GatewayPort={ports[2]}", "--Logging:LogLevel:Default=Warning",
-            "--Api:SubmitsPerSecondPerTenant=0", "--Api:MaxLiveJobsPerTenant=0", // the bench measures the server, not its quotas
-        ]);
+        var (url, args) = Targets.EmbeddedGatewayArgs();
+        var server = ServerProcess.Start("gateway", "gateway", "Praison.Orleans.Gateway", args);
         await Eventually.Until(
             async () =>
             {

@@ -22,14 +22,8 @@ public static class Targets
     /// </summary>
     public static async Task<Target> StartPraisonAsync(Action<IServiceCollection>? services = null, string? azureStorage = null, params string[] settings)
     {
-        var ports = FreePorts.Take(3);
-        string[] args =
-        [
-            $"--urls=http://127.0.0.1:{ports[0]}", $"--Cluster:SiloPort={ports[1]}", $"--Cluster:GatewayPort={ports[2]}",
-            "--Logging:LogLevel:Default=Warning",
-            "--Api:SubmitsPerSecondPerTenant=0", "--Api:MaxLiveJobsPerTenant=0", // the bench measures the server, not its quotas
-            .. settings,
-        ];
+        var (url, embedded) = EmbeddedGatewayArgs();
+        string[] args = [.. embedded, .. settings];
         if (azureStorage is not null)
         {
             args = [.. args, "--Cluster:Storage=Azure", $"--ConnectionStrings:AzureStorage={azureStorage}", $"--Cluster:ServiceId=bench-{Guid.NewGuid():N}"];
@@ -38,7 +32,23 @@ public static class Targets
         var app = GatewayApp.Build(args, overrides: services);
         await app.StartAsync();
         var name = azureStorage is null ? "praison (embedded)" : "praison (embedded, Azure storage on Azurite)";
-        return new Target(name, $"http://127.0.0.1:{ports[0]}", async () => { await app.StopAsync(); await app.DisposeAsync(); });
+        return new Target(name, url, async () => { await app.StopAsync(); await app.DisposeAsync(); });
+    }
+
+    /// <summary>
+    /// The embedded gateway's arguments on free loopback ports, as every scenario runs it (in this process
+    /// or as its own): its address, and quiet logs and no per-tenant quotas — the bench measures the
+    /// server, not its quotas.
+    /// </summary>
+    public static (string Url, string[] Args) EmbeddedGatewayArgs()
+    {
+        var ports = FreePorts.Take(3);
+        var url = $"http://127.0.0.1:{ports[0]}";
+        return (url,
+        [
+            $"--urls={url}", $"--Cluster:SiloPort={ports[1]}", $"--Cluster:GatewayPort={ports[2]}", "--Logging:LogLevel:Default=Warning",
+            "--Api:SubmitsPerSecondPerTenant=0", "--Api:MaxLiveJobsPerTenant=0",
+        ]);
     }
 
     /// <summary>The durable cluster as deployed: <paramref name="silos"/> silo processes behind one gateway process, on <paramref name="azureStorage"/>.</summary>

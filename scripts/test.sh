@@ -19,7 +19,7 @@ if [ ! -x /usr/bin/chromium ]; then
   echo "Installing Chromium (apt-get)..."
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -q
-  $sudo apt-get install -y -q chromium
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 fi
 
 log=$(mktemp)

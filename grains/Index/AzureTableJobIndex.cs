@@ -74,9 +74,13 @@ public sealed class AzureTableJobIndex(
         var due = new List<JobIndexEntry>();
         await foreach (var row in (await _table.Value).QueryAsync<TableEntity>(filter))
         {
-            due.Add(new JobIndexEntry(
+            var entry = new JobIndexEntry(
                 row.PartitionKey, FromRow(row), row.GetInt64(nameof(JobIndexEntry.Version)) ?? 0,
-                row.GetBoolean(nameof(JobIndexEntry.HasIdempotencyKey)) == true, IsRemoved(row)));
+                row.GetBoolean(nameof(JobIndexEntry.HasIdempotencyKey)) == true, IsRemoved(row));
+            if (entry.Removed || options.Value.IsDue(entry.Job, now)) // the table filter cannot see a delayed job's time
+            {
+                due.Add(entry);
+            }
         }
 
         return due;

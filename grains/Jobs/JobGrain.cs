@@ -85,17 +85,13 @@ public sealed partial class JobGrain(
 
         (_liveProgress, _liveProgressEventId) = (Record.Progress, Record.ProgressEventId);
         _events.Restate(Record);
-        if (!Record.Status.IsTerminal())
-        {
-            await IndexAsync(); // heals an entry a lost activation may not have written
-        }
-        else
+        if (Record.Status.IsTerminal())
         {
             ReleaseWhenIdle(); // read back to answer a request: no need to stay
         }
-
-        if (!Record.Status.IsTerminal())
+        else
         {
+            await IndexAsync(); // heals an entry a lost activation may not have written
             // Not now: the request that woke the job (a cancel, say) is served first, then a lost attempt resumes.
             ResumeAfterThisRequest("activation");
         }
@@ -320,7 +316,7 @@ public sealed partial class JobGrain(
     /// </summary>
     private void ReleaseWhenIdle()
     {
-        if (_release is not null || !Exists || !Record.Status.IsTerminal() || Record.WebhookPending || _events.WatcherCount > 0)
+        if (_release is not null || !IsFinishedAndUnused)
         {
             return;
         }
@@ -334,7 +330,7 @@ public sealed partial class JobGrain(
                 {
                     ReleaseWhenIdle(); // the work of a cancelled job is still stopping: look again later
                 }
-                else if (Exists && Record.Status.IsTerminal() && !Record.WebhookPending && _events.WatcherCount == 0)
+                else if (IsFinishedAndUnused)
                 {
                     DeactivateOnIdle();
                 }
@@ -343,6 +339,10 @@ public sealed partial class JobGrain(
             },
             new GrainTimerCreationOptions(options.Value.FinishedJobIdleTime, Timeout.InfiniteTimeSpan));
     }
+
+    /// <summary>Ended, nobody streaming it, and no webhook left to send.</summary>
+    private bool IsFinishedAndUnused =>
+        Exists && Record.Status.IsTerminal() && !Record.WebhookPending && _events.WatcherCount == 0;
 
     private JobSnapshot Snapshot() => Snapshot(Record);
 

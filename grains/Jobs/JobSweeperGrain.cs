@@ -50,8 +50,7 @@ public sealed partial class JobSweeperGrain(
 
     public async Task<int> SweepAsync()
     {
-        var now = time.GetUtcNow();
-        var due = (await index.DueAsync(now)).Where(entry => entry.Removed || options.Value.IsDue(entry.Job, now)).ToList(); // an index's query may be broader
+        var due = await index.DueAsync(time.GetUtcNow());
         var grains = GrainFactory; // the visits run on the thread pool, outside this activation
         await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = ParallelVisits }, async (entry, _) =>
         {

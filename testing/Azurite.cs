@@ -8,7 +8,7 @@ namespace Praison.Orleans.Testing;
 /// <summary>
 /// A real Azurite (the Azure Storage emulator, installed by scripts/test.sh into tools/azurite) on free
 /// loopback ports with its own empty data folder; stopped and deleted on dispose. Started with
-/// <c>countWrites</c>, it keeps Azurite's access log and counts the successful writes it served.
+/// <c>countRequests</c>, it keeps Azurite's access log and counts the successful requests it served.
 /// </summary>
 public sealed partial class Azurite : IAsyncDisposable
 {
@@ -31,8 +31,8 @@ public sealed partial class Azurite : IAsyncDisposable
 
     public string ConnectionString { get; }
 
-    /// <summary>Successful write requests served so far (with <c>countWrites</c>), by "METHOD resource".</summary>
-    public StorageWrites Writes { get; } = new();
+    /// <summary>Successful requests served so far (with <c>countRequests</c>), by "METHOD resource".</summary>
+    public StorageRequests Requests { get; } = new();
 
     private static string Executable => Path.Combine(RepoPaths.Root, "tools", "azurite", "node_modules", ".bin", "azurite");
 
@@ -53,7 +53,7 @@ public sealed partial class Azurite : IAsyncDisposable
         }
     }
 
-    public static async Task<Azurite> StartAsync(bool countWrites = false)
+    public static async Task<Azurite> StartAsync(bool countRequests = false)
     {
         var executable = Executable;
         if (!File.Exists(executable))
@@ -76,13 +76,13 @@ public sealed partial class Azurite : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        if (!countWrites)
+        if (!countRequests)
         {
             start.ArgumentList.Insert(0, "--silent");
         }
 
         var azurite = new Azurite(Process.Start(start)!, folder, ports);
-        azurite._process.OutputDataReceived += (_, e) => azurite.Writes.Count(e.Data);
+        azurite._process.OutputDataReceived += (_, e) => azurite.Requests.Count(e.Data);
         azurite._process.BeginOutputReadLine();
         azurite._process.BeginErrorReadLine();
         await Eventually.Until(
@@ -135,13 +135,16 @@ public sealed partial class Azurite : IAsyncDisposable
     }
 }
 
-/// <summary>Counts from Azurite's access log: each successful PUT, POST, MERGE, PATCH or DELETE, by resource.</summary>
-public sealed partial class StorageWrites
+/// <summary>Counts from Azurite's access log: each successful request, by method and resource (writes: PUT, POST, MERGE, PATCH, DELETE).</summary>
+public sealed partial class StorageRequests
 {
     private readonly ConcurrentDictionary<string, long> _counts = new();
 
     /// <summary>Counts so far, keyed "METHOD resource" (a blob container or a table; "$batch" for table batches).</summary>
     public IReadOnlyDictionary<string, long> Snapshot() => new Dictionary<string, long>(_counts);
+
+    /// <summary>Whether a "METHOD resource" key counts a write.</summary>
+    public static bool IsWrite(string key) => !key.StartsWith("GET ", StringComparison.Ordinal) && !key.StartsWith("HEAD ", StringComparison.Ordinal);
 
     /// <summary>What was counted between <paramref name="before"/> and now.</summary>
     public Dictionary<string, long> Since(IReadOnlyDictionary<string, long> before) =>
@@ -160,6 +163,6 @@ public sealed partial class StorageWrites
         _counts.AddOrUpdate($"{match.Groups["method"].Value} {match.Groups["resource"].Value}", 1, (_, n) => n + 1);
     }
 
-    [GeneratedRegex("\"(?<method>PUT|POST|MERGE|PATCH|DELETE) /[^/\\s]+/(?<resource>[^/?(\\s]+)[^\"]* HTTP/[0-9.]+\" 2[0-9][0-9] ")]
+    [GeneratedRegex("\"(?<method>GET|HEAD|PUT|POST|MERGE|PATCH|DELETE) /[^/\\s]+/(?<resource>[^/?(\\s]+)[^\"]* HTTP/[0-9.]+\" 2[0-9][0-9] ")]
     private static partial Regex WriteRequest();
 }

@@ -9,16 +9,32 @@ using Praison.Orleans.Grains.Jobs;
 namespace Praison.Orleans.Grains.Index;
 
 /// <summary>
-/// The job index as Azure Table rows: one row per job, partition = tenant, row key = inverted creation
-/// time and job id, so a partition reads newest first. Upserts are conditional (ETag) and never replace
-/// a newer version. Jobs past their retention are hidden here before their grains remove them. The
-/// sweep's query (<see cref="DueAsync"/>) filters on the status, webhook and completion columns across
-/// all partitions: a scan the table service runs, once per sweep period.
+/// The job index as Azure Table rows (docs/scaling.md). A tenant's jobs are spread over
+/// <see cref="Partitions"/> partitions by a hash of the job id, so one tenant's writes are not capped by one
+/// partition's throughput. In its partition each job has two rows, always changed together in one
+/// transaction (one request):
+/// <list type="bullet">
+/// <item>its <b>job row</b>, keyed by inverted creation time and job id (a partition reads newest first),
+/// holding the snapshot lists show and the columns they filter on;</item>
+/// <item>its <b>due row</b>, keyed by the time the sweep must next visit it (<see cref="DueAt"/>): at once
+/// while it is live, removed or has a webhook pending; its retention's end once it has finished. The
+/// sweep reads a key range of due rows (<see cref="DueAsync"/>), never the finished jobs that are not due.</item>
+/// </list>
+/// The job row names its due row; every write is conditional on the job row's ETag, which the writer
+/// keeps (<see cref="JobIndexWrite"/>), so a job's writes need no read and a stale or concurrent writer
+/// reads, compares versions and never replaces a newer entry.
 /// </summary>
 public sealed class AzureTableJobIndex(
     TableServiceClient tables, IOptions<JobsOptions> options, TimeProvider time) : IJobIndex
 {
     public const string TableName = "PraisonJobIndex";
+
+    /// <summary>How many partitions a tenant's jobs are spread over. Fixed for a table: rows are found by it.</summary>
+    public const int Partitions = 16;
+
+    private const string DueRowPrefix = "due_"; // job row keys start with a digit, so they sort before it
+    private const string DueRowKeyColumn = "DueRowKey";
+    private const string TenantColumn = "Tenant";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly Lazy<Task<TableClient>> _table = new(async () =>
@@ -28,56 +44,100 @@ public sealed class AzureTableJobIndex(
         return table;
     });
 
-    public async Task UpsertAsync(JobIndexEntry entry)
+    public async Task<JobIndexWrite?> UpsertAsync(JobIndexEntry entry, JobIndexWrite? previous = null)
     {
         var table = await _table.Value;
-        var row = ToRow(entry);
-        if (entry.Job.Status == JobStatus.Queued && entry.Job.Attempt <= 1 && await TryAddAsync(table, row))
+        var (row, due) = Rows(entry);
+        if (previous is null && entry.Job.Status == JobStatus.Queued && entry.Job.Attempt <= 1)
         {
-            return; // a new job's first entry: no read needed
+            try
+            {
+                return await SubmitAsync(table, entry.Version, due.RowKey, [new(TableTransactionActionType.Add, row), Put(due)]);
+            }
+            catch (RequestFailedException conflict) when (conflict.Status == 409)
+            {
+                // Written before (a repeated submit): decide on the stored version.
+            }
         }
 
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            var existing = await table.GetEntityIfExistsAsync<TableEntity>(row.PartitionKey, row.RowKey);
+            var known = previous ?? await ReadAsync(table, row.PartitionKey, row.RowKey);
             try
             {
-                if (!existing.HasValue)
+                if (known is null)
                 {
-                    await table.AddEntityAsync(row);
-                }
-                else if (existing.Value!.GetInt64(nameof(JobIndexEntry.Version)) <= entry.Version)
-                {
-                    await table.UpdateEntityAsync(row, existing.Value.ETag, TableUpdateMode.Replace);
+                    return await SubmitAsync(table, entry.Version, due.RowKey, [new(TableTransactionActionType.Add, row), Put(due)]);
                 }
 
-                return;
+                if (known.Version > entry.Version)
+                {
+                    return known; // a newer entry is there: a late write changes nothing
+                }
+
+                var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, row, new ETag(known.ETag)) };
+                if (known.DueRowKey is { } before && before != due.RowKey)
+                {
+                    actions.Add(new(TableTransactionActionType.Delete, new TableEntity(row.PartitionKey, before), ETag.All));
+                }
+
+                actions.Add(Put(due));
+                return await SubmitAsync(table, entry.Version, due.RowKey, actions);
             }
-            catch (RequestFailedException conflict) when (conflict.Status is 409 or 412)
+            catch (RequestFailedException conflict) when (conflict.Status is 404 or 409 or 412)
             {
-                // Another write got in between: read again and decide again.
+                previous = null; // another write got in between: read again and decide again
             }
         }
 
         throw new InvalidOperationException($"The index entry of {entry.Job.JobId} kept changing under five writes.");
     }
 
-    /// <summary>Removes the entry; one already gone is fine (removal is repeated by the sweep).</summary>
-    public async Task RemoveAsync(string tenant, string jobId, DateTimeOffset createdAt) =>
-        await (await _table.Value).DeleteEntityAsync(tenant, RowKey(createdAt, jobId));
+    /// <summary>Removes the job's rows; rows already gone are fine (removal is repeated by the sweep).</summary>
+    public async Task RemoveAsync(string tenant, string jobId, DateTimeOffset createdAt, JobIndexWrite? previous = null)
+    {
+        var table = await _table.Value;
+        var (partition, rowKey) = (PartitionKey(tenant, jobId), RowKey(createdAt, jobId));
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            if ((previous ?? await ReadAsync(table, partition, rowKey)) is not { } known)
+            {
+                return;
+            }
 
+            var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Delete, new TableEntity(partition, rowKey), new ETag(known.ETag)) };
+            if (known.DueRowKey is { } due)
+            {
+                actions.Add(new(TableTransactionActionType.Delete, new TableEntity(partition, due), ETag.All));
+            }
+
+            try
+            {
+                await table.SubmitTransactionAsync(actions);
+                return;
+            }
+            catch (RequestFailedException conflict) when (conflict.Status is 404 or 412)
+            {
+                previous = null; // changed or gone meanwhile: read again
+            }
+        }
+
+        throw new InvalidOperationException($"The index entry of {jobId} kept changing under five removals.");
+    }
+
+    /// <summary>
+    /// The due rows whose time has come, across all partitions: a key-range query, so the table service
+    /// reads what is due and not the finished jobs waiting out their retention. The due rule is applied
+    /// again to what it returns (a row's time was fixed by the options of the silo that wrote it).
+    /// </summary>
     public async Task<IReadOnlyList<JobIndexEntry>> DueAsync(DateTimeOffset now)
     {
-        var expiredBefore = now - options.Value.Retention;
-        var filter = TableClient.CreateQueryFilter(
-            $"Status eq {JobStatus.Queued.ToWireName()} or Status eq {JobStatus.Running.ToWireName()} or WebhookPending eq {true} or Removed eq {true} or CompletedAt le {expiredBefore}");
+        var filter = TableClient.CreateQueryFilter($"RowKey ge {DueRowPrefix} and RowKey lt {DueRowKey(now.AddTicks(1), "")}");
         var due = new List<JobIndexEntry>();
         await foreach (var row in (await _table.Value).QueryAsync<TableEntity>(filter))
         {
-            var entry = new JobIndexEntry(
-                row.PartitionKey, FromRow(row), row.GetInt64(nameof(JobIndexEntry.Version)) ?? 0,
-                row.GetBoolean(nameof(JobIndexEntry.HasIdempotencyKey)) == true, IsRemoved(row));
-            if (entry.Removed || options.Value.IsDue(entry.Job, now)) // the table filter cannot see a delayed job's time
+            var entry = EntryOf(row);
+            if (entry.Removed || options.Value.IsDue(entry.Job, now))
             {
                 due.Add(entry);
             }
@@ -86,22 +146,14 @@ public sealed class AzureTableJobIndex(
         return due;
     }
 
-    private static async Task<bool> TryAddAsync(TableClient table, TableEntity row)
-    {
-        try
-        {
-            await table.AddEntityAsync(row);
-            return true;
-        }
-        catch (RequestFailedException conflict) when (conflict.Status == 409)
-        {
-            return false; // written before (a repeated submit): decide on the stored version
-        }
-    }
-
+    /// <summary>
+    /// One query per partition of the tenant, in parallel, reading the listing columns only: each
+    /// counts its matches and keeps its newest <c>page × page_size</c> keys (a partition reads newest
+    /// first); the merged keys give the page, whose snapshots are then read by key range.
+    /// </summary>
     public async Task<JobListPage> QueryAsync(JobListQuery query)
     {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {query.Tenant}");
+        var filter = JobRows;
         if (query.Status is { } status)
         {
             filter += " and " + TableClient.CreateQueryFilter($"Status eq {status.ToWireName()}");
@@ -112,70 +164,174 @@ public sealed class AzureTableJobIndex(
             filter += " and " + TableClient.CreateQueryFilter($"SessionId eq {query.SessionId}");
         }
 
-        var jobs = new List<JobSnapshot>();
-        var total = 0;
-        var skip = (query.Page - 1) * query.PageSize;
-        await foreach (var row in (await _table.Value).QueryAsync<TableEntity>(filter))
+        var table = await _table.Value;
+        var wanted = (int)Math.Min((long)query.Page * query.PageSize, int.MaxValue);
+        var partitions = await Task.WhenAll(PartitionsOf(query.Tenant).Select(async partition =>
         {
-            var job = FromRow(row);
-            if (IsExpired(job) || IsRemoved(row))
+            var (count, newest) = (0, new List<string>());
+            await foreach (var row in table.QueryAsync<TableEntity>(InPartition(partition, filter), select: ListingColumns))
             {
-                continue;
+                if (IsListed(row))
+                {
+                    count++;
+                    if (newest.Count < wanted)
+                    {
+                        newest.Add(row.RowKey);
+                    }
+                }
             }
 
-            if (total >= skip && jobs.Count < query.PageSize)
+            return (Partition: partition, Count: count, Newest: newest);
+        }));
+
+        var page = partitions.SelectMany(p => p.Newest.Select(key => (p.Partition, Key: key)))
+            .OrderBy(row => row.Key, StringComparer.Ordinal)
+            .Skip((query.Page - 1) * query.PageSize)
+            .Take(query.PageSize)
+            .ToList();
+        var snapshots = await Task.WhenAll(page.GroupBy(row => row.Partition).Select(async rows =>
+        {
+            var keys = rows.Select(row => row.Key).ToHashSet(StringComparer.Ordinal);
+            var range = TableClient.CreateQueryFilter($"PartitionKey eq {rows.Key} and RowKey ge {keys.Min(StringComparer.Ordinal)} and RowKey le {keys.Max(StringComparer.Ordinal)}");
+            var jobs = new List<JobSnapshot>();
+            await foreach (var row in table.QueryAsync<TableEntity>(range, select: ["RowKey", "Snapshot"]))
             {
-                jobs.Add(job);
+                if (keys.Contains(row.RowKey))
+                {
+                    jobs.Add(SnapshotOf(row));
+                }
             }
 
-            total++;
-        }
+            return jobs;
+        }));
 
-        return new JobListPage(jobs, total);
+        var jobs = snapshots.SelectMany(j => j).OrderBy(job => job, NewestFirst.Instance).ToList();
+        return new JobListPage(jobs, partitions.Sum(p => p.Count));
     }
 
     /// <summary>Counts the tenant's queued and running rows, filtered by the table service, reading keys only.</summary>
     public async Task<int> LiveCountAsync(string tenant)
     {
-        var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {tenant} and (Status eq {JobStatus.Queued.ToWireName()} or Status eq {JobStatus.Running.ToWireName()})");
-        var count = 0;
-        await foreach (var _ in (await _table.Value).QueryAsync<TableEntity>(filter, select: ["RowKey"]))
+        var table = await _table.Value;
+        var live = JobRows + " and " + TableClient.CreateQueryFilter(
+            $"(Status eq {JobStatus.Queued.ToWireName()} or Status eq {JobStatus.Running.ToWireName()})");
+        var counts = await Task.WhenAll(PartitionsOf(tenant).Select(async partition =>
         {
-            count++;
-        }
+            var count = 0;
+            await foreach (var _ in table.QueryAsync<TableEntity>(InPartition(partition, live), select: ["RowKey"]))
+            {
+                count++;
+            }
 
-        return count;
+            return count;
+        }));
+        return counts.Sum();
     }
 
     public async Task<JobStoreStats> StatsAsync(string tenant)
     {
-        var counts = Enum.GetValues<JobStatus>().ToDictionary(s => s, _ => 0);
-        var (total, keys) = (0, 0);
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {tenant}");
-        await foreach (var row in (await _table.Value).QueryAsync<TableEntity>(filter))
+        var table = await _table.Value;
+        var partitions = await Task.WhenAll(PartitionsOf(tenant).Select(async partition =>
         {
-            var job = FromRow(row);
-            if (IsExpired(job) || IsRemoved(row))
+            var rows = new List<TableEntity>();
+            await foreach (var row in table.QueryAsync<TableEntity>(
+                InPartition(partition, JobRows), select: [.. ListingColumns, nameof(JobIndexEntry.HasIdempotencyKey)]))
             {
-                continue;
+                if (IsListed(row))
+                {
+                    rows.Add(row);
+                }
             }
 
-            total++;
-            counts[job.Status]++;
-            keys += row.GetBoolean(nameof(JobIndexEntry.HasIdempotencyKey)) == true ? 1 : 0;
+            return rows;
+        }));
+
+        var listed = partitions.SelectMany(rows => rows).ToList();
+        var counts = Enum.GetValues<JobStatus>().ToDictionary(s => s, _ => 0);
+        foreach (var row in listed)
+        {
+            counts[StatusOf(row)]++;
         }
 
-        return new JobStoreStats(total, keys, counts);
+        return new JobStoreStats(listed.Count, listed.Count(row => row.GetBoolean(nameof(JobIndexEntry.HasIdempotencyKey)) == true), counts);
+    }
+
+    /// <summary>The partition of a job's rows: its tenant and one of <see cref="Partitions"/> shards by a stable hash of its id.</summary>
+    public static string PartitionKey(string tenant, string jobId)
+    {
+        var hash = 2166136261u; // FNV-1a: stable across processes, unlike string.GetHashCode
+        foreach (var c in jobId)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return Partition(tenant, (int)(hash % Partitions));
     }
 
     /// <summary>Newest first: the row key starts with the ticks left until the end of time.</summary>
     public static string RowKey(DateTimeOffset createdAt, string jobId) =>
         (DateTimeOffset.MaxValue.UtcTicks - createdAt.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + "_" + jobId;
 
-    private bool IsExpired(JobSnapshot job) => options.Value.IsExpired(job, time.GetUtcNow());
+    /// <summary>Soonest first: the due row key starts with the ticks of the time the job is due.</summary>
+    private static string DueRowKey(DateTimeOffset dueAt, string jobId) =>
+        DueRowPrefix + dueAt.UtcTicks.ToString("D19", CultureInfo.InvariantCulture) + "_" + jobId;
 
-    private static bool IsRemoved(TableEntity row) => row.GetBoolean(nameof(JobIndexEntry.Removed)) == true;
+    private static string Partition(string tenant, int shard) => $"{tenant}|{shard:x}";
+
+    private static IEnumerable<string> PartitionsOf(string tenant) => Enumerable.Range(0, Partitions).Select(shard => Partition(tenant, shard));
+
+    private static readonly string JobRows = TableClient.CreateQueryFilter($"RowKey lt {DueRowPrefix}");
+
+    private static string InPartition(string partition, string filter) =>
+        TableClient.CreateQueryFilter($"PartitionKey eq {partition}") + " and " + filter;
+
+    private static readonly string[] ListingColumns = ["RowKey", "Status", "CompletedAt", nameof(JobIndexEntry.Removed)];
+
+    /// <summary>
+    /// When the sweep must next visit the job: at once while it is live (its silo may be lost), removed,
+    /// or has a webhook pending; a delayed job a sweep period before its time; a finished job when its
+    /// retention ends.
+    /// </summary>
+    private DateTimeOffset DueAt(JobIndexEntry entry)
+    {
+        var job = entry.Job;
+        if (entry.Removed || job.Webhook is { Pending: true })
+        {
+            return DateTimeOffset.MinValue;
+        }
+
+        if (!job.Status.IsTerminal())
+        {
+            return job.Status == JobStatus.Queued && job.ScheduledFor is { } at ? at - options.Value.SweepPeriod : DateTimeOffset.MinValue;
+        }
+
+        return (job.CompletedAt ?? job.CreatedAt) + options.Value.Retention;
+    }
+
+    /// <summary>Listed and counted: not removed, not past its retention (hidden here before its grain removes it).</summary>
+    private bool IsListed(TableEntity row) =>
+        row.GetBoolean(nameof(JobIndexEntry.Removed)) != true
+        && !(StatusOf(row).IsTerminal() && options.Value.IsExpired(row.GetDateTimeOffset("CompletedAt"), time.GetUtcNow()));
+
+    private static JobStatus StatusOf(TableEntity row) =>
+        JobStatusExtensions.TryParseWireName(row.GetString("Status"), out var status) ? status : JobStatus.Queued;
+
+    private static async Task<JobIndexWrite?> ReadAsync(TableClient table, string partition, string rowKey)
+    {
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(partition, rowKey, [nameof(JobIndexEntry.Version), DueRowKeyColumn]);
+        return row.HasValue
+            ? new JobIndexWrite(row.Value!.ETag.ToString(), row.Value.GetString(DueRowKeyColumn), row.Value.GetInt64(nameof(JobIndexEntry.Version)) ?? 0)
+            : null;
+    }
+
+    /// <summary>Runs the transaction whose first action writes the job row; what it wrote, for the next write.</summary>
+    private static async Task<JobIndexWrite> SubmitAsync(TableClient table, long version, string dueRowKey, IReadOnlyList<TableTransactionAction> actions)
+    {
+        var responses = await table.SubmitTransactionAsync(actions);
+        return new JobIndexWrite((responses.Value[0].Headers.ETag ?? ETag.All).ToString(), dueRowKey, version);
+    }
+
+    private static TableTransactionAction Put(TableEntity due) => new(TableTransactionActionType.UpsertReplace, due);
 
     /// <summary>
     /// The longest error and agent id a row keeps. A table row's string property holds at most 32K
@@ -185,27 +341,36 @@ public sealed class AzureTableJobIndex(
     /// </summary>
     public const int MaxRowText = 4000;
 
-    private static TableEntity ToRow(JobIndexEntry entry) => ToRow(entry, entry.Job with
-    {
-        Error = Cut(entry.Job.Error),
-        AgentId = Cut(entry.Job.AgentId),
-        SessionId = Cut(entry.Job.SessionId),
-    });
-
     private static string? Cut(string? text) => text is { Length: > MaxRowText } ? text[..MaxRowText] : text;
 
-    private static TableEntity ToRow(JobIndexEntry entry, JobSnapshot job) => new(entry.Tenant, RowKey(job.CreatedAt, job.JobId))
+    /// <summary>The job row and the due row of <paramref name="entry"/>: the same columns, the job row naming its due row.</summary>
+    private (TableEntity Row, TableEntity Due) Rows(JobIndexEntry entry)
     {
-        ["Status"] = job.Status.ToWireName(),
-        ["SessionId"] = job.SessionId,
-        ["CompletedAt"] = job.CompletedAt,
-        ["WebhookPending"] = job.Webhook is { Pending: true },
-        [nameof(JobIndexEntry.Version)] = entry.Version,
-        [nameof(JobIndexEntry.HasIdempotencyKey)] = entry.HasIdempotencyKey,
-        [nameof(JobIndexEntry.Removed)] = entry.Removed,
-        ["Snapshot"] = JsonSerializer.Serialize(job, Json),
-    };
+        var job = entry.Job with { Error = Cut(entry.Job.Error), AgentId = Cut(entry.Job.AgentId), SessionId = Cut(entry.Job.SessionId) };
+        var partition = PartitionKey(entry.Tenant, job.JobId);
+        var dueRowKey = DueRowKey(DueAt(entry), job.JobId);
+        TableEntity Row(string rowKey) => new(partition, rowKey)
+        {
+            [TenantColumn] = entry.Tenant,
+            ["Status"] = job.Status.ToWireName(),
+            ["SessionId"] = job.SessionId,
+            ["CompletedAt"] = job.CompletedAt,
+            ["WebhookPending"] = job.Webhook is { Pending: true },
+            [nameof(JobIndexEntry.Version)] = entry.Version,
+            [nameof(JobIndexEntry.HasIdempotencyKey)] = entry.HasIdempotencyKey,
+            [nameof(JobIndexEntry.Removed)] = entry.Removed,
+            ["Snapshot"] = JsonSerializer.Serialize(job, Json),
+        };
 
-    private static JobSnapshot FromRow(TableEntity row) =>
+        var row = Row(RowKey(job.CreatedAt, job.JobId));
+        row[DueRowKeyColumn] = dueRowKey;
+        return (row, Row(dueRowKey));
+    }
+
+    private static JobIndexEntry EntryOf(TableEntity row) => new(
+        row.GetString(TenantColumn), SnapshotOf(row), row.GetInt64(nameof(JobIndexEntry.Version)) ?? 0,
+        row.GetBoolean(nameof(JobIndexEntry.HasIdempotencyKey)) == true, row.GetBoolean(nameof(JobIndexEntry.Removed)) == true);
+
+    private static JobSnapshot SnapshotOf(TableEntity row) =>
         JsonSerializer.Deserialize<JobSnapshot>(row.GetString("Snapshot"), Json)!;
 }

@@ -7,10 +7,14 @@ namespace Praison.Orleans.Grains.Index;
 /// </summary>
 public interface IJobIndex
 {
-    /// <summary>Stores <paramref name="entry"/> unless the index already holds a newer version of that job.</summary>
-    Task UpsertAsync(JobIndexEntry entry);
+    /// <summary>
+    /// Stores <paramref name="entry"/> unless the index already holds a newer version of that job.
+    /// <paramref name="previous"/> is what this writer's last write of the job returned, if any: the
+    /// next write can then skip reading what is stored.
+    /// </summary>
+    Task<JobIndexWrite?> UpsertAsync(JobIndexEntry entry, JobIndexWrite? previous = null);
 
-    Task RemoveAsync(string tenant, string jobId, DateTimeOffset createdAt);
+    Task RemoveAsync(string tenant, string jobId, DateTimeOffset createdAt, JobIndexWrite? previous = null);
 
     /// <summary>The requested page, newest first by creation time, and how many jobs match in all.</summary>
     Task<JobListPage> QueryAsync(JobListQuery query);
@@ -27,3 +31,9 @@ public interface IJobIndex
     /// </summary>
     Task<IReadOnlyList<JobIndexEntry>> DueAsync(DateTimeOffset now);
 }
+
+/// <summary>
+/// What an index write left (Azure: the job row's ETag and its due row's key, with the version written),
+/// kept by the job's grain for its next write; a stale one costs a read, never a wrong write.
+/// </summary>
+public sealed record JobIndexWrite(string ETag, string? DueRowKey, long Version);

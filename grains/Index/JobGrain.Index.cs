@@ -11,6 +11,9 @@ public sealed partial class JobGrain
     // it said a webhook is pending. Default: nothing written yet.
     private (long Version, bool WebhookPending) _indexed;
 
+    // What the index returned for that write, handed back with the next one (Azure: no read before it).
+    private Index.JobIndexWrite? _indexWrite;
+
     /// <summary>
     /// Writes this job's entry from the stored record. A failure is logged, not thrown: the job itself is
     /// stored, its entry is there from submit, and the next transition (or sweep) writes it again.
@@ -39,8 +42,9 @@ public sealed partial class JobGrain
     private async Task WriteIndexEntryAsync(JobRecord record, bool removed = false)
     {
         var written = (record.StatusEventId, record.WebhookPending);
-        await index.UpsertAsync(new JobIndexEntry(
-            Tenant, Snapshot(record), written.StatusEventId, record.Spec.IdempotencyKey is not null, record.Removed || removed));
+        _indexWrite = await index.UpsertAsync(
+            new JobIndexEntry(Tenant, Snapshot(record), written.StatusEventId, record.Spec.IdempotencyKey is not null, record.Removed || removed),
+            _indexWrite);
         _indexed = written;
     }
 
@@ -67,7 +71,8 @@ public sealed partial class JobGrain
     {
         try
         {
-            await index.RemoveAsync(Tenant, JobId, createdAt);
+            await index.RemoveAsync(Tenant, JobId, createdAt, _indexWrite);
+            _indexWrite = null;
         }
         catch (Exception exception)
         {

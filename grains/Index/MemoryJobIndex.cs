@@ -12,14 +12,16 @@ namespace Praison.Orleans.Grains.Index;
 /// </summary>
 public sealed class MemoryJobIndex(MemoryJobStore store, IOptions<JobsOptions> options, TimeProvider time) : IJobIndex
 {
-    public Task UpsertAsync(JobIndexEntry entry)
+    public Task<JobIndexWrite?> UpsertAsync(JobIndexEntry entry, JobIndexWrite? previous = null)
     {
         store.IndexEntries.GetOrAdd(entry.Tenant, static _ => new(StringComparer.Ordinal))
             .AddOrUpdate(entry.Job.JobId, entry, (_, known) => known.Version <= entry.Version ? entry : known);
-        return Task.CompletedTask;
+        return NothingToKeep;
     }
 
-    public Task RemoveAsync(string tenant, string jobId, DateTimeOffset createdAt)
+    private static readonly Task<JobIndexWrite?> NothingToKeep = Task.FromResult<JobIndexWrite?>(null);
+
+    public Task RemoveAsync(string tenant, string jobId, DateTimeOffset createdAt, JobIndexWrite? previous = null)
     {
         if (store.IndexEntries.TryGetValue(tenant, out var entries))
         {

@@ -85,12 +85,121 @@ public sealed class AzureTableJobIndexTests(AzureClusterFixture fixture)
         Assert.Equal(1, (await index.StatsAsync(tenant)).TotalJobs);
     }
 
-    private (AzureTableJobIndex Index, string Tenant, FakeTimeProvider Clock) NewIndex()
+    [Fact]
+    public async Task StaleWriter_ReadsAndNeverReplacesANewerEntry()
+    {
+        var (index, tenant, _) = NewIndex();
+        var first = await index.UpsertAsync(Entry(tenant, 1, JobStatus.Queued, version: 1));
+        await index.UpsertAsync(Entry(tenant, 1, JobStatus.Succeeded, version: 3)); // another silo, without first's ETag
+
+        await index.UpsertAsync(Entry(tenant, 1, JobStatus.Running, version: 2), first); // first's ETag is stale now
+
+        Assert.Equal(JobStatus.Succeeded, Assert.Single((await index.QueryAsync(new JobListQuery(tenant, null, null, 1, 10))).Jobs).Status);
+        Assert.Equal(3, Assert.Single(await DueAfterRetentionAsync(index, tenant)).Version);
+    }
+
+    [Fact]
+    public async Task OneTenantsJobs_SpreadOverAllItsPartitions()
+    {
+        var (index, tenant, _) = NewIndex();
+        for (var i = 0; i < 64; i++)
+        {
+            await index.UpsertAsync(Entry(tenant, i, JobStatus.Queued));
+        }
+
+        var partitions = new Dictionary<string, int>();
+        await foreach (var row in Table().QueryAsync<TableEntity>(r => r.GetString("Tenant") == tenant, select: ["PartitionKey"]))
+        {
+            partitions[row.PartitionKey] = partitions.GetValueOrDefault(row.PartitionKey) + 1; // a job row or its due row
+        }
+
+        Assert.Equal(AzureTableJobIndex.Partitions, partitions.Count);
+        Assert.Equal(2 * 64, partitions.Values.Sum());
+        Assert.Equal(64, (await index.QueryAsync(new JobListQuery(tenant, null, null, 1, 10))).Total);
+    }
+
+    [Fact]
+    public async Task Sweep_ReadsOnlyDueRows_AndAFinishedJobIsDueWhenItsRetentionEnds()
+    {
+        var queries = new QueriesSent();
+        var (index, tenant, clock) = NewIndex(queries);
+        for (var i = 0; i < 40; i++)
+        {
+            await index.UpsertAsync(Entry(tenant, i, JobStatus.Succeeded)); // finished at Start + i minutes + 1 s
+        }
+
+        await index.UpsertAsync(Entry(tenant, 100, JobStatus.Running));
+        var delayed = Entry(tenant, 101, JobStatus.Queued);
+        await index.UpsertAsync(delayed with { Job = delayed.Job with { ScheduledFor = Start.AddHours(3) } });
+        var removed = Entry(tenant, 102, JobStatus.Succeeded);
+        await index.UpsertAsync(removed with { Removed = true, Version = 2 });
+
+        var dueNow = await OfTenantAsync(index, tenant, clock.GetUtcNow()); // Start + 1 h
+        var dueLater = await OfTenantAsync(index, tenant, Start.AddDays(1).AddMinutes(5).AddSeconds(1));
+
+        Assert.Equal([JobId(100), JobId(102)], dueNow);
+        Assert.Equal([.. Enumerable.Range(0, 6).Select(JobId), JobId(100), JobId(101), JobId(102)], dueLater);
+
+        // A key range and nothing else: the table service seeks to the due rows, never scanning the
+        // finished jobs that wait out their retention (a filter on any other column would read them all).
+        Assert.All(queries.Filters, filter => Assert.Matches(@"^RowKey ge 'due_' and RowKey lt 'due_\d{19}_'$", filter));
+        Assert.Equal(2, queries.Filters.Count);
+    }
+
+    [Fact]
+    public async Task Removal_LeavesNoRowBehind()
+    {
+        var (index, tenant, _) = NewIndex();
+        var written = await index.UpsertAsync(Entry(tenant, 1, JobStatus.Queued));
+        written = await index.UpsertAsync(Entry(tenant, 1, JobStatus.Succeeded, version: 2), written);
+        await index.UpsertAsync(Entry(tenant, 2, JobStatus.Succeeded, version: 2));
+
+        await index.RemoveAsync(tenant, JobId(1), Start.AddMinutes(1), written);
+        await index.RemoveAsync(tenant, JobId(2), Start.AddMinutes(2)); // as the sweep does: nothing kept
+        await index.RemoveAsync(tenant, JobId(2), Start.AddMinutes(2)); // repeated
+
+        Assert.Empty(await Table().QueryAsync<TableEntity>(r => r.GetString("Tenant") == tenant).ToListAsync());
+    }
+
+    private static async Task<List<string>> OfTenantAsync(AzureTableJobIndex index, string tenant, DateTimeOffset now) =>
+        (await index.DueAsync(now)).Where(e => e.Tenant == tenant).Select(e => e.Job.JobId).Order(StringComparer.Ordinal).ToList();
+
+    private static async Task<List<JobIndexEntry>> DueAfterRetentionAsync(AzureTableJobIndex index, string tenant) =>
+        (await index.DueAsync(Start.AddDays(30))).Where(e => e.Tenant == tenant).ToList();
+
+    private TableClient Table() => new(fixture.Azurite.ConnectionString, AzureTableJobIndex.TableName);
+
+    private (AzureTableJobIndex Index, string Tenant, FakeTimeProvider Clock) NewIndex(QueriesSent? queries = null)
     {
         var clock = new FakeTimeProvider(Start.AddHours(1));
+        var clientOptions = new TableClientOptions();
+        if (queries is not null)
+        {
+            clientOptions.AddPolicy(queries, Azure.Core.HttpPipelinePosition.PerCall);
+        }
+
         var index = new AzureTableJobIndex(
-            new TableServiceClient(fixture.Azurite.ConnectionString), Options.Create(new JobsOptions()), clock);
+            new TableServiceClient(fixture.Azurite.ConnectionString, clientOptions), Options.Create(new JobsOptions()), clock);
         return (index, "t" + Guid.NewGuid().ToString("N")[..12], clock);
+    }
+
+    /// <summary>The <c>$filter</c> of every query the index sent.</summary>
+    private sealed class QueriesSent : Azure.Core.Pipeline.HttpPipelinePolicy
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Filters { get; } = new();
+
+        public override void Process(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline) =>
+            throw new NotSupportedException("the index is asynchronous");
+
+        public override ValueTask ProcessAsync(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline)
+        {
+            if (System.Web.HttpUtility.ParseQueryString(message.Request.Uri.Query)["$filter"] is { } filter)
+            {
+                Filters.Enqueue(filter);
+            }
+
+            return ProcessNextAsync(message, pipeline);
+        }
     }
 
     private static string JobId(int i) => $"run_{i:x12}";

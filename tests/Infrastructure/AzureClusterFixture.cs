@@ -17,7 +17,7 @@ public sealed class AzureClusterFixture : IAsyncLifetime
 
     public Azurite Azurite { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Azurite = await Azurite.StartAsync(countWrites: true);
+    public async Task InitializeAsync() => Azurite = await Azurite.StartAsync(countRequests: true);
 
     public async Task DisposeAsync() => await Azurite.DisposeAsync();
 

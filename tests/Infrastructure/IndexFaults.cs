@@ -42,10 +42,10 @@ public static class IndexFaults
 
     private sealed class FaultyJobIndex(IJobIndex inner) : IJobIndex
     {
-        public Task UpsertAsync(JobIndexEntry entry) => inner.UpsertAsync(entry);
+        public Task<JobIndexWrite?> UpsertAsync(JobIndexEntry entry, JobIndexWrite? previous) => inner.UpsertAsync(entry, previous);
 
-        public Task RemoveAsync(string tenant, string jobId, DateTimeOffset createdAt) =>
-            TakeRemovalFault(jobId) ? throw new InjectedStorageException("injected: the index removal was lost") : inner.RemoveAsync(tenant, jobId, createdAt);
+        public Task RemoveAsync(string tenant, string jobId, DateTimeOffset createdAt, JobIndexWrite? previous) =>
+            TakeRemovalFault(jobId) ? throw new InjectedStorageException("injected: the index removal was lost") : inner.RemoveAsync(tenant, jobId, createdAt, previous);
 
         public Task<JobListPage> QueryAsync(JobListQuery query) => inner.QueryAsync(query);
 

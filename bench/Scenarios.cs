@@ -325,6 +325,17 @@ public sealed class Scenarios(BenchOptions options)
         {
             Figures[$"persistent: storage requests per job, {resource}"] = count / (double)Jobs;
         }
+
+        // How evenly the index spread these jobs' rows (a job row and a due row each) over the tenant's partitions.
+        var index = new Azure.Data.Tables.TableClient(azurite.ConnectionString, Praison.Orleans.Grains.Index.AzureTableJobIndex.TableName);
+        var rows = new Dictionary<string, int>();
+        await foreach (var row in index.QueryAsync<Azure.Data.Tables.TableEntity>(r => r.GetString("SessionId") == session, select: ["PartitionKey"]))
+        {
+            rows[row.PartitionKey] = rows.GetValueOrDefault(row.PartitionKey) + 1;
+        }
+
+        Figures["persistent: index partitions holding the jobs' rows"] = rows.Count;
+        Figures["persistent: busiest partition's rows / mean"] = rows.Values.Max() / rows.Values.Average();
     }
 
     /// <summary>Waits (bounded) until Azurite has served no write for two seconds.</summary>

@@ -5,6 +5,7 @@ using Praison.Orleans.Gateway.Errors;
 using Praison.Orleans.Gateway.Health;
 using Praison.Orleans.Gateway.Hosting;
 using Praison.Orleans.Gateway.Runs;
+using Praison.Orleans.Gateway.Schedules;
 
 namespace Praison.Orleans.Gateway;
 
@@ -39,6 +40,7 @@ public static class GatewayApp
         app.MapHealthApi();
         app.MapStatsApi();
         app.MapRunsApi();
+        app.MapSchedulesApi();
         app.MapApiDocs();                     // /openapi.json, /openapi/v1.json, /docs
         app.MapDashboard();                   // /dashboard: the jobs in a browser, over this API
         app.MapMetrics();                     // /metrics (Metrics:Prometheus)

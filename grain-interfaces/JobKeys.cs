@@ -29,6 +29,24 @@ public static partial class JobKeys
     public static IIdempotencyGrain IdempotencyKey(this IGrainFactory grains, string tenant, string idempotencyKey) =>
         grains.ByKey<IIdempotencyGrain>(ForIdempotencyKey(tenant, idempotencyKey));
 
+    /// <summary>The key of a tenant's <see cref="IScheduleGrain"/>.</summary>
+    public static string ForSchedule(string tenant, string scheduleId) =>
+        IsValidTenant(tenant) ? $"{tenant}/{scheduleId}" : throw new ArgumentException($"Invalid tenant name '{tenant}'.", nameof(tenant));
+
+    /// <summary>The grain of a tenant's schedule.</summary>
+    public static IScheduleGrain Schedule(this IGrainFactory grains, string tenant, string scheduleId) =>
+        grains.ByKey<IScheduleGrain>(ForSchedule(tenant, scheduleId));
+
+    /// <summary>The grain listing a tenant's schedules.</summary>
+    public static IScheduleDirectoryGrain ScheduleDirectory(this IGrainFactory grains, string tenant) =>
+        IsValidTenant(tenant) ? grains.ByKey<IScheduleDirectoryGrain>(tenant) : throw new ArgumentException($"Invalid tenant name '{tenant}'.", nameof(tenant));
+
+    /// <summary>Schedule ids: 1–64 of letters, digits, '-' and '_' (they become grain keys and job fields).</summary>
+    public static bool IsValidScheduleId(string scheduleId) => ScheduleIdPattern().IsMatch(scheduleId);
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$", RegexOptions.CultureInvariant)]
+    private static partial Regex ScheduleIdPattern();
+
     public static (string Tenant, string JobId) Parse(string key)
     {
         var slash = key.IndexOf('/', StringComparison.Ordinal);

@@ -7,4 +7,12 @@ public sealed record JobListQuery(
     [property: Id(1)] JobStatus? Status,
     [property: Id(2)] string? SessionId,
     [property: Id(3)] int Page,
-    [property: Id(4)] int PageSize);
+    [property: Id(4)] int PageSize,
+    [property: Id(5)] string? ScheduleId = null)
+{
+    /// <summary>Whether <paramref name="job"/> passes the status, session and schedule filters.</summary>
+    public bool Matches(JobSnapshot job) =>
+        (Status is not { } status || job.Status == status)
+        && (string.IsNullOrEmpty(SessionId) || job.SessionId == SessionId)
+        && (string.IsNullOrEmpty(ScheduleId) || job.ScheduleId == ScheduleId);
+}

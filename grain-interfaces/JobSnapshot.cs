@@ -15,4 +15,5 @@ public sealed record JobSnapshot(
     [property: Id(9)] int Attempt,
     [property: Id(10)] DateTimeOffset? CancelledAt,
     [property: Id(11)] WebhookDelivery? Webhook = null,
-    [property: Id(12)] DateTimeOffset? ScheduledFor = null);
+    [property: Id(12)] DateTimeOffset? ScheduledFor = null,
+    [property: Id(13)] string? ScheduleId = null);

@@ -18,7 +18,8 @@ public sealed record JobSpec(
     [property: Id(9)] string? SessionId,
     [property: Id(10)] string? IdempotencyKey,
     [property: Id(11)] int MaxAttempts,
-    [property: Id(12)] DateTimeOffset? RunAt = null)
+    [property: Id(12)] DateTimeOffset? RunAt = null,
+    [property: Id(13)] string? ScheduleId = null)
 {
     /// <summary>The longest <see cref="TimeoutSeconds"/> a job may ask for (30 days).</summary>
     public const int MaxTimeoutSeconds = 30 * 24 * 3600;

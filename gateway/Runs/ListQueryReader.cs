@@ -5,7 +5,7 @@ namespace Praison.Orleans.Gateway.Runs;
 /// <summary>
 /// Reads <c>GET /api/v1/runs</c>'s query (README: API): <c>status</c> must name a status (else 400 listing
 /// them), <c>page</c> ≥ 1, <c>page_size</c> 1–100 and page × page_size ≤ 10,000 (else 422),
-/// <c>session_id</c> exact, empty = none.
+/// <c>session_id</c> and <c>schedule_id</c> exact, empty = none.
 /// </summary>
 internal static class ListQueryReader
 {
@@ -44,11 +44,11 @@ internal static class ListQueryReader
             return (null, ApiProblems.Validation(errors));
         }
 
-        var sessionId = query["session_id"].ToString();
-        return (new JobListQuery(tenant, status, sessionId.Length == 0 ? null : sessionId, page, pageSize), null);
+        var (sessionId, scheduleId) = (query["session_id"].ToString(), query["schedule_id"].ToString());
+        return (new JobListQuery(tenant, status, sessionId.Length == 0 ? null : sessionId, page, pageSize, scheduleId.Length == 0 ? null : scheduleId), null);
     }
 
-    private static int Number(IQueryCollection query, string name, int fallback, int min, int max, Dictionary<string, string[]> errors)
+    public static int Number(IQueryCollection query, string name, int fallback, int min, int max, Dictionary<string, string[]> errors)
     {
         var text = query[name].ToString();
         if (text.Length == 0)

@@ -53,7 +53,8 @@ public sealed record RunStatusResponse(
     int Attempt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? CancelledAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] WebhookResponse? Webhook,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ScheduledFor)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ScheduledFor,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ScheduleId)
 {
     public static RunStatusResponse From(JobSnapshot job) => new(
         job.JobId,
@@ -70,7 +71,8 @@ public sealed record RunStatusResponse(
         job.Attempt,
         job.CancelledAt,
         job.Webhook is { } webhook ? new WebhookResponse(webhook.Pending, webhook.DeliveredAt, webhook.Error) : null,
-        job.ScheduledFor);
+        job.ScheduledFor,
+        job.ScheduleId);
 
     /// <summary>The suggested poll interval: 2 s while queued, 5 s while running, none when terminal.</summary>
     public static int? RetryAfterSeconds(JobStatus status) => status switch

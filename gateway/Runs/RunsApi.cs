@@ -5,6 +5,7 @@ using Praison.Orleans.Gateway.Auth;
 using Praison.Orleans.Grains.Webhooks;
 using Praison.Orleans.Gateway.Docs;
 using Praison.Orleans.Grains.Hosting;
+using Praison.Orleans.Grains.Jobs;
 
 namespace Praison.Orleans.Gateway.Runs;
 
@@ -92,7 +93,7 @@ internal static class RunsApi
         // With a key, the key's grain decides (a repeat gets the job the key already names); without, a new job.
         var reply = spec.IdempotencyKey is { } key
             ? await grains.IdempotencyKey(tenant, key).SubmitAsync(spec)
-            : await SubmitNewJobAsync(grains, tenant, spec);
+            : await grains.SubmitNewJobAsync(tenant, spec);
         switch (reply.Status)
         {
             case SubmitStatus.Rejected:
@@ -211,24 +212,4 @@ internal static class RunsApi
 
     private static string PollUrl(HttpRequest request, string jobId) =>
         $"{request.Scheme}://{request.Host}{request.PathBase}/api/v1/runs/{jobId}";
-
-    /// <summary>
-    /// Submits <paramref name="spec"/> as a new job of <paramref name="tenant"/> under a fresh id, drawing
-    /// again on the (unlikely) collision with an existing job, which is never overwritten.
-    /// </summary>
-    private static async Task<SubmitReply> SubmitNewJobAsync(IGrainFactory grains, string tenant, JobSpec spec)
-    {
-        for (var i = 0; i < MaxDraws; i++)
-        {
-            var reply = await grains.Job(tenant, JobIds.New()).SubmitAsync(spec);
-            if (reply.Status != SubmitStatus.IdTaken)
-            {
-                return reply;
-            }
-        }
-
-        throw new InvalidOperationException($"No free job id after {MaxDraws} draws.");
-    }
-
-    private const int MaxDraws = 5;
 }

@@ -24,7 +24,21 @@ internal sealed class SubmitRequestReader
     public static async Task<SubmitRead> ReadAsync(
         HttpRequest request, string? idempotencyHeader, RunsApiOptions limits, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var bodyLimit = limits.MaxRequestBodyBytes;
+        var (document, problem) = await ParseObjectAsync(request, limits.MaxRequestBodyBytes, cancellationToken);
+        using (document)
+        {
+            return document is null ? SubmitRead.Failed(problem!) : new SubmitRequestReader(document.RootElement, limits, now).Read(idempotencyHeader);
+        }
+    }
+
+    /// <summary>
+    /// Parses a request body that must be a JSON object (any content type): 400 for one that is not
+    /// JSON or holds invalid text, 413 past <paramref name="bodyLimit"/>, 422 for another JSON value.
+    /// The caller disposes the document.
+    /// </summary>
+    public static async Task<(JsonDocument? Document, IResult? Problem)> ParseObjectAsync(
+        HttpRequest request, long bodyLimit, CancellationToken cancellationToken)
+    {
         JsonDocument document;
         try
         {
@@ -32,31 +46,31 @@ internal sealed class SubmitRequestReader
         }
         catch (JsonException exception)
         {
-            return SubmitRead.Failed(ApiProblems.Problem(StatusCodes.Status400BadRequest,
-                $"Malformed JSON body: {exception.Message}"));
+            return (null, ApiProblems.Problem(StatusCodes.Status400BadRequest, $"Malformed JSON body: {exception.Message}"));
         }
         catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return SubmitRead.Failed(ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge,
-                $"Request body too large: the limit is {bodyLimit} bytes."));
+            return (null, ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, $"Request body too large: the limit is {bodyLimit} bytes."));
         }
 
-        using (document)
+        IResult? problem = null;
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return SubmitRead.Failed(ApiProblems.Validation(
-                    new Dictionary<string, string[]> { ["body"] = ["Request body must be a JSON object"] }));
-            }
-
-            if (FieldWithInvalidText(document.RootElement) is { } field)
-            {
-                return SubmitRead.Failed(ApiProblems.Problem(StatusCodes.Status400BadRequest,
-                    $"Invalid text in field '{field}': strings must be valid UTF-8 with no lone surrogates."));
-            }
-
-            return new SubmitRequestReader(document.RootElement, limits, now).Read(idempotencyHeader);
+            problem = ApiProblems.Validation(new Dictionary<string, string[]> { ["body"] = ["Request body must be a JSON object"] });
         }
+        else if (FieldWithInvalidText(document.RootElement) is { } field)
+        {
+            problem = ApiProblems.Problem(StatusCodes.Status400BadRequest,
+                $"Invalid text in field '{field}': strings must be valid UTF-8 with no lone surrogates.");
+        }
+
+        if (problem is null)
+        {
+            return (document, null);
+        }
+
+        document.Dispose();
+        return (null, problem);
     }
 
     /// <summary>
@@ -105,7 +119,36 @@ internal sealed class SubmitRequestReader
         }
     }
 
-    private SubmitRead Read(string? idempotencyHeader)
+    private SubmitRead Read(string? idempotencyHeader) =>
+        ReadSpec(idempotencyHeader) is { } spec ? SubmitRead.Ok(spec) : SubmitRead.Failed(ApiProblems.Validation(_errors));
+
+    /// <summary>
+    /// Reads a schedule's <c>job</c> object: the submit fields, each error named <c>job.&lt;field&gt;</c>.
+    /// <c>run_at</c>, <c>delay_seconds</c> and <c>idempotency_key</c> are refused: the schedule says
+    /// when, and each firing is a job of its own.
+    /// </summary>
+    public static (JobSpec? Spec, Dictionary<string, string[]> Errors) ReadScheduledJob(JsonElement job, RunsApiOptions limits, DateTimeOffset now)
+    {
+        if (job.ValueKind != JsonValueKind.Object)
+        {
+            return (null, new() { ["job"] = ["Must be a JSON object of submit fields"] });
+        }
+
+        var reader = new SubmitRequestReader(job, limits, now);
+        var spec = reader.ReadSpec(null);
+        foreach (var field in (string[])["run_at", "delay_seconds", "idempotency_key"])
+        {
+            if (reader.Optional(field) is not null)
+            {
+                reader.Error(field, "Not part of a schedule's job: the schedule says when, and each firing is a job of its own");
+            }
+        }
+
+        return (reader._errors.Count == 0 ? spec : null, reader._errors.ToDictionary(e => "job." + e.Key, e => e.Value, StringComparer.Ordinal));
+    }
+
+    /// <summary>The spec of the body; null when a field is wrong (the errors say which).</summary>
+    private JobSpec? ReadSpec(string? idempotencyHeader)
     {
         var prompt = Bounded("prompt", RequiredString("prompt"), _limits.MaxPromptChars, "Api:MaxPromptChars");
         var recipeName = OptionalString("recipe_name");
@@ -122,14 +165,9 @@ internal sealed class SubmitRequestReader
             : IdempotencyKey("Idempotency-Key", idempotencyHeader);
         var maxAttempts = OptionalInt("max_attempts", 1, 10) ?? 0;
         var runAt = ScheduledStart();
-        if (_errors.Count > 0)
-        {
-            return SubmitRead.Failed(ApiProblems.Validation(_errors));
-        }
-
-        return SubmitRead.Ok(new JobSpec(
+        return _errors.Count > 0 ? null : new JobSpec(
             prompt!, recipeName, recipeConfig, agentFile, agentYaml, framework, config, webhookUrl,
-            timeout, sessionId, idempotencyKey, maxAttempts, runAt));
+            timeout, sessionId, idempotencyKey, maxAttempts, runAt);
     }
 
     /// <summary>

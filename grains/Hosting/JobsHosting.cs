@@ -16,6 +16,7 @@ using Praison.Orleans.Grains.Index;
 using Praison.Orleans.Grains.Jobs;
 using Praison.Orleans.Grains.Llm;
 using Praison.Orleans.Grains.Recipes;
+using Praison.Orleans.Grains.Schedules;
 using Praison.Orleans.Grains.Telemetry;
 using Praison.Orleans.Grains.Webhooks;
 
@@ -128,7 +129,11 @@ public static class JobsHosting
         services.AddSingleton<IValidateOptions<JobsOptions>>(new ProblemsValidator<JobsOptions>(o => o.Problems()));
         services.AddSingleton<IValidateOptions<JobsOptions>>(provider => new ProblemsValidator<JobsOptions>(
             o => o.SweepProblems(provider.GetRequiredService<IOptions<ReminderOptions>>().Value.MinimumReminderPeriod)));
+        services.AddOptions<SchedulesOptions>().BindConfiguration(SchedulesOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SchedulesOptions>>(provider => new ProblemsValidator<SchedulesOptions>(
+            o => o.Problems(provider.GetRequiredService<IOptions<ReminderOptions>>().Value.MinimumReminderPeriod)));
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddKeyedSingleton(ScheduleGrain.Clock, (provider, _) => provider.GetRequiredService<TimeProvider>());
         services.AddSingleton<JobSlots>();
         services.AddMetrics();
         services.AddSingleton<JobMetrics>();

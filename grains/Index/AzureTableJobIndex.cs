@@ -164,6 +164,11 @@ public sealed class AzureTableJobIndex(
             filter += " and " + TableClient.CreateQueryFilter($"SessionId eq {query.SessionId}");
         }
 
+        if (!string.IsNullOrEmpty(query.ScheduleId))
+        {
+            filter += " and " + TableClient.CreateQueryFilter($"ScheduleId eq {query.ScheduleId}");
+        }
+
         var table = await _table.Value;
         var wanted = (int)Math.Min((long)query.Page * query.PageSize, int.MaxValue);
         var partitions = await Task.WhenAll(PartitionsOf(query.Tenant).Select(async partition =>
@@ -257,16 +262,8 @@ public sealed class AzureTableJobIndex(
     }
 
     /// <summary>The partition of a job's rows: its tenant and one of <see cref="Partitions"/> shards by a stable hash of its id.</summary>
-    public static string PartitionKey(string tenant, string jobId)
-    {
-        var hash = 2166136261u; // FNV-1a: stable across processes, unlike string.GetHashCode
-        foreach (var c in jobId)
-        {
-            hash = (hash ^ c) * 16777619u;
-        }
-
-        return Partition(tenant, (int)(hash % Partitions));
-    }
+    public static string PartitionKey(string tenant, string jobId) => // stable across processes, unlike string.GetHashCode
+        Partition(tenant, (int)(System.IO.Hashing.XxHash32.HashToUInt32(System.Runtime.InteropServices.MemoryMarshal.AsBytes(jobId.AsSpan())) % Partitions));
 
     /// <summary>Newest first: the row key starts with the ticks left until the end of time.</summary>
     public static string RowKey(DateTimeOffset createdAt, string jobId) =>
@@ -354,6 +351,7 @@ public sealed class AzureTableJobIndex(
             [TenantColumn] = entry.Tenant,
             ["Status"] = job.Status.ToWireName(),
             ["SessionId"] = job.SessionId,
+            ["ScheduleId"] = job.ScheduleId,
             ["CompletedAt"] = job.CompletedAt,
             ["WebhookPending"] = job.Webhook is { Pending: true },
             [nameof(JobIndexEntry.Version)] = entry.Version,

@@ -44,7 +44,7 @@ public sealed class MemoryJobIndex(MemoryJobStore store, IOptions<JobsOptions> o
         foreach (var entry in Kept(query.Tenant))
         {
             var job = entry.Job;
-            if ((query.Status is { } status && job.Status != status) || (!string.IsNullOrEmpty(query.SessionId) && job.SessionId != query.SessionId))
+            if (!query.Matches(job))
             {
                 continue;
             }

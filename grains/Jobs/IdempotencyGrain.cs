@@ -61,38 +61,9 @@ public sealed partial class IdempotencyGrain(
         }
     }
 
-    /// <summary>
-    /// Runs a write of the key; a storage failure leaves as <see cref="JobStorageException"/> (which
-    /// every silo and gateway can carry) after the state is read back, so the next call starts from
-    /// what storage holds.
-    /// </summary>
-    private async Task StoreAsync(Func<Task> write)
-    {
-        try
-        {
-            await write();
-        }
-        catch (Exception exception)
-        {
-            LogWriteFailed(logger, exception);
-            try
-            {
-                await key.ReadStateAsync();
-            }
-            catch (Exception readFailure)
-            {
-                LogWriteFailed(logger, readFailure);
-                DeactivateOnIdle();
-            }
-
-            throw new JobStorageException("Storage did not take a change of an idempotency key; retry.");
-        }
-    }
+    private Task StoreAsync(Func<Task> write) => key.StoreAsync(write, GrainContext, logger, "an idempotency key");
 
     private IJobGrain JobOf(string jobId) => GrainFactory.Job(Tenant, jobId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "An idempotency key's storage failed")]
-    private static partial void LogWriteFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Idempotency key freed from job {JobId}")]
     private static partial void LogReleased(ILogger logger, string jobId);

@@ -361,5 +361,6 @@ public sealed partial class JobGrain(
         record.CancelledAt,
         record.Spec.WebhookUrl is null ? null : new WebhookDelivery(
             record.WebhookPending || !record.Status.IsTerminal(), record.WebhookDeliveredAt, record.WebhookError),
-        record.Spec.RunAt);
+        record.Spec.RunAt,
+        record.Spec.ScheduleId);
 }

@@ -23,6 +23,9 @@ public sealed class WireContractTests
             [typeof(SubmitStatus)] = "Accepted=0 IdTaken=1 Rejected=2 Existing=3 Unreadable=4",
             [typeof(JobCommandStatus)] = "Done=0 NotFound=1 WrongState=2",
             [typeof(JobEventKind)] = "Status=0 Progress=1 Result=2 Error=3 Cancelled=4",
+            [typeof(ScheduleOverlap)] = "Skip=0 Allow=1",
+            [typeof(ScheduleCatchUp)] = "One=0 None=1",
+            [typeof(ScheduleCommandStatus)] = "Done=0 Created=1 NotFound=2 Exists=3 Rejected=4 TooMany=5",
         };
         var enums = ContractTypes.Where(t => t.IsEnum).ToList();
 
@@ -39,9 +42,9 @@ public sealed class WireContractTests
     {
         var expected = new Dictionary<string, string>
         {
-            ["JobSpec"] = "Prompt=0 RecipeName=1 RecipeConfigJson=2 AgentFile=3 AgentYaml=4 Framework=5 ConfigJson=6 WebhookUrl=7 TimeoutSeconds=8 SessionId=9 IdempotencyKey=10 MaxAttempts=11 RunAt=12",
+            ["JobSpec"] = "Prompt=0 RecipeName=1 RecipeConfigJson=2 AgentFile=3 AgentYaml=4 Framework=5 ConfigJson=6 WebhookUrl=7 TimeoutSeconds=8 SessionId=9 IdempotencyKey=10 MaxAttempts=11 RunAt=12 ScheduleId=13",
             ["JobProgress"] = "Percentage=0 CurrentStep=1 StepsCompleted=2 StepsTotal=3",
-            ["JobSnapshot"] = "JobId=0 Status=1 Progress=2 CreatedAt=3 StartedAt=4 CompletedAt=5 AgentId=6 SessionId=7 Error=8 Attempt=9 CancelledAt=10 Webhook=11 ScheduledFor=12",
+            ["JobSnapshot"] = "JobId=0 Status=1 Progress=2 CreatedAt=3 StartedAt=4 CompletedAt=5 AgentId=6 SessionId=7 Error=8 Attempt=9 CancelledAt=10 Webhook=11 ScheduledFor=12 ScheduleId=13",
             ["WebhookDelivery"] = "Pending=0 DeliveredAt=1 Error=2",
             ["JobOutcome"] = "Job=0 ResultJson=1 MetricsJson=2",
             ["SubmitReply"] = "Status=0 Job=1 Field=2 Error=3",
@@ -50,7 +53,11 @@ public sealed class WireContractTests
             ["SiloExecutorStats"] = "RunningJobs=0 MaxConcurrent=1 DefaultTimeoutSeconds=2",
             ["JobEvent"] = "Id=0 Kind=1 Status=2 Percentage=3 Step=4 Text=5",
             ["JobIndexEntry"] = "Tenant=0 Job=1 Version=2 HasIdempotencyKey=3 Removed=4",
-            ["JobListQuery"] = "Tenant=0 Status=1 SessionId=2 Page=3 PageSize=4",
+            ["JobListQuery"] = "Tenant=0 Status=1 SessionId=2 Page=3 PageSize=4 ScheduleId=5",
+            ["ScheduleSpec"] = "Cron=0 TimeZone=1 Job=2 Overlap=3 CatchUp=4 Paused=5",
+            ["SchedulePatch"] = "Cron=0 TimeZone=1 Job=2 Overlap=3 CatchUp=4 Paused=5",
+            ["ScheduleSnapshot"] = "ScheduleId=0 Spec=1 CreatedAt=2 UpdatedAt=3 NextRunAt=4 LastRunAt=5 LastJobId=6 Runs=7 Skipped=8 LastError=9",
+            ["ScheduleReply"] = "Status=0 Schedule=1 Field=2 Error=3",
             ["JobListPage"] = "Jobs=0 Total=1",
             ["JobStoreStats"] = "TotalJobs=0 IdempotencyKeys=1 StatusCounts=2",
             ["JobStorageException"] = "", // no members of its own: message and type only
@@ -86,6 +93,10 @@ public sealed class WireContractTests
             "JobSnapshot=Praison.JobSnapshot", "JobSpec=Praison.JobSpec", "JobStatus=Praison.JobStatus",
             "SiloExecutorStats=Praison.SiloExecutorStats", "SubmitReply=Praison.SubmitReply",
             "SubmitStatus=Praison.SubmitStatus", "WebhookDelivery=Praison.WebhookDelivery",
+            "IScheduleGrain=Praison.IScheduleGrain", "IScheduleDirectoryGrain=Praison.IScheduleDirectoryGrain",
+            "ScheduleSpec=Praison.ScheduleSpec", "SchedulePatch=Praison.SchedulePatch", "ScheduleSnapshot=Praison.ScheduleSnapshot",
+            "ScheduleReply=Praison.ScheduleReply", "ScheduleOverlap=Praison.ScheduleOverlap", "ScheduleCatchUp=Praison.ScheduleCatchUp",
+            "ScheduleCommandStatus=Praison.ScheduleCommandStatus",
         };
         var actual = ContractTypes
             .Select(t => (t.Name, Alias: t.GetCustomAttribute<AliasAttribute>()?.Alias))
@@ -99,7 +110,11 @@ public sealed class WireContractTests
     [Fact]
     public void GrainMethods_HaveStableAliases()
     {
-        var actual = new[] { typeof(IJobGrain), typeof(IJobRecoveryGrain), typeof(ISiloStatsGrain), typeof(IJobQueryGrain), typeof(IIdempotencyGrain) }
+        var actual = new[]
+            {
+                typeof(IJobGrain), typeof(IJobRecoveryGrain), typeof(ISiloStatsGrain), typeof(IJobQueryGrain), typeof(IIdempotencyGrain),
+                typeof(IScheduleGrain), typeof(IScheduleDirectoryGrain),
+            }
             .SelectMany(t => t.GetMethods().Select(m => $"{t.Name}.{m.Name}={m.GetCustomAttribute<AliasAttribute>()?.Alias}"))
             .Order(StringComparer.Ordinal);
 
@@ -110,7 +125,10 @@ public sealed class WireContractTests
                 "IJobGrain.CancelAsync=Cancel", "IJobGrain.DeleteAsync=Delete", "IJobGrain.GetResultAsync=GetResult",
                 "IJobGrain.GetStatusAsync=GetStatus", "IJobGrain.SubmitAsync=Submit", "IJobGrain.WatchAsync=Watch",
                 "IJobQueryGrain.ListAsync=List", "IJobQueryGrain.LiveCountAsync=LiveCount", "IJobQueryGrain.StatsAsync=Stats", "IJobRecoveryGrain.CatchUpAsync=CatchUp", "ISiloStatsGrain.GetAsync=Get",
-            },
+                "IScheduleDirectoryGrain.ListAsync=List", "IScheduleDirectoryGrain.RemoveAsync=Remove", "IScheduleDirectoryGrain.TryAddAsync=TryAdd",
+                "IScheduleGrain.CreateAsync=Create", "IScheduleGrain.DeleteAsync=Delete", "IScheduleGrain.GetAsync=Get",
+                "IScheduleGrain.TriggerAsync=Trigger", "IScheduleGrain.UpdateAsync=Update",
+            }.Order(StringComparer.Ordinal),
             actual);
     }
 }

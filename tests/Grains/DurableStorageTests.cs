@@ -245,8 +245,6 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
         return (job, doomed);
     }
 
-    /// <summary>Submits with a placement hint, so the job's grain activates on <paramref name="silo"/>.</summary>
-    /// <summary>Runs <paramref name="count"/> echo jobs and waits until the index lists each as succeeded (its last write).</summary>
     /// <summary>Runs echo jobs to their end, waiting on their grains (a list query would read the index).</summary>
     private static async Task RunEchoJobsAsync(InProcessTestCluster cluster, int count)
     {
@@ -258,6 +256,7 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
         }
     }
 
+    /// <summary>Submits with a placement hint, so the job's grain activates on <paramref name="silo"/>.</summary>
     private static async Task SubmitOnAsync(IJobGrain job, InProcessSiloHandle silo, JobSpec spec)
     {
         RequestContext.Set(IPlacementDirector.PlacementHintKey, silo.SiloAddress);

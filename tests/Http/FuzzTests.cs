@@ -24,6 +24,7 @@ public sealed class FuzzTests(FuzzClusterFixture fixture, ITestOutputHelper outp
     [
         "prompt", "recipe_name", "recipe_config", "agent_file", "agent_yaml", "framework", "config", "webhook_url",
         "timeout", "session_id", "idempotency_key", "max_attempts", "unknown",
+        "schedule_id", "cron", "timezone", "job", "overlap", "catch_up", "paused", "run_at", "delay_seconds",
     ];
 
     /// <summary>JSON text of one hostile value: strings (escaped surrogates, controls, long), numbers, nesting.</summary>
@@ -38,10 +39,16 @@ public sealed class FuzzTests(FuzzClusterFixture fixture, ITestOutputHelper outp
         (1, Gen.Int[-5, 5].Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture))),
         (1, Gen.Int[1, 200].Select(depth => new string('[', depth) + "1" + new string(']', depth))),
         (1, Gen.Int[1, 200].Select(depth => string.Concat(Enumerable.Repeat("{\"a\":", depth)) + "1" + new string('}', depth))),
-        (1, Gen.Const("{\"steps\": 1, \"seconds\": 0}")));
+        (1, Gen.Const("{\"steps\": 1, \"seconds\": 0}")),
+        (2, Gen.OneOf(Gen.Const("\"* * * * *\""), Gen.Const("\"*/2 * * * * *\""), Gen.Const("\"0 0 30 2 *\""), Gen.Const("\"@daily\""),
+            Gen.Const("\"L W # ? * *\""), Gen.Const("\"0 0 29 2 1\""), Gen.Const("\"Europe/Berlin\""), Gen.Const("\"skip\""), Gen.Const("\"none\""),
+            Gen.Const("{\"prompt\":\"x\",\"recipe_name\":\"echo\"}"), Gen.Const("{\"prompt\":\"x\",\"run_at\":\"2020-01-01T00:00:00Z\"}"))));
 
     private static readonly Gen<byte[]> Body = Gen.Frequency(
         (2, Gen.String.Select(prompt => JsonSerializer.SerializeToUtf8Bytes(new { prompt, recipe_name = "echo" }))),
+        (2, Gen.Select(Gen.OneOf(Gen.Const("0 3 * * *"), Gen.Const("*/2 * * * * *"), Gen.Const("0 0 29 2 1"), Gen.Const("0 0 30 2 *"), Gen.String),
+            Gen.OneOf(Gen.Const("UTC"), Gen.Const("Europe/Berlin"), Gen.Const("America/New_York"), Gen.String), Gen.String)
+            .Select((cron, timezone, prompt) => JsonSerializer.SerializeToUtf8Bytes(new { cron, timezone, job = new { prompt, recipe_name = "echo" } }))),
         (6, Gen.Select(Gen.OneOf(Fields), Value).Array[0, 6].Select(fields =>
             Encoding.UTF8.GetBytes("{" + string.Join(",", fields.Select(f => $"\"{f.Item1}\":{f.Item2}")) + "}"))),
         (1, Gen.Byte.Array[0, 200]),
@@ -62,6 +69,12 @@ public sealed class FuzzTests(FuzzClusterFixture fixture, ITestOutputHelper outp
         (1, Id.Select(id => (HttpMethod.Get, $"/api/v1/runs/{id}/stream"))),
         (2, Gen.Select(Gen.String, Gen.String, Gen.String).Select((status, page, session) =>
             (HttpMethod.Get, $"/api/v1/runs?status={Uri.EscapeDataString(status)}&page={Uri.EscapeDataString(page)}&page_size={Uri.EscapeDataString(page)}&session_id={Uri.EscapeDataString(session)}"))),
+        (3, Gen.Const((HttpMethod.Post, "/api/v1/schedules"))),
+        (1, Gen.Select(Id, Gen.OneOf(Gen.Const(""), Gen.Const("/pause"), Gen.Const("/resume"), Gen.Const("/trigger"))).Select((id, tail) =>
+            (tail == "" ? HttpMethod.Patch : HttpMethod.Post, $"/api/v1/schedules/{id}{tail}"))),
+        (1, Gen.Select(Id, Gen.Bool).Select((id, delete) => (delete ? HttpMethod.Delete : HttpMethod.Get, $"/api/v1/schedules/{id}"))),
+        (1, Gen.Select(Gen.String, Gen.String).Select((page, size) =>
+            (HttpMethod.Get, $"/api/v1/schedules?page={Uri.EscapeDataString(page)}&page_size={Uri.EscapeDataString(size)}"))),
         (1, Gen.OneOf(Gen.Const((HttpMethod.Get, "/stats")), Gen.Const((HttpMethod.Head, "/health")), Gen.Const((HttpMethod.Put, "/api/v1/runs")),
             Gen.Const((HttpMethod.Patch, "/api/v1/runs/run_0123456789ab")))));
 
@@ -82,7 +95,7 @@ public sealed class FuzzTests(FuzzClusterFixture fixture, ITestOutputHelper outp
             async (target, body, idempotencyKey, lastEventId) =>
             {
                 using var request = new HttpRequestMessage(target.Method, target.Target);
-                if (target.Method == HttpMethod.Post || target.Method == HttpMethod.Put)
+                if (target.Method == HttpMethod.Post || target.Method == HttpMethod.Put || target.Method == HttpMethod.Patch)
                 {
                     request.Content = new ByteArrayContent(body);
                     request.Content.Headers.ContentType = new("application/json");
@@ -111,6 +124,7 @@ public sealed class FuzzTests(FuzzClusterFixture fixture, ITestOutputHelper outp
         output.WriteLine("answers: " + string.Join(", ", answered.OrderBy(a => a.Key).Select(a => $"{a.Key}×{a.Value}")));
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health")).StatusCode);
         Assert.Contains(202, answered.Keys); // the generator reaches real submits, not only refusals
+        Assert.Contains(201, answered.Keys); // and real schedules
     }
 
     /// <summary>

@@ -21,7 +21,7 @@ public sealed class OpenApiTests(JobsClusterFixture fixture)
         var document = await Http.GetFromJsonAsync<JsonObject>(path);
 
         var routes = document!["paths"]!.AsObject()
-            .SelectMany(p => p.Value!.AsObject().Where(m => m.Key is "get" or "post" or "delete" or "head").Select(m => $"{m.Key.ToUpperInvariant()} {p.Key}"))
+            .SelectMany(p => p.Value!.AsObject().Where(m => m.Key is "get" or "post" or "delete" or "head" or "patch").Select(m => $"{m.Key.ToUpperInvariant()} {p.Key}"))
             .Order(StringComparer.Ordinal);
         Assert.Equal(
             new[]
@@ -29,7 +29,10 @@ public sealed class OpenApiTests(JobsClusterFixture fixture)
                 "DELETE /api/v1/runs/{jobId}", "GET /api/v1/runs", "GET /api/v1/runs/{jobId}", "GET /api/v1/runs/{jobId}/result",
                 "GET /api/v1/runs/{jobId}/stream", "GET /health", "GET /stats", "HEAD /health", "POST /api/v1/runs",
                 "POST /api/v1/runs/{jobId}/cancel",
-            },
+                "DELETE /api/v1/schedules/{scheduleId}", "GET /api/v1/schedules", "GET /api/v1/schedules/{scheduleId}",
+                "PATCH /api/v1/schedules/{scheduleId}", "POST /api/v1/schedules", "POST /api/v1/schedules/{scheduleId}/pause",
+                "POST /api/v1/schedules/{scheduleId}/resume", "POST /api/v1/schedules/{scheduleId}/trigger",
+            }.Order(StringComparer.Ordinal),
             routes);
         Assert.Contains("bearer", document["components"]!["securitySchemes"]!.AsObject().Select(s => s.Key));
     }
@@ -68,6 +71,15 @@ public sealed class OpenApiTests(JobsClusterFixture fixture)
         AssertMatches(document, "/api/v1/runs", "get", "200", await Http.GetFromJsonAsync<JsonObject>("/api/v1/runs?page_size=1"));
         AssertMatches(document, "/stats", "get", "200", await Http.GetFromJsonAsync<JsonObject>("/stats"));
         AssertMatches(document, "/health", "get", "200", await Http.GetFromJsonAsync<JsonObject>("/health"));
+        var scheduleId = "openapi-" + Guid.NewGuid().ToString("N")[..8];
+        var schedule = await (await Http.PostAsJsonAsync("/api/v1/schedules", new { schedule_id = scheduleId, cron = "0 2 * * *", job = new { prompt = "x" } }))
+            .Content.ReadFromJsonAsync<JsonObject>();
+        AssertMatches(document, "/api/v1/schedules", "post", "201", schedule);
+        AssertMatches(document, "/api/v1/schedules/{scheduleId}", "get", "200", await Http.GetFromJsonAsync<JsonObject>($"/api/v1/schedules/{scheduleId}"));
+        AssertMatches(document, "/api/v1/schedules", "get", "200", await Http.GetFromJsonAsync<JsonObject>("/api/v1/schedules?page_size=1"));
+        AssertMatches(document, "/api/v1/schedules/{scheduleId}/trigger", "post", "202",
+            await (await Http.PostAsync($"/api/v1/schedules/{scheduleId}/trigger", null)).Content.ReadFromJsonAsync<JsonObject>());
+        await Http.DeleteAsync($"/api/v1/schedules/{scheduleId}");
         var missing = await (await Http.GetAsync("/api/v1/runs/run_000000000000")).Content.ReadFromJsonAsync<JsonObject>();
         Assert.Contains("detail", Properties(Resolve(document, Schema(document, "/api/v1/runs/{jobId}", "get", "404", "application/problem+json"))));
         Assert.NotNull(missing!["detail"]);
@@ -107,7 +119,7 @@ public sealed class OpenApiTests(JobsClusterFixture fixture)
     }
 
     /// <summary>Members written only when set (the job was cancelled, it has a webhook, it was delayed).</summary>
-    private static bool OmittedWhenNull(string property) => property is "cancelled_at" or "webhook" or "scheduled_for";
+    private static bool OmittedWhenNull(string property) => property is "cancelled_at" or "webhook" or "scheduled_for" or "schedule_id" or "max_attempts";
 
     private static JsonNode Schema(JsonObject document, string path, string method, string status, string contentType) =>
         document["paths"]![path]![method]!["responses"]![status]!["content"]![contentType]!["schema"]!;

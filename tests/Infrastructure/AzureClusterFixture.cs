@@ -3,6 +3,7 @@ using Orleans.Configuration;
 using Orleans.TestingHost;
 using Praison.Orleans.Grains.Execution;
 using Praison.Orleans.Grains.Hosting;
+using Praison.Orleans.Grains.Schedules;
 
 namespace Praison.Orleans.Tests.Infrastructure;
 
@@ -25,10 +26,12 @@ public sealed class AzureClusterFixture : IAsyncLifetime
     /// A deployed cluster of <paramref name="silos"/> silos on this Azurite. Clusters built with one
     /// <paramref name="serviceId"/> share their jobs, as a restarted deployment does. Progress is
     /// checkpointed every <paramref name="checkpointInterval"/> (default 200 ms), swept every
-    /// <paramref name="sweepPeriod"/> (default <see cref="SweepPeriod"/>).
+    /// <paramref name="sweepPeriod"/> (default <see cref="SweepPeriod"/>). Schedules check every
+    /// <see cref="SweepPeriod"/> and read <paramref name="scheduleClock"/> when given.
     /// </summary>
     public async Task<InProcessTestCluster> StartClusterAsync(
-        string serviceId, int silos = 2, int slotsPerSilo = 2, TimeSpan? checkpointInterval = null, TimeSpan? sweepPeriod = null)
+        string serviceId, int silos = 2, int slotsPerSilo = 2, TimeSpan? checkpointInterval = null, TimeSpan? sweepPeriod = null,
+        TimeProvider? scheduleClock = null)
     {
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.Options.ServiceId = serviceId;
@@ -43,6 +46,12 @@ public sealed class AzureClusterFixture : IAsyncLifetime
                 o.ProgressCheckpointInterval = checkpointInterval ?? TimeSpan.FromMilliseconds(200);
                 o.SweepPeriod = sweepPeriod ?? SweepPeriod;
             });
+            silo.Services.Configure<SchedulesOptions>(o => o.CheckPeriod = SweepPeriod);
+            if (scheduleClock is not null)
+            {
+                silo.Services.AddKeyedSingleton(ScheduleGrain.Clock, scheduleClock);
+            }
+
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = SweepPeriod);
             silo.Configure<ClusterMembershipOptions>(o =>
             {

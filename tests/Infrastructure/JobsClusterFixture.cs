@@ -11,6 +11,7 @@ using Praison.Orleans.Grains.Execution;
 using Praison.Orleans.Grains.Hosting;
 using Praison.Orleans.Grains.Jobs;
 using Praison.Orleans.Grains.Llm;
+using Praison.Orleans.Grains.Schedules;
 using Praison.Orleans.Grains.Webhooks;
 
 namespace Praison.Orleans.Tests.Infrastructure;
@@ -53,6 +54,9 @@ public class JobsClusterFixture : IAsyncLifetime
 
     public const string GlobexKey = "globex-other-key";
 
+    /// <summary>Schedules may fire every 2 s here (production: every minute).</summary>
+    public static readonly TimeSpan ScheduleMinInterval = TimeSpan.FromSeconds(2);
+
     public async Task InitializeAsync()
     {
         var builder = new InProcessTestClusterBuilder((short)SiloCount);
@@ -78,7 +82,8 @@ public class JobsClusterFixture : IAsyncLifetime
                 o.ProgressCheckpointInterval = TimeSpan.FromMilliseconds(200);
                 ConfigureJobs(o);
             });
-            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1)); // for a derived fixture's sweep
+            silo.Services.Configure<SchedulesOptions>(o => (o.MinInterval, o.CheckPeriod) = (ScheduleMinInterval, TimeSpan.FromSeconds(1)));
+            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1)); // a derived fixture's sweep, schedules
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();

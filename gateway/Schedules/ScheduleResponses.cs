@@ -1,0 +1,79 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Praison.Orleans.Gateway.Schedules;
+
+/// <summary>A schedule as the API shows it (snake_case on the wire).</summary>
+public sealed record ScheduleResponse(
+    string ScheduleId,
+    string Cron,
+    string Timezone,
+    ScheduledJobResponse Job,
+    string Overlap,
+    string CatchUp,
+    bool Paused,
+    DateTimeOffset? NextRunAt,
+    DateTimeOffset? LastRunAt,
+    string? LastJobId,
+    long Runs,
+    long Skipped,
+    string? LastError,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt)
+{
+    public static ScheduleResponse From(ScheduleSnapshot schedule) => new(
+        schedule.ScheduleId,
+        schedule.Spec.Cron,
+        schedule.Spec.TimeZone,
+        ScheduledJobResponse.From(schedule.Spec.Job),
+        ScheduleRequestReader.Overlaps.Single(o => o.Value == schedule.Spec.Overlap).Key,
+        ScheduleRequestReader.CatchUps.Single(c => c.Value == schedule.Spec.CatchUp).Key,
+        schedule.Spec.Paused,
+        schedule.NextRunAt,
+        schedule.LastRunAt,
+        schedule.LastJobId,
+        schedule.Runs,
+        schedule.Skipped,
+        schedule.LastError,
+        schedule.CreatedAt,
+        schedule.UpdatedAt);
+}
+
+/// <summary>The job each firing submits: the submit fields it was given.</summary>
+public sealed record ScheduledJobResponse(
+    string Prompt,
+    string? RecipeName,
+    JsonElement RecipeConfig,
+    string? AgentFile,
+    string? AgentYaml,
+    string Framework,
+    JsonElement Config,
+    string? WebhookUrl,
+    int Timeout,
+    string? SessionId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int MaxAttempts)
+{
+    public static ScheduledJobResponse From(JobSpec job) => new(
+        job.Prompt, job.RecipeName, Json(job.RecipeConfigJson), job.AgentFile, job.AgentYaml, job.Framework,
+        Json(job.ConfigJson), job.WebhookUrl, job.TimeoutSeconds, job.SessionId, job.MaxAttempts);
+
+    private static JsonElement Json(string text)
+    {
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.Clone();
+    }
+}
+
+public sealed record ScheduleListResponse(IReadOnlyList<ScheduleResponse> Schedules, int Total, int Page, int PageSize);
+
+/// <summary>
+/// The create body as documented (README: Schedules); the handler reads the body itself
+/// (<c>ScheduleRequestReader</c>), this type only describes it. <c>job</c> takes the submit fields
+/// except <c>run_at</c>, <c>delay_seconds</c> and <c>idempotency_key</c>.
+/// </summary>
+public sealed record CreateScheduleRequest(
+    string? ScheduleId, string Cron, string? Timezone, Runs.SubmitRunRequest Job, string? Overlap, string? CatchUp, bool? Paused);
+
+/// <summary>The PATCH body: any of the create fields but the id.</summary>
+public sealed record UpdateScheduleRequest(
+    string? Cron, string? Timezone, Runs.SubmitRunRequest? Job, string? Overlap, string? CatchUp, bool? Paused);

@@ -1,0 +1,165 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Praison.Orleans.Gateway.Auth;
+using Praison.Orleans.Gateway.Docs;
+using Praison.Orleans.Gateway.Runs;
+
+namespace Praison.Orleans.Gateway.Schedules;
+
+/// <summary>
+/// <c>/api/v1/schedules</c> (README: Schedules): each handler maps one request to one
+/// <see cref="IScheduleGrain"/> call (the list: the tenant's directory, then its page's schedules).
+/// </summary>
+internal static class SchedulesApi
+{
+    public static RouteGroupBuilder MapSchedulesApi(this IEndpointRouteBuilder app)
+    {
+        var schedules = app.MapGroup("/api/v1/schedules").WithTags("Schedules");
+        schedules.MapPost("/", CreateAsync).WithName("CreateSchedule")
+            .WithMetadata(new RequestBodyDoc(typeof(CreateScheduleRequest)))
+            .WithDescription("Creates a schedule: its job is submitted at each time its cron names in its time zone. "
+                + "201 with Location; 409 for an id in use; 422 naming the field (cron, timezone, job.*, too frequent); 429 past Schedules:MaxPerTenant.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        schedules.MapGet("/", ListAsync).WithName("ListSchedules")
+            .WithDescription("The tenant's schedules, newest first; page with page and page_size.")
+            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity);
+        schedules.MapGet("/{scheduleId}", GetAsync).WithName("GetSchedule").ProducesProblem(StatusCodes.Status404NotFound);
+        schedules.MapMethods("/{scheduleId}", ["PATCH"], UpdateAsync).WithName("UpdateSchedule")
+            .WithMetadata(new RequestBodyDoc(typeof(UpdateScheduleRequest)))
+            .WithDescription("Changes the fields given; a new cron or time zone, or a resume, counts from now.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        schedules.MapDelete("/{scheduleId}", DeleteAsync).WithName("DeleteSchedule")
+            .WithDescription("Deletes the schedule; the jobs it submitted stay.")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        schedules.MapPost("/{scheduleId}/pause", (string scheduleId, HttpContext context, IGrainFactory grains) =>
+                SetPausedAsync(scheduleId, context, grains, paused: true)).WithName("PauseSchedule")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        schedules.MapPost("/{scheduleId}/resume", (string scheduleId, HttpContext context, IGrainFactory grains) =>
+                SetPausedAsync(scheduleId, context, grains, paused: false)).WithName("ResumeSchedule")
+            .WithDescription("Resumes from now: firings missed while paused are not run.")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        schedules.MapPost("/{scheduleId}/trigger", TriggerAsync).WithName("TriggerSchedule")
+            .WithDescription("Submits the schedule's job now (paused or not, whatever its overlap); 202 as a submit.")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        return schedules;
+    }
+
+    private static async Task<Results<Created<ScheduleResponse>, ProblemHttpResult>> CreateAsync(
+        HttpContext context, IGrainFactory grains, IOptions<RunsApiOptions> api, WebhookTargets webhooks, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var (id, spec, problem) = await ScheduleRequestReader.ReadCreateAsync(context.Request, api.Value, time.GetUtcNow(), cancellationToken);
+        if (spec is null)
+        {
+            return (ProblemHttpResult)problem!;
+        }
+
+        if (spec.Job.WebhookUrl is { } webhookUrl && await webhooks.ProblemAsync(webhookUrl, cancellationToken) is { } refused)
+        {
+            return ApiProblems.Validation(new Dictionary<string, string[]> { ["job.webhook_url"] = [refused] });
+        }
+
+        var reply = await grains.Schedule(Tenancy.TenantOf(context.User), id!).CreateAsync(spec);
+        return reply.Status switch
+        {
+            ScheduleCommandStatus.Created => TypedResults.Created($"/api/v1/schedules/{id}", ScheduleResponse.From(reply.Schedule!)),
+            ScheduleCommandStatus.Exists => ApiProblems.Problem(StatusCodes.Status409Conflict, $"Schedule already exists: {id}"),
+            ScheduleCommandStatus.TooMany => ApiProblems.Problem(StatusCodes.Status429TooManyRequests, reply.Error!),
+            _ => Refused(reply),
+        };
+    }
+
+    private static async Task<Results<Ok<ScheduleListResponse>, ProblemHttpResult>> ListAsync(HttpContext context, IGrainFactory grains)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var page = ListQueryReader.Number(context.Request.Query, "page", 1, 1, ListQueryReader.MaxDepth, errors);
+        var pageSize = ListQueryReader.Number(context.Request.Query, "page_size", 20, 1, ListQueryReader.MaxPageSize, errors);
+        if (errors.Count > 0)
+        {
+            return ApiProblems.Validation(errors);
+        }
+
+        var tenant = Tenancy.TenantOf(context.User);
+        var (ids, total) = await grains.ScheduleDirectory(tenant).ListAsync(page, pageSize);
+        var found = await Task.WhenAll(ids.Select(id => grains.Schedule(tenant, id).GetAsync()));
+        return TypedResults.Ok(new ScheduleListResponse(
+            found.OfType<ScheduleSnapshot>().Select(ScheduleResponse.From).ToList(), total, page, pageSize));
+    }
+
+    private static async Task<Results<Ok<ScheduleResponse>, ProblemHttpResult>> GetAsync(string scheduleId, HttpContext context, IGrainFactory grains) =>
+        (JobKeys.IsValidScheduleId(scheduleId) ? await ScheduleOf(context, grains, scheduleId).GetAsync() : null) is { } schedule
+            ? TypedResults.Ok(ScheduleResponse.From(schedule))
+            : NotFound(scheduleId);
+
+    private static async Task<Results<Ok<ScheduleResponse>, ProblemHttpResult>> UpdateAsync(
+        string scheduleId, HttpContext context, IGrainFactory grains, IOptions<RunsApiOptions> api, WebhookTargets webhooks,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (!JobKeys.IsValidScheduleId(scheduleId))
+        {
+            return NotFound(scheduleId);
+        }
+
+        var (patch, problem) = await ScheduleRequestReader.ReadPatchAsync(context.Request, api.Value, time.GetUtcNow(), cancellationToken);
+        if (patch is null)
+        {
+            return (ProblemHttpResult)problem!;
+        }
+
+        if (patch.Job?.WebhookUrl is { } webhookUrl && await webhooks.ProblemAsync(webhookUrl, cancellationToken) is { } refused)
+        {
+            return ApiProblems.Validation(new Dictionary<string, string[]> { ["job.webhook_url"] = [refused] });
+        }
+
+        return Answer(scheduleId, await ScheduleOf(context, grains, scheduleId).UpdateAsync(patch));
+    }
+
+    private static async Task<Results<Ok<ScheduleResponse>, ProblemHttpResult>> SetPausedAsync(
+        string scheduleId, HttpContext context, IGrainFactory grains, bool paused) =>
+        JobKeys.IsValidScheduleId(scheduleId)
+            ? Answer(scheduleId, await ScheduleOf(context, grains, scheduleId).UpdateAsync(new SchedulePatch(null, null, null, null, null, paused)))
+            : NotFound(scheduleId);
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string scheduleId, HttpContext context, IGrainFactory grains) =>
+        JobKeys.IsValidScheduleId(scheduleId) && await ScheduleOf(context, grains, scheduleId).DeleteAsync()
+            ? TypedResults.NoContent()
+            : NotFound(scheduleId);
+
+    private static async Task<Results<Accepted<SubmitResponse>, ProblemHttpResult>> TriggerAsync(
+        string scheduleId, HttpContext context, IGrainFactory grains)
+    {
+        if ((JobKeys.IsValidScheduleId(scheduleId) ? await ScheduleOf(context, grains, scheduleId).TriggerAsync() : null) is not { } reply)
+        {
+            return NotFound(scheduleId);
+        }
+
+        if (reply.Status != SubmitStatus.Accepted)
+        {
+            return ApiProblems.Validation(new Dictionary<string, string[]> { ["job." + reply.Field] = [reply.Error!] });
+        }
+
+        var job = reply.Job!;
+        var pollUrl = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/api/v1/runs/{job.JobId}";
+        return TypedResults.Accepted(pollUrl, new SubmitResponse(job.JobId, job.Status.ToWireName(), job.CreatedAt, pollUrl, pollUrl + "/stream", job.ScheduledFor));
+    }
+
+    private static Results<Ok<ScheduleResponse>, ProblemHttpResult> Answer(string scheduleId, ScheduleReply reply) => reply.Status switch
+    {
+        ScheduleCommandStatus.Done => TypedResults.Ok(ScheduleResponse.From(reply.Schedule!)),
+        ScheduleCommandStatus.NotFound => NotFound(scheduleId),
+        _ => Refused(reply),
+    };
+
+    private static ProblemHttpResult Refused(ScheduleReply reply) =>
+        ApiProblems.Validation(new Dictionary<string, string[]> { [reply.Field ?? "body"] = [reply.Error ?? "Refused"] });
+
+    private static ProblemHttpResult NotFound(string scheduleId) =>
+        ApiProblems.Problem(StatusCodes.Status404NotFound, $"Schedule not found: {scheduleId}");
+
+    private static IScheduleGrain ScheduleOf(HttpContext context, IGrainFactory grains, string scheduleId) =>
+        grains.Schedule(Tenancy.TenantOf(context.User), scheduleId);
+}

@@ -1,0 +1,15 @@
+namespace Praison.Orleans.GrainInterfaces;
+
+/// <summary>A change to a schedule: each field given replaces the schedule's; null leaves it.</summary>
+[GenerateSerializer, Immutable, Alias("Praison.SchedulePatch")]
+public sealed record SchedulePatch(
+    [property: Id(0)] string? Cron,
+    [property: Id(1)] string? TimeZone,
+    [property: Id(2)] JobSpec? Job,
+    [property: Id(3)] ScheduleOverlap? Overlap,
+    [property: Id(4)] ScheduleCatchUp? CatchUp,
+    [property: Id(5)] bool? Paused)
+{
+    public ScheduleSpec ApplyTo(ScheduleSpec spec) => new(
+        Cron ?? spec.Cron, TimeZone ?? spec.TimeZone, Job ?? spec.Job, Overlap ?? spec.Overlap, CatchUp ?? spec.CatchUp, Paused ?? spec.Paused);
+}

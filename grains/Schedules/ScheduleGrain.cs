@@ -1,0 +1,307 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Praison.Orleans.Grains.Execution;
+using Praison.Orleans.Grains.Jobs;
+
+namespace Praison.Orleans.Grains.Schedules;
+
+/// <summary>
+/// One schedule (README: Schedules): owns its spec and its firings. A durable reminder ticks every
+/// <see cref="SchedulesOptions.CheckPeriod"/> (it survives the silo, and keeps the schedule active
+/// somewhere in the cluster); while active, a timer fires each time exactly. A firing submits the job
+/// under an id derived from (schedule, fire time), so however often a firing is attempted — a silo lost
+/// mid-firing, a write that failed after the submit, two activations racing — it creates one job.
+/// </summary>
+public sealed partial class ScheduleGrain(
+    [PersistentState("schedule", JobStorage.Name)] IPersistentState<ScheduleRecord> state,
+    JobExecutor executor, IOptions<SchedulesOptions> options, [FromKeyedServices(ScheduleGrain.Clock)] TimeProvider time,
+    ILogger<ScheduleGrain> logger)
+    : Grain, IScheduleGrain, IRemindable
+{
+    /// <summary>
+    /// The key of the clock schedules read (the silo's <see cref="TimeProvider"/> unless replaced): tests
+    /// move it to reach fire times without moving Orleans' own.
+    /// </summary>
+    public const string Clock = "schedules";
+
+    private const string Reminder = "fire";
+
+    private IGrainTimer? _timer;
+
+    private (string Tenant, string ScheduleId) Key => JobKeys.Parse(this.GetPrimaryKeyString());
+
+    private ScheduleRecord? Record => state.RecordExists && state.State.Spec is not null ? state.State : null;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        Arm();
+        return Task.CompletedTask;
+    }
+
+    public async Task<ScheduleReply> CreateAsync(ScheduleSpec spec)
+    {
+        if (Record is { } existing)
+        {
+            // Perhaps a create repeated after its reminder's registration failed: register it now.
+            await KeepRemindingAsync(!existing.Spec.Paused);
+            return new ScheduleReply(ScheduleCommandStatus.Exists, Snapshot(existing));
+        }
+
+        var now = time.GetUtcNow();
+        if (Check(spec, now) is { } refused)
+        {
+            return refused;
+        }
+
+        var directory = GrainFactory.ScheduleDirectory(Key.Tenant);
+        if (!await directory.TryAddAsync(Key.ScheduleId, options.Value.MaxPerTenant))
+        {
+            return new ScheduleReply(ScheduleCommandStatus.TooMany, null, null,
+                $"Too many schedules: a tenant may have {options.Value.MaxPerTenant} (Schedules:MaxPerTenant). Delete some first.");
+        }
+
+        state.State = new ScheduleRecord { Spec = spec, CreatedAt = now, UpdatedAt = now, NextRunAt = FirstRun(spec, now) };
+        try
+        {
+            await StoreAsync(state.WriteStateAsync);
+        }
+        catch (JobStorageException)
+        {
+            await directory.RemoveAsync(Key.ScheduleId); // not created: its id is free again
+            throw;
+        }
+
+        await KeepRemindingAsync(!spec.Paused);
+        Arm();
+        LogCreated(logger, Key.ScheduleId, spec.Cron, spec.TimeZone, Record!.NextRunAt);
+        return new ScheduleReply(ScheduleCommandStatus.Created, Snapshot(Record));
+    }
+
+    public Task<ScheduleSnapshot?> GetAsync() => Task.FromResult(Record is { } record ? Snapshot(record) : null);
+
+    public async Task<ScheduleReply> UpdateAsync(SchedulePatch patch)
+    {
+        if (Record is not { } record)
+        {
+            return new ScheduleReply(ScheduleCommandStatus.NotFound, null);
+        }
+
+        var now = time.GetUtcNow();
+        var spec = patch.ApplyTo(record.Spec);
+        if (Check(spec, now) is { } refused)
+        {
+            return refused;
+        }
+
+        // New times, or a resume, count from now: a paused schedule's firings are not caught up.
+        var retimed = spec.Cron != record.Spec.Cron || spec.TimeZone != record.Spec.TimeZone || spec.Paused != record.Spec.Paused;
+        (record.Spec, record.UpdatedAt) = (spec, now);
+        if (retimed)
+        {
+            record.NextRunAt = FirstRun(spec, now);
+        }
+
+        await StoreAsync(state.WriteStateAsync);
+        await KeepRemindingAsync(!spec.Paused);
+        Arm();
+        return new ScheduleReply(ScheduleCommandStatus.Done, Snapshot(record));
+    }
+
+    public async Task<bool> DeleteAsync()
+    {
+        if (Record is null)
+        {
+            return false;
+        }
+
+        await KeepRemindingAsync(false);
+        await StoreAsync(state.ClearStateAsync);
+        await GrainFactory.ScheduleDirectory(Key.Tenant).RemoveAsync(Key.ScheduleId);
+        Arm();
+        LogDeleted(logger, Key.ScheduleId);
+        DeactivateOnIdle();
+        return true;
+    }
+
+    public async Task<SubmitReply?> TriggerAsync()
+    {
+        if (Record is not { } record)
+        {
+            return null;
+        }
+
+        var reply = await GrainFactory.SubmitNewJobAsync(Key.Tenant, JobOf(record.Spec));
+        if (reply.Status == SubmitStatus.Accepted)
+        {
+            (record.LastJobId, record.Runs) = (reply.Job!.JobId, record.Runs + 1);
+            await StoreAsync(state.WriteStateAsync);
+        }
+
+        return reply;
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (Record is null)
+        {
+            await KeepRemindingAsync(false); // a tick that outlived its schedule
+            return;
+        }
+
+        await FireDueAsync();
+    }
+
+    /// <summary>
+    /// Handles the firing that is due, if one is: the latest time at or before now (earlier ones it
+    /// passed over were missed and are counted skipped). On time, or late with <c>catch_up: one</c>, it
+    /// fires; late with <c>catch_up: none</c> it is skipped. Then the next time is set and stored.
+    /// </summary>
+    private async Task FireDueAsync()
+    {
+        var now = time.GetUtcNow();
+        if (Record is not { Spec.Paused: false, NextRunAt: { } next } record || next > now)
+        {
+            Arm();
+            return;
+        }
+
+        if (Times(record.Spec, now) is not { } times)
+        {
+            return; // its zone left this machine's database since it was checked: the error says so
+        }
+
+        var (latest, passedOver) = times.LatestDue(next, now);
+        var missed = now - latest > options.Value.LateFiringGrace;
+        var outcome = missed && record.Spec.CatchUp == ScheduleCatchUp.None
+            ? Firing.Skipped("missed while no silo could fire it (catch_up: none)")
+            : await FireAsync(record, latest);
+        outcome.ApplyTo(record);
+        record.Skipped += passedOver;
+        (record.LastRunAt, record.NextRunAt) = (latest, times.NextAfter(latest));
+        await StoreAsync(state.WriteStateAsync);
+        LogFired(logger, Key.ScheduleId, latest, outcome.JobId, outcome.Error, passedOver);
+        Arm();
+    }
+
+    /// <summary>Submits the firing at <paramref name="at"/> unless the previous job is live and overlap is skipped.</summary>
+    private async Task<Firing> FireAsync(ScheduleRecord record, DateTimeOffset at)
+    {
+        if (record.Spec.Overlap == ScheduleOverlap.Skip && record.LastJobId is { } previous
+            && await GrainFactory.Job(Key.Tenant, previous).GetStatusAsync() is { } job && !job.Status.IsTerminal())
+        {
+            return Firing.Skipped($"job {previous} was still {job.Status.ToWireName()} (overlap: skip)");
+        }
+
+        var jobId = FiringJobId(record, at);
+        var reply = await GrainFactory.Job(Key.Tenant, jobId).SubmitAsync(JobOf(record.Spec));
+        return reply.Status is SubmitStatus.Accepted or SubmitStatus.IdTaken // IdTaken: this firing's job exists already
+            ? Firing.Submitted(jobId)
+            : Firing.Skipped($"the job was refused: {reply.Field}: {reply.Error}");
+    }
+
+    /// <summary>
+    /// The id of the job of the firing at <paramref name="at"/>: a hash of tenant, schedule (this one,
+    /// by its creation time, not an earlier one of the same id) and fire time.
+    /// </summary>
+    private string FiringJobId(ScheduleRecord record, DateTimeOffset at)
+    {
+        var name = $"{this.GetPrimaryKeyString()}@{record.CreatedAt.UtcTicks}@{at.UtcTicks}";
+        return "run_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)).AsSpan(0, 6));
+    }
+
+    /// <summary>The job a firing submits: the schedule's, named by it (its session, unless the job gives one).</summary>
+    private JobSpec JobOf(ScheduleSpec spec) =>
+        spec.Job with { SessionId = spec.Job.SessionId ?? Key.ScheduleId, ScheduleId = Key.ScheduleId, IdempotencyKey = null, RunAt = null };
+
+    /// <summary>Refuses a spec whose times or job would not do, naming the field; null when it is fine.</summary>
+    private ScheduleReply? Check(ScheduleSpec spec, DateTimeOffset now)
+    {
+        var (_, field, error) = ScheduleTimes.Parse(spec.Cron, spec.TimeZone, options.Value.MinInterval, now);
+        if (field is null)
+        {
+            var (problem, _) = executor.Prepare(JobOf(spec));
+            (field, error) = problem is null ? (null, null) : ("job." + problem.Field, problem.Message);
+        }
+
+        return field is null ? null : new ScheduleReply(ScheduleCommandStatus.Rejected, null, field, error);
+    }
+
+    private ScheduleTimes? Times(ScheduleSpec spec, DateTimeOffset now)
+    {
+        var (times, field, error) = ScheduleTimes.Parse(spec.Cron, spec.TimeZone, TimeSpan.Zero, now);
+        if (times is null)
+        {
+            state.State.LastError = $"{field}: {error}";
+        }
+
+        return times;
+    }
+
+    private DateTimeOffset? FirstRun(ScheduleSpec spec, DateTimeOffset now) => spec.Paused ? null : Times(spec, now)?.NextAfter(now);
+
+    /// <summary>Registers the reminder (idempotent) or removes it.</summary>
+    private async Task KeepRemindingAsync(bool on)
+    {
+        if (on)
+        {
+            await this.RegisterOrUpdateReminder(Reminder, options.Value.CheckPeriod, options.Value.CheckPeriod);
+        }
+        else if (await this.GetReminder(Reminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+    }
+
+    /// <summary>Sets the timer for the next firing when it is within a reminder period (the reminder re-arms it later).</summary>
+    private void Arm()
+    {
+        _timer?.Dispose();
+        _timer = null;
+        if (Record is { Spec.Paused: false, NextRunAt: { } next })
+        {
+            var wait = next - time.GetUtcNow();
+            if (wait <= options.Value.CheckPeriod)
+            {
+                _timer = this.RegisterGrainTimer(FireDueAsync, new GrainTimerCreationOptions(wait < TimeSpan.Zero ? TimeSpan.Zero : wait, Timeout.InfiniteTimeSpan));
+            }
+        }
+    }
+
+    private Task StoreAsync(Func<Task> write) => state.StoreAsync(write, GrainContext, logger, "a schedule");
+
+    private ScheduleSnapshot Snapshot(ScheduleRecord record) => new(
+        Key.ScheduleId, record.Spec, record.CreatedAt, record.UpdatedAt, record.Spec.Paused ? null : record.NextRunAt,
+        record.LastRunAt, record.LastJobId, record.Runs, record.Skipped, record.LastError);
+
+    /// <summary>What one firing did: submitted a job, or was skipped for a reason.</summary>
+    private readonly record struct Firing(string? JobId, string? Error)
+    {
+        public static Firing Submitted(string jobId) => new(jobId, null);
+
+        public static Firing Skipped(string reason) => new(null, reason);
+
+        public void ApplyTo(ScheduleRecord record)
+        {
+            if (JobId is not null)
+            {
+                (record.LastJobId, record.Runs, record.LastError) = (JobId, record.Runs + 1, null);
+            }
+            else
+            {
+                (record.Skipped, record.LastError) = (record.Skipped + 1, Error);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Schedule {ScheduleId} created: {Cron} in {TimeZone}, next at {NextRunAt}")]
+    private static partial void LogCreated(ILogger logger, string scheduleId, string cron, string timeZone, DateTimeOffset? nextRunAt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Schedule {ScheduleId} deleted")]
+    private static partial void LogDeleted(ILogger logger, string scheduleId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Schedule {ScheduleId} fired for {FireTime}: job {JobId}, skipped: {Reason}, passed over {PassedOver}")]
+    private static partial void LogFired(ILogger logger, string scheduleId, DateTimeOffset fireTime, string? jobId, string? reason, long passedOver);
+}

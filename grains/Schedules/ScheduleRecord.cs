@@ -1,0 +1,33 @@
+namespace Praison.Orleans.Grains.Schedules;
+
+/// <summary>A schedule as storage holds it (see <see cref="ScheduleSnapshot"/> for the fields' meaning).</summary>
+[GenerateSerializer, Alias("Praison.ScheduleRecord")]
+public sealed class ScheduleRecord
+{
+    [Id(0)] public ScheduleSpec Spec { get; set; } = null!;
+
+    [Id(1)] public DateTimeOffset CreatedAt { get; set; }
+
+    [Id(2)] public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>The next firing not yet handled; null while paused.</summary>
+    [Id(3)] public DateTimeOffset? NextRunAt { get; set; }
+
+    /// <summary>The last firing handled (fired or skipped).</summary>
+    [Id(4)] public DateTimeOffset? LastRunAt { get; set; }
+
+    [Id(5)] public string? LastJobId { get; set; }
+
+    [Id(6)] public long Runs { get; set; }
+
+    [Id(7)] public long Skipped { get; set; }
+
+    [Id(8)] public string? LastError { get; set; }
+}
+
+/// <summary>A tenant's schedule ids in creation order.</summary>
+[GenerateSerializer, Alias("Praison.ScheduleDirectoryRecord")]
+public sealed class ScheduleDirectoryRecord
+{
+    [Id(0)] public List<string> Ids { get; set; } = [];
+}

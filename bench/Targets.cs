@@ -1,11 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Hangfire;
-using Hangfire.InMemory;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Praison.Orleans.Gateway;
-using Praison.Orleans.Grains.Hosting;
 using Praison.Orleans.Testing;
 
 namespace Praison.Orleans.Bench;

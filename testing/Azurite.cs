@@ -21,6 +21,7 @@ public sealed partial class Azurite : IAsyncDisposable
     {
         _process = process;
         _folder = folder;
+        _blobEndpoint = new Uri($"http://127.0.0.1:{ports[0]}/devstoreaccount1/");
         ConnectionString =
             "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
             $"AccountKey={AccountKey};" +
@@ -31,8 +32,24 @@ public sealed partial class Azurite : IAsyncDisposable
 
     public string ConnectionString { get; }
 
+    private readonly Uri _blobEndpoint;
+
     /// <summary>Successful requests served so far (with <c>countRequests</c>), by "METHOD resource".</summary>
     public StorageRequests Requests { get; } = new();
+
+    /// <summary>
+    /// Returns once every request Azurite answered before this call is in <see cref="Requests"/>: its access
+    /// log is read as it comes, a little behind, but in the order Azurite answered, so once a marker request
+    /// made now has been read, everything before it has been too. Needs <c>countRequests</c>.
+    /// </summary>
+    public async Task SettleAsync()
+    {
+        var marker = "settle-" + Guid.NewGuid().ToString("N");
+        var seen = Requests.Expect(marker);
+        using var http = new HttpClient();
+        using var _ = await http.GetAsync(new Uri(_blobEndpoint, marker)); // 4xx: the line is all that matters
+        await seen.WaitAsync(TimeSpan.FromSeconds(30));
+    }
 
     private static string Executable => Path.Combine(RepoPaths.Root, "tools", "azurite", "node_modules", ".bin", "azurite");
 
@@ -69,9 +86,9 @@ public sealed partial class Azurite : IAsyncDisposable
             ArgumentList =
             {
                 "--skipApiVersionCheck", "--loose", "--location", folder,
-                "--blobHost", "127.0.0.1", "--blobPort", ports[0].ToString(),
-                "--queueHost", "127.0.0.1", "--queuePort", ports[1].ToString(),
-                "--tableHost", "127.0.0.1", "--tablePort", ports[2].ToString(),
+                "--blobHost", "127.0.0.1", "--blobPort", ports[0].ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--queueHost", "127.0.0.1", "--queuePort", ports[1].ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--tableHost", "127.0.0.1", "--tablePort", ports[2].ToString(System.Globalization.CultureInfo.InvariantCulture),
             },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -152,8 +169,23 @@ public sealed partial class StorageRequests
             .Where(c => c.Count > 0)
             .ToDictionary(c => c.Key, c => c.Count);
 
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _markers = new();
+
+    /// <summary>Completes when a logged request names <paramref name="marker"/>.</summary>
+    internal Task Expect(string marker) =>
+        _markers.GetOrAdd(marker, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
     internal void Count(string? accessLogLine)
     {
+        foreach (var (marker, seen) in _markers)
+        {
+            if (accessLogLine?.Contains(marker, StringComparison.Ordinal) == true && _markers.TryRemove(marker, out _))
+            {
+                seen.TrySetResult();
+                return;
+            }
+        }
+
         // 127.0.0.1 - - [28/Nov/2026:19:26:19 +0000] "PUT /devstoreaccount1/container/blob HTTP/1.1" 201 -
         if (accessLogLine is null || WriteRequest().Match(accessLogLine) is not { Success: true } match)
         {

@@ -31,6 +31,8 @@ public sealed class ProcessCluster : IAsyncDisposable
     /// <summary>What each process printed last, for a failure's message.</summary>
     public string Output => string.Join("\n\n", Processes.Select(p => $"{p.Name}:\n{p.Output}"));
 
+    /// <param name="azureStorage">The Azure Storage (Azurite) connection string of the cluster's state, index and membership.</param>
+    /// <param name="silos">How many silo processes to start.</param>
     /// <param name="settings">More configuration for every process, as environment variables (<c>Section__Key</c>).</param>
     public static async Task<ProcessCluster> StartAsync(string azureStorage, int silos, IReadOnlyDictionary<string, string>? settings = null)
     {

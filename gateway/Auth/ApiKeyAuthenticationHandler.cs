@@ -62,7 +62,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         return Request.Headers["X-API-Key"].ToString() is { Length: > 0 } key ? key : null;
     }
 
-    private AuthenticateResult Success(string tenant)
+    private static AuthenticateResult Success(string tenant)
     {
         var identity = new ClaimsIdentity([new Claim(Tenancy.TenantClaim, tenant)], SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));

@@ -14,7 +14,7 @@ internal static class ListQueryReader
     /// <summary>How deep a listing may page: the last entry a page may reach.</summary>
     public const int MaxDepth = 10_000;
 
-    public static (JobListQuery? Query, IResult? Problem) Read(IQueryCollection query, string tenant)
+    public static Parsed<JobListQuery> Read(IQueryCollection query, string tenant)
     {
         JobStatus? status = null;
         if (query["status"].ToString() is { Length: > 0 } text)
@@ -23,8 +23,7 @@ internal static class ListQueryReader
             {
                 // PraisonAI's text, word for word (a Python list of the values).
                 var valid = string.Join(", ", Enum.GetValues<JobStatus>().Select(s => $"'{s.ToWireName()}'"));
-                return (null, ApiProblems.Problem(StatusCodes.Status400BadRequest,
-                    $"Invalid status: {text}. Valid values: [{valid}]"));
+                return ApiProblems.Problem(StatusCodes.Status400BadRequest, $"Invalid status: {text}. Valid values: [{valid}]");
             }
 
             status = parsed;
@@ -41,11 +40,11 @@ internal static class ListQueryReader
 
         if (errors.Count > 0)
         {
-            return (null, ApiProblems.Validation(errors));
+            return ApiProblems.Validation(errors);
         }
 
         var (sessionId, scheduleId) = (query["session_id"].ToString(), query["schedule_id"].ToString());
-        return (new JobListQuery(tenant, status, sessionId.Length == 0 ? null : sessionId, page, pageSize, scheduleId.Length == 0 ? null : scheduleId), null);
+        return new JobListQuery(tenant, status, sessionId.Length == 0 ? null : sessionId, page, pageSize, scheduleId.Length == 0 ? null : scheduleId);
     }
 
     public static int Number(IQueryCollection query, string name, int fallback, int min, int max, Dictionary<string, string[]> errors)

@@ -72,9 +72,9 @@ internal static class RunsApi
     {
         var idempotencyKey = context.Request.Headers["Idempotency-Key"].ToString();
         var read = await SubmitRequestReader.ReadAsync(context.Request, idempotencyKey, api.Value, time.GetUtcNow(), cancellationToken);
-        if (read.Spec is not { } spec)
+        if (!read.TryGet(out var spec, out var refused))
         {
-            return (ProblemHttpResult)read.Problem!;
+            return refused;
         }
 
         if (spec.WebhookUrl is { } webhookUrl && await webhooks.ProblemAsync(webhookUrl, cancellationToken) is { } problem)
@@ -94,15 +94,19 @@ internal static class RunsApi
         var reply = spec.IdempotencyKey is { } key
             ? await grains.IdempotencyKey(tenant, key).SubmitAsync(spec)
             : await grains.SubmitNewJobAsync(tenant, spec);
-        switch (reply.Status)
+        if (reply.Refused)
         {
-            case SubmitStatus.Rejected:
-                return ApiProblems.Validation(new Dictionary<string, string[]> { [reply.Field!] = [reply.Error!] });
-            case SubmitStatus.Unreadable: // an agent_file outside the agents folder or missing: 400, as upstream
-                return ApiProblems.Problem(StatusCodes.Status400BadRequest, reply.Error!);
+            return reply.Status == SubmitStatus.Unreadable // an agent_file outside the agents folder or missing: 400, as upstream
+                ? ApiProblems.Problem(StatusCodes.Status400BadRequest, reply.Error)
+                : ApiProblems.Validation(new Dictionary<string, string[]> { [reply.Field] = [reply.Error] });
         }
 
-        var job = reply.Job!;
+        if (!reply.HasJob)
+        {
+            throw new InvalidOperationException($"A submit answered {reply.Status}, which is neither a job nor a refusal.");
+        }
+
+        var job = reply.Job;
         var pollUrl = PollUrl(context.Request, job.JobId);
         if (RunStatusResponse.RetryAfterSeconds(job.Status) is { } retryAfter)
         {
@@ -116,10 +120,9 @@ internal static class RunsApi
     private static async Task<Results<Ok<RunListResponse>, ProblemHttpResult>> ListAsync(
         HttpContext context, IGrainFactory grains)
     {
-        var read = ListQueryReader.Read(context.Request.Query, Tenancy.TenantOf(context.User));
-        if (read.Query is not { } query)
+        if (!ListQueryReader.Read(context.Request.Query, Tenancy.TenantOf(context.User)).TryGet(out var query, out var refused))
         {
-            return (ProblemHttpResult)read.Problem!;
+            return refused;
         }
 
         var page = await grains.GetGrain<IJobQueryGrain>(0).ListAsync(query);
@@ -143,13 +146,9 @@ internal static class RunsApi
         }
 
         var reply = await grains.JobOf(context, jobId).GetResultAsync();
-        return reply.Status switch
-        {
-            JobCommandStatus.Done => TypedResults.Ok(RunResultResponse.From(reply.Outcome!)),
-            JobCommandStatus.WrongState => ApiProblems.Problem(StatusCodes.Status409Conflict,
-                $"Job is not complete. Current status: {reply.Job!.Status.ToWireName()}"),
-            _ => ApiProblems.NotFound(jobId),
-        };
+        return reply.Finished ? TypedResults.Ok(RunResultResponse.From(reply.Outcome))
+            : reply.Found ? ApiProblems.Problem(StatusCodes.Status409Conflict, $"Job is not complete. Current status: {reply.Job.Status.ToWireName()}")
+            : ApiProblems.NotFound(jobId);
     }
 
     private static async Task<Results<Ok<RunStatusResponse>, ProblemHttpResult>> CancelAsync(
@@ -161,13 +160,9 @@ internal static class RunsApi
         }
 
         var reply = await grains.JobOf(context, jobId).CancelAsync();
-        return reply.Status switch
-        {
-            JobCommandStatus.Done => TypedResults.Ok(RunStatusResponse.From(reply.Job!)),
-            JobCommandStatus.WrongState => ApiProblems.Problem(StatusCodes.Status400BadRequest,
-                $"Job already completed (status: {reply.Job!.Status.ToWireName()})"),
-            _ => ApiProblems.NotFound(jobId),
-        };
+        return !reply.Found ? ApiProblems.NotFound(jobId)
+            : reply.Status == JobCommandStatus.Done ? TypedResults.Ok(RunStatusResponse.From(reply.Job))
+            : ApiProblems.Problem(StatusCodes.Status400BadRequest, $"Job already completed (status: {reply.Job.Status.ToWireName()})");
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Praison.Orleans.Grains.Execution;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Praison.Orleans.Gateway.Runs;
 
@@ -21,13 +21,17 @@ internal sealed class SubmitRequestReader
     /// <summary>How far ahead a job may be scheduled (<c>run_at</c>, <c>delay_seconds</c>).</summary>
     public static readonly TimeSpan MaxScheduleAhead = TimeSpan.FromDays(365);
 
-    public static async Task<SubmitRead> ReadAsync(
+    public static async Task<Parsed<JobSpec>> ReadAsync(
         HttpRequest request, string? idempotencyHeader, RunsApiOptions limits, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var (document, problem) = await ParseObjectAsync(request, limits.MaxRequestBodyBytes, cancellationToken);
+        if (!(await ParseObjectAsync(request, limits.MaxRequestBodyBytes, cancellationToken)).TryGet(out var document, out var problem))
+        {
+            return problem;
+        }
+
         using (document)
         {
-            return document is null ? SubmitRead.Failed(problem!) : new SubmitRequestReader(document.RootElement, limits, now).Read(idempotencyHeader);
+            return new SubmitRequestReader(document.RootElement, limits, now).Read(idempotencyHeader);
         }
     }
 
@@ -36,7 +40,7 @@ internal sealed class SubmitRequestReader
     /// JSON or holds invalid text, 413 past <paramref name="bodyLimit"/>, 422 for another JSON value.
     /// The caller disposes the document.
     /// </summary>
-    public static async Task<(JsonDocument? Document, IResult? Problem)> ParseObjectAsync(
+    public static async Task<Parsed<JsonDocument>> ParseObjectAsync(
         HttpRequest request, long bodyLimit, CancellationToken cancellationToken)
     {
         JsonDocument document;
@@ -46,14 +50,14 @@ internal sealed class SubmitRequestReader
         }
         catch (JsonException exception)
         {
-            return (null, ApiProblems.Problem(StatusCodes.Status400BadRequest, $"Malformed JSON body: {exception.Message}"));
+            return ApiProblems.Problem(StatusCodes.Status400BadRequest, $"Malformed JSON body: {exception.Message}");
         }
         catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return (null, ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, $"Request body too large: the limit is {bodyLimit} bytes."));
+            return ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, $"Request body too large: the limit is {bodyLimit} bytes.");
         }
 
-        IResult? problem = null;
+        ProblemHttpResult? problem = null;
         if (document.RootElement.ValueKind != JsonValueKind.Object)
         {
             problem = ApiProblems.Validation(new Dictionary<string, string[]> { ["body"] = ["Request body must be a JSON object"] });
@@ -66,11 +70,11 @@ internal sealed class SubmitRequestReader
 
         if (problem is null)
         {
-            return (document, null);
+            return document;
         }
 
         document.Dispose();
-        return (null, problem);
+        return problem;
     }
 
     /// <summary>
@@ -119,8 +123,8 @@ internal sealed class SubmitRequestReader
         }
     }
 
-    private SubmitRead Read(string? idempotencyHeader) =>
-        ReadSpec(idempotencyHeader) is { } spec ? SubmitRead.Ok(spec) : SubmitRead.Failed(ApiProblems.Validation(_errors));
+    private Parsed<JobSpec> Read(string? idempotencyHeader) =>
+        ReadSpec(idempotencyHeader) is { } spec ? spec : ApiProblems.Validation(_errors);
 
     /// <summary>
     /// Reads a schedule's <c>job</c> object: the submit fields, each error named <c>job.&lt;field&gt;</c>.
@@ -295,12 +299,4 @@ internal sealed class SubmitRequestReader
         _errors[field] = [message];
         return null;
     }
-}
-
-/// <summary>Either the spec a submit asked for or the problem that rejected it.</summary>
-internal sealed record SubmitRead(JobSpec? Spec, IResult? Problem)
-{
-    public static SubmitRead Ok(JobSpec spec) => new(spec, null);
-
-    public static SubmitRead Failed(IResult problem) => new(null, problem);
 }

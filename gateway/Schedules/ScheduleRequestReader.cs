@@ -12,22 +12,24 @@ namespace Praison.Orleans.Gateway.Schedules;
 /// </summary>
 internal sealed class ScheduleRequestReader
 {
+    /// <summary>A create request: the schedule's id (given or new) and its spec.</summary>
+    public sealed record NewSchedule(string Id, ScheduleSpec Spec);
+
     private readonly JsonElement _body;
     private readonly Dictionary<string, string[]> _errors = new(StringComparer.Ordinal);
 
     private ScheduleRequestReader(JsonElement body) => _body = body;
 
-    public static async Task<(string? Id, ScheduleSpec? Spec, IResult? Problem)> ReadCreateAsync(
+    public static async Task<Parsed<NewSchedule>> ReadCreateAsync(
         HttpRequest request, RunsApiOptions limits, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var (document, problem) = await SubmitRequestReader.ParseObjectAsync(request, limits.MaxRequestBodyBytes, cancellationToken);
+        if (!(await SubmitRequestReader.ParseObjectAsync(request, limits.MaxRequestBodyBytes, cancellationToken)).TryGet(out var document, out var problem))
+        {
+            return problem;
+        }
+
         using (document)
         {
-            if (document is null)
-            {
-                return (null, null, problem);
-            }
-
             var reader = new ScheduleRequestReader(document.RootElement);
             var id = reader.ScheduleId();
             var cron = reader.Text("cron", ScheduleTimes.MaxCronLength, required: true);
@@ -36,23 +38,22 @@ internal sealed class ScheduleRequestReader
             var overlap = reader.Choice("overlap", Overlaps) ?? ScheduleOverlap.Skip;
             var catchUp = reader.Choice("catch_up", CatchUps) ?? ScheduleCatchUp.One;
             var paused = reader.Flag("paused") ?? false;
-            return reader._errors.Count > 0
-                ? (null, null, ApiProblems.Validation(reader._errors))
-                : (id, new ScheduleSpec(cron!, timeZone, job!, overlap, catchUp, paused), null);
+            return cron is null || job is null || reader._errors.Count > 0
+                ? ApiProblems.Validation(reader._errors)
+                : new NewSchedule(id, new ScheduleSpec(cron, timeZone, job, overlap, catchUp, paused));
         }
     }
 
-    public static async Task<(SchedulePatch? Patch, IResult? Problem)> ReadPatchAsync(
+    public static async Task<Parsed<SchedulePatch>> ReadPatchAsync(
         HttpRequest request, RunsApiOptions limits, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var (document, problem) = await SubmitRequestReader.ParseObjectAsync(request, limits.MaxRequestBodyBytes, cancellationToken);
+        if (!(await SubmitRequestReader.ParseObjectAsync(request, limits.MaxRequestBodyBytes, cancellationToken)).TryGet(out var document, out var problem))
+        {
+            return problem;
+        }
+
         using (document)
         {
-            if (document is null)
-            {
-                return (null, problem);
-            }
-
             var reader = new ScheduleRequestReader(document.RootElement);
             if (reader.Given("schedule_id"))
             {
@@ -66,7 +67,7 @@ internal sealed class ScheduleRequestReader
                 reader.Choice("overlap", Overlaps),
                 reader.Choice("catch_up", CatchUps),
                 reader.Flag("paused"));
-            return reader._errors.Count > 0 ? (null, ApiProblems.Validation(reader._errors)) : (patch, null);
+            return reader._errors.Count > 0 ? ApiProblems.Validation(reader._errors) : patch;
         }
     }
 

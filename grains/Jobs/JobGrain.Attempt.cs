@@ -171,14 +171,14 @@ public sealed partial class JobGrain
 
             attempt = Record.Attempt;
             progress = new SchedulerProgress(TaskScheduler.Current, report => ApplyProgress(attempt, report));
-            var (spec, agentsYaml, checkpoint, token) = (Record.Spec, Record.AgentsYaml, Record.Progress, run.Token);
+            var (spec, prepared, checkpoint, token) = (Record.Spec, Record.Prepared, Record.Progress, run.Token);
             var (jobId, traceParent) = (JobId, Record.TraceParent);
             work = Task.Run(
                 async () =>
                 {
                     // The work's own span, so the recipe and the calls it makes (LLM, HTTP) are in the job's trace.
                     using var span = JobTracing.StartRun(jobId, JobMetrics.KindOf(spec), attempt, traceParent);
-                    return await executor.RunAsync(spec, agentsYaml, jobId, attempt, checkpoint, progress, token);
+                    return await executor.RunAsync(spec, prepared, jobId, attempt, checkpoint, progress, token);
                 },
                 token);
         }
@@ -194,7 +194,7 @@ public sealed partial class JobGrain
         using var checkpoints = this.RegisterGrainTimer(
             CheckpointProgressAsync,
             new GrainTimerCreationOptions(checkpointEvery, checkpointEvery) { KeepAlive = true, Interleave = true });
-        var ending = await AwaitWorkAsync(work, progress, run.Token, timeout.Token, stop, timeoutSeconds);
+        var ending = await AwaitWorkAsync(work, progress, timeoutSeconds, run.Token, timeout.Token, stop);
         _ = work.ContinueWith(static (_, dispose) => ((Action)dispose!)(), (Action)DisposeTokens, TaskScheduler.Default);
         if (ending is not null && IsRunning(attempt))
         {
@@ -207,8 +207,8 @@ public sealed partial class JobGrain
     /// the job was cancelled or is being handed over).
     /// </summary>
     private async Task<Func<Task<bool>>?> AwaitWorkAsync(
-        Task<RecipeOutput> work, SchedulerProgress progress, CancellationToken run, CancellationToken timeout,
-        CancellationToken stop, int timeoutSeconds)
+        Task<RecipeOutput> work, SchedulerProgress progress, int timeoutSeconds, CancellationToken run, CancellationToken timeout,
+        CancellationToken stop)
     {
         try
         {

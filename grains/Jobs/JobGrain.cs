@@ -17,6 +17,8 @@ namespace Praison.Orleans.Grains.Jobs;
 /// sweep (<see cref="JobSweeperGrain"/>) catches up every job the index says has something left to do,
 /// which is how a job whose silo died resumes.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification =
+    "The activation's token sources (no timers) and write lock (no wait handle taken) hold nothing unmanaged; they go with the activation, whose loop and delivery OnDeactivateAsync stops first.")]
 public sealed partial class JobGrain(
     [PersistentState("job", JobStorage.Name)] IPersistentState<JobRecord> job,
     JobExecutor executor,
@@ -159,7 +161,7 @@ public sealed partial class JobGrain(
             return new SubmitReply(SubmitStatus.IdTaken, null, null, null);
         }
 
-        var (problem, agentsYaml) = executor.Prepare(spec);
+        var (problem, prepared) = executor.Prepare(spec);
         if (problem is not null)
         {
             var status = problem.Unreadable ? SubmitStatus.Unreadable : SubmitStatus.Rejected;
@@ -172,7 +174,7 @@ public sealed partial class JobGrain(
             Status = JobStatus.Queued,
             CreatedAt = time.GetUtcNow(),
             AgentId = JobExecutor.AgentIdFor(spec),
-            AgentsYaml = agentsYaml,
+            Prepared = prepared,
             Reason = "submitted",
             Epoch = 1,
             TraceParent = JobTracing.CurrentTraceParent(),
@@ -244,9 +246,10 @@ public sealed partial class JobGrain(
             return new JobCommandReply(JobCommandStatus.WrongState, Snapshot());
         }
 
+        var deleted = Snapshot(); // the job as it was when deleted
         _stop?.Cancel(); // a job waiting for its time stops waiting
         await RemoveAsync("deleted through the API");
-        return new JobCommandReply(JobCommandStatus.Done, null);
+        return new JobCommandReply(JobCommandStatus.Done, deleted);
     }
 
     public async IAsyncEnumerable<JobEvent> WatchAsync(

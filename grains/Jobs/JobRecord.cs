@@ -46,8 +46,11 @@ public sealed class JobRecord
     /// <summary>Why the last delivery failed, when it did.</summary>
     [Id(19)] public string? WebhookError { get; set; }
 
-    /// <summary>The agents file as read at submit (inline or from agent_file), so every attempt runs the same one.</summary>
-    [Id(20)] public string? AgentsYaml { get; set; }
+    /// <summary>
+    /// What the job's recipe prepared at submit (<see cref="Recipes.IRecipe.Prepare"/>; for an agents file,
+    /// its text as read then), so every attempt runs the same.
+    /// </summary>
+    [Id(20)] public string? Prepared { get; set; }
 
     /// <summary>
     /// Raised by every write. After a write that reported failure, the stored revision says whether it

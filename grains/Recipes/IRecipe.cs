@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
+using Praison.Orleans.Grains.Execution;
+
 namespace Praison.Orleans.Grains.Recipes;
 
 /// <summary>
@@ -19,10 +21,28 @@ public interface IRecipe
     /// </summary>
     string? ValidateConfig(JsonElement config) => null;
 
+    /// <summary>
+    /// Checks and prepares a job at submit, on the silo: a problem refuses the submit (422 naming its
+    /// field, or 400 when the field points at something unreadable); what it returns as
+    /// <c>Prepared</c> is stored with the job and handed to every attempt (<see cref="RecipeContext.Prepared"/>),
+    /// so an attempt runs what was there at submit (a file read then, say). By default: <see cref="ValidateConfig"/>.
+    /// </summary>
+    (SpecProblem? Problem, string? Prepared) Prepare(JobSpec spec)
+    {
+        using var config = JsonDocument.Parse(spec.RecipeConfigJson);
+        return (ValidateConfig(config.RootElement) is { } problem ? new SpecProblem("recipe_config", problem) : null, null);
+    }
+
     Task<RecipeOutput> RunAsync(RecipeContext context, CancellationToken cancellationToken);
 }
 
 /// <summary>What a recipe receives for one attempt of one job.</summary>
+/// <param name="JobId">The job's id.</param>
+/// <param name="Prompt">The job's <c>prompt</c>.</param>
+/// <param name="Config">The job's <c>recipe_config</c> (an empty object when it gave none).</param>
+/// <param name="SessionId">The job's <c>session_id</c>, if any.</param>
+/// <param name="Attempt">This attempt's number, from 1.</param>
+/// <param name="Progress">Where the recipe reports its progress (checkpointed to storage now and then).</param>
 /// <param name="Checkpoint">The progress the job had reached before this attempt (a resumed job
 /// may skip the steps it already did).</param>
 public sealed record RecipeContext(
@@ -32,7 +52,14 @@ public sealed record RecipeContext(
     string? SessionId,
     int Attempt,
     JobProgress Checkpoint,
-    IProgress<JobProgress> Progress);
+    IProgress<JobProgress> Progress)
+{
+    /// <summary>The job as it was submitted.</summary>
+    public required JobSpec Job { get; init; }
+
+    /// <summary>What <see cref="IRecipe.Prepare"/> kept at submit; null when it kept nothing.</summary>
+    public string? Prepared { get; init; }
+}
 
 /// <summary>A recipe's result (a string or any JSON value) and optional metrics.</summary>
 public sealed record RecipeOutput(JsonNode? Result, JsonObject? Metrics = null)

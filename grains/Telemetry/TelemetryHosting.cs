@@ -12,6 +12,9 @@ public static class TelemetryHosting
     /// <summary>The standard variable that, when set, sends metrics over OTLP to that endpoint.</summary>
     public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
+    /// <summary>True when traces go somewhere (an OTLP endpoint is set): only then are spans worth their cost.</summary>
+    public static bool TracesExported(IConfiguration configuration) => configuration[OtlpEndpointVariable] is { Length: > 0 };
+
     /// <summary>
     /// OpenTelemetry of a host of the cluster. Metrics: the jobs' own (<see cref="JobMetrics"/>), Orleans',
     /// outbound HTTP (LLM, webhooks) and the .NET runtime's, exported over OTLP when
@@ -20,9 +23,6 @@ public static class TelemetryHosting
     /// OTLP endpoint nor <paramref name="exportsMetrics"/> (another exporter the host adds), nothing is
     /// registered: the instruments then cost next to nothing.
     /// </summary>
-    /// <summary>True when traces go somewhere (an OTLP endpoint is set): only then are spans worth their cost.</summary>
-    public static bool TracesExported(IConfiguration configuration) => configuration[OtlpEndpointVariable] is { Length: > 0 };
-
     public static IServiceCollection AddJobsTelemetry(
         this IServiceCollection services, IConfiguration configuration, bool exportsMetrics = false,
         Action<MeterProviderBuilder>? configure = null, Action<TracerProviderBuilder>? configureTracing = null)

@@ -60,7 +60,7 @@ public sealed class FinishedJobReleaseTests(ReleaseAtOnceFixture fixture) : ICla
     }
 
     /// <summary>Waits until no silo of the cluster holds an activation of a job grain.</summary>
-    private Task UntilNoJobIsActiveAsync() => Eventually.Until(ActiveJobsAsync, active => active == 0, "no job grain to be active");
+    private Task<int> UntilNoJobIsActiveAsync() => Eventually.Until(ActiveJobsAsync, active => active == 0, "no job grain to be active");
 
     /// <summary>Activations of job grains on every silo, as Orleans counts them.</summary>
     private async Task<int> ActiveJobsAsync() =>

@@ -1,9 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using Orleans.Configuration;
 using Orleans.TestingHost;
 using Praison.Orleans.Grains.Hosting;
-using Praison.Orleans.Grains.Jobs;
 using Praison.Orleans.Grains.Schedules;
 
 namespace Praison.Orleans.Tests.Schedules;

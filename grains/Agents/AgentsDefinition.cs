@@ -15,7 +15,7 @@ public sealed record AgentRole(string Name, string Role, string Goal, string Bac
 /// mapping of roles, each with <c>role</c>, <c>goal</c>, <c>backstory</c> and a mapping of
 /// <c>tasks</c> with <c>description</c> and <c>expected_output</c>. Order is the file's order.
 /// </summary>
-public sealed record AgentsFile(string? Framework, string? Topic, IReadOnlyList<AgentRole> Roles)
+public sealed record AgentsDefinition(string? Framework, string? Topic, IReadOnlyList<AgentRole> Roles)
 {
     public IEnumerable<(AgentRole Role, AgentTask Task)> Tasks =>
         Roles.SelectMany(role => role.Tasks.Select(task => (role, task)));
@@ -28,7 +28,7 @@ public sealed record AgentsFile(string? Framework, string? Topic, IReadOnlyList<
     public const int MaxDepth = 32;
 
     /// <summary>Parses <paramref name="yaml"/>; throws <see cref="AgentsFileException"/> with the parser's or the shape's problem.</summary>
-    public static AgentsFile Parse(string yaml)
+    public static AgentsDefinition Parse(string yaml)
     {
         var stream = new YamlStream();
         try
@@ -57,7 +57,7 @@ public sealed record AgentsFile(string? Framework, string? Topic, IReadOnlyList<
             throw new AgentsFileException("An agents file needs at least one task under a role's 'tasks'.");
         }
 
-        return new AgentsFile(Text(root, "framework"), Text(root, "topic"), parsed);
+        return new AgentsDefinition(Text(root, "framework"), Text(root, "topic"), parsed);
     }
 
     /// <summary>

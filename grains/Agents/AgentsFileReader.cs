@@ -6,7 +6,7 @@ namespace Praison.Orleans.Grains.Agents;
 /// Reads a job's agents file: inline <c>agent_yaml</c> (which wins) or <c>agent_file</c>, resolved as
 /// PraisonAI does against <see cref="AgentsOptions.FileRoot"/> and confined to it by its real path.
 /// </summary>
-public sealed class AgentsFiles(IOptions<AgentsOptions> options)
+public sealed class AgentsFileReader(IOptions<AgentsOptions> options)
 {
     /// <summary>The largest agents file read.</summary>
     public const long MaxFileBytes = 1024 * 1024;

@@ -1,5 +1,5 @@
-// The jobs dashboard: plain JavaScript over the public API (/api/v1/runs, /stats, /health), no
-// libraries. Every value that comes from a job is put on the page as text (textContent), never as HTML.
+// The jobs dashboard: plain JavaScript over the public API (/api/v1/runs, /api/v1/schedules, /stats,
+// /health), no libraries. Every value that comes from a job is put on the page as text (textContent), never as HTML.
 "use strict";
 
 const keyStore = "praison-api-key";
@@ -177,6 +177,7 @@ function showJob(job) {
   $("job-attempt").textContent = job.attempt;
   $("job-times").textContent = [time(job.created_at), time(job.started_at), time(job.completed_at)].join(" / ");
   $("job-scheduled").textContent = job.scheduled_for ? time(job.scheduled_for) : "at once";
+  $("job-schedule").textContent = job.schedule_id || "none";
   $("job-webhook").textContent = job.webhook
     ? (job.webhook.pending ? "pending" : job.webhook.delivered_at ? "delivered " + time(job.webhook.delivered_at) : "given up: " + (job.webhook.error || ""))
     : "none";
@@ -251,6 +252,57 @@ async function act(method, suffix, question) {
 $("cancel").addEventListener("click", () => act("POST", "/cancel", "Cancel this job?"));
 $("delete").addEventListener("click", () => act("DELETE", "", "Delete this job?"));
 
+// ---- schedules -----------------------------------------------------------------------------------
+
+function button(text, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = text;
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+/** The tenant's schedules (newest first) with their next and last runs, and pause/resume, run now, delete. */
+async function refreshSchedules() {
+  const response = await api("/api/v1/schedules?page_size=100");
+  if (!response.ok) return;
+  const page = await response.json();
+  const body = $("schedules").tBodies[0];
+  body.replaceChildren();
+  for (const s of page.schedules) {
+    const row = body.insertRow();
+    row.dataset.scheduleId = s.schedule_id;
+    cell(row, s.schedule_id);
+    cell(row, `${s.cron} (${s.timezone})`);
+    cell(row, s.paused ? "paused" : time(s.next_run_at), s.paused ? "status cancelled" : "");
+    const last = row.insertCell();
+    if (s.last_job_id) {
+      const link = document.createElement("a");
+      link.href = "#/jobs/" + encodeURIComponent(s.last_job_id);
+      link.textContent = s.last_run_at ? time(s.last_run_at) : s.last_job_id;
+      last.append(link);
+    }
+    cell(row, `${s.runs} / ${s.skipped}`);
+    cell(row, s.last_error || "", "error");
+    const id = s.schedule_id;
+    row.insertCell().append(
+      s.paused ? button("Resume", () => scheduleAction(id, "POST", "/resume")) : button("Pause", () => scheduleAction(id, "POST", "/pause")),
+      button("Run now", () => scheduleAction(id, "POST", "/trigger")),
+      button("Delete", () => scheduleAction(id, "DELETE", "", `Delete schedule ${id}? Its jobs stay.`)));
+  }
+  $("schedules-info").textContent = `${page.total} schedule(s)`;
+}
+
+async function scheduleAction(id, method, suffix, question) {
+  if (question && !confirm(question)) return;
+  const response = await api(`/api/v1/schedules/${encodeURIComponent(id)}${suffix}`, { method });
+  $("schedule-message").textContent = !response.ok ? await describe(response)
+    : suffix === "/trigger" ? `${id}: submitted ${(await response.json()).job_id}`
+    : method === "DELETE" ? `${id}: deleted`
+    : `${id}: ${(await response.json()).paused ? "paused" : "resumed"}`;
+  await refreshSchedules();
+}
+
 // ---- submit --------------------------------------------------------------------------------------
 
 $("submit-form").addEventListener("submit", async (e) => {
@@ -282,9 +334,11 @@ function route() {
   $("action-message").textContent = "";
   $("job-result").textContent = "";
   const job = location.hash.match(/^#\/jobs\/(.+)$/);
-  $("jobs-view").hidden = !!job || location.hash === "#/submit";
+  const schedules = location.hash === "#/schedules";
+  $("jobs-view").hidden = !!job || schedules || location.hash === "#/submit";
   $("overview").hidden = $("jobs-view").hidden;
   $("job-view").hidden = !job;
+  $("schedules-view").hidden = !schedules;
   $("submit-view").hidden = location.hash !== "#/submit";
   if (job) {
     const id = decodeURIComponent(job[1]);
@@ -295,6 +349,12 @@ function route() {
 
 async function refresh() {
   try {
+    if (!$("schedules-view").hidden) {
+      await refreshCluster();
+      await refreshSchedules();
+      return;
+    }
+
     if ($("jobs-view").hidden) {
       await refreshCluster();
       return;

@@ -183,6 +183,40 @@ public sealed class DashboardTests(BrowserFixture fixture) : IClassFixture<Brows
         Assert.Null(await page.EvaluateAsync<string?>("() => window.__xss ?? null")); // and nothing ran
     }
 
+    [Fact]
+    public async Task Schedules_AreListed_AndPauseRunNowAndDeleteWork()
+    {
+        var id = "dash-" + Guid.NewGuid().ToString("N")[..12];
+        using var created = await Http.PostAsJsonAsync("/api/v1/schedules", new
+        {
+            schedule_id = id, cron = "0 3 * * *", timezone = "Europe/Berlin", job = new { prompt = "nightly", recipe_name = "echo" },
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var page = await fixture.NewPageAsync();
+        var row = page.Locator($"#schedules tr[data-schedule-id='{id}']");
+
+        await page.GotoAsync($"{fixture.Url}/dashboard#/schedules");
+        await Expect(row).ToContainTextAsync("0 3 * * * (Europe/Berlin)");
+        await Expect(row).ToContainTextAsync("0 / 0");
+        await row.GetByRole(AriaRole.Button, new() { Name = "Pause" }).ClickAsync();
+        await Expect(page.Locator("#schedule-message")).ToHaveTextAsync($"{id}: paused");
+        await Expect(row.GetByRole(AriaRole.Button, new() { Name = "Resume" })).ToBeVisibleAsync();
+        Assert.True((bool)(await Http.GetFromJsonAsync<JsonObject>($"/api/v1/schedules/{id}"))!["paused"]!);
+
+        await row.GetByRole(AriaRole.Button, new() { Name = "Run now" }).ClickAsync();
+        await Expect(page.Locator("#schedule-message")).ToContainTextAsync($"{id}: submitted run_");
+        await Expect(row).ToContainTextAsync("1 / 0");
+        var jobId = (string)(await Http.GetFromJsonAsync<JsonObject>($"/api/v1/schedules/{id}"))!["last_job_id"]!;
+        await row.GetByRole(AriaRole.Link).ClickAsync(); // the last run opens its job
+        await Expect(page.Locator("#job-id")).ToHaveTextAsync(jobId);
+        await Expect(page.Locator("#job-schedule")).ToHaveTextAsync(id);
+
+        await page.GotoAsync($"{fixture.Url}/dashboard#/schedules");
+        await row.GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync(); // the confirmation is accepted
+        await Expect(row).ToHaveCountAsync(0);
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.GetAsync($"/api/v1/schedules/{id}")).StatusCode);
+    }
+
     private static ILocator Row(IPage page, string jobId) => page.Locator($"#jobs tr[data-job-id='{jobId}']");
 
     private static string NewSession() => "dashboard-" + Guid.NewGuid().ToString("N");

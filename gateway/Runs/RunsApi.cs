@@ -85,9 +85,7 @@ internal static class RunsApi
         var tenant = Tenancy.TenantOf(context.User);
         if (!await liveJobs.TryTakeAsync(tenant))
         {
-            context.Response.Headers.RetryAfter = "5";
-            return ApiProblems.Problem(StatusCodes.Status429TooManyRequests,
-                $"Too many live jobs: a tenant may have {api.Value.MaxLiveJobsPerTenant} queued or running jobs (Api:MaxLiveJobsPerTenant). Retry once some have ended.");
+            return liveJobs.Refusal(context);
         }
 
         // With a key, the key's grain decides (a repeat gets the job the key already names); without, a new job.

@@ -97,4 +97,12 @@ internal sealed class LiveJobQuota(IGrainFactory grains, IOptions<RunsApiOptions
         _counts[tenant] = allowed ? (known.Count + 1, known.ReadAt) : known;
         return allowed;
     }
+
+    /// <summary>The 429 of a tenant past its live jobs, with <c>Retry-After</c>.</summary>
+    public Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Refusal(HttpContext context)
+    {
+        context.Response.Headers.RetryAfter = "5";
+        return ApiProblems.Problem(StatusCodes.Status429TooManyRequests,
+            $"Too many live jobs: a tenant may have {options.Value.MaxLiveJobsPerTenant} queued or running jobs (Api:MaxLiveJobsPerTenant). Retry once some have ended.");
+    }
 }

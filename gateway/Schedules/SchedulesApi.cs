@@ -41,10 +41,11 @@ internal static class SchedulesApi
                 SetPausedAsync(scheduleId, context, grains, paused: false)).WithName("ResumeSchedule")
             .WithDescription("Resumes from now: firings missed while paused are not run.")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        schedules.MapPost("/{scheduleId}/trigger", TriggerAsync).WithName("TriggerSchedule")
-            .WithDescription("Submits the schedule's job now (paused or not, whatever its overlap); 202 as a submit.")
+        schedules.MapPost("/{scheduleId}/trigger", TriggerAsync).WithName("TriggerSchedule").RequireRateLimiting(SubmitQuotas.RatePolicy)
+            .WithDescription("Submits the schedule's job now (paused or not, whatever its overlap); 202 as a submit, "
+                + "and within the same submit rate and live-jobs quota (429).")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return schedules;
     }
 
@@ -126,9 +127,20 @@ internal static class SchedulesApi
             : NotFound(scheduleId);
 
     private static async Task<Results<Accepted<SubmitResponse>, ProblemHttpResult>> TriggerAsync(
-        string scheduleId, HttpContext context, IGrainFactory grains)
+        string scheduleId, HttpContext context, IGrainFactory grains, LiveJobQuota liveJobs)
     {
-        if ((JobKeys.IsValidScheduleId(scheduleId) ? await ScheduleOf(context, grains, scheduleId).TriggerAsync() : null) is not { } reply)
+        if (!JobKeys.IsValidScheduleId(scheduleId) || await ScheduleOf(context, grains, scheduleId).GetAsync() is null)
+        {
+            return NotFound(scheduleId);
+        }
+
+        // A trigger is a submit: the tenant's live-jobs quota holds as for POST /api/v1/runs (and its rate, above).
+        if (!await liveJobs.TryTakeAsync(Tenancy.TenantOf(context.User)))
+        {
+            return liveJobs.Refusal(context);
+        }
+
+        if (await ScheduleOf(context, grains, scheduleId).TriggerAsync() is not { } reply)
         {
             return NotFound(scheduleId);
         }

@@ -98,6 +98,42 @@ public sealed class QuotaTests(JobsClusterFixture fixture)
         await http.SendAsync(cancelLast);
     }
 
+    [Fact]
+    public async Task TriggeringASchedule_IsASubmit_HeldToTheSameRateAndLiveJobs()
+    {
+        var (slow, full) = ("quota-" + Guid.NewGuid().ToString("N")[..8], "quota-" + Guid.NewGuid().ToString("N")[..8]);
+        using var http = await fixture.StartGatewayAsync(
+            "--Api:SubmitsPerSecondPerTenant=0.01", "--Api:SubmitBurstPerTenant=2", Key(slow, "slow-trigger-key"));
+        using var liveHttp = await fixture.StartGatewayAsync("--Api:MaxLiveJobsPerTenant=1", Key(full, "full-trigger-key"));
+        var forever = new { prompt = "x", recipe_name = "wait", recipe_config = new { seconds = 600 } };
+        Assert.Equal(HttpStatusCode.Created, (await SendAsync(http, "slow-trigger-key", HttpMethod.Post, "/api/v1/schedules", new { schedule_id = "s", cron = "0 3 * * *", job = new { prompt = "x", recipe_name = "echo" } })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await SendAsync(liveHttp, "full-trigger-key", HttpMethod.Post, "/api/v1/schedules", new { schedule_id = "s", cron = "0 3 * * *", job = forever })).StatusCode);
+
+        var rated = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            rated.Add((await SendAsync(http, "slow-trigger-key", HttpMethod.Post, "/api/v1/schedules/s/trigger")).StatusCode);
+        }
+
+        var first = await SendAsync(liveHttp, "full-trigger-key", HttpMethod.Post, "/api/v1/schedules/s/trigger");
+        var second = await SendAsync(liveHttp, "full-trigger-key", HttpMethod.Post, "/api/v1/schedules/s/trigger");
+
+        Assert.Equal([HttpStatusCode.Accepted, HttpStatusCode.Accepted, HttpStatusCode.TooManyRequests], rated);
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
+        Assert.Contains("Api:MaxLiveJobsPerTenant", (string)(await second.Content.ReadFromJsonAsync<JsonObject>())!["detail"]!);
+        var schedule = (await (await SendAsync(liveHttp, "full-trigger-key", HttpMethod.Get, "/api/v1/schedules/s")).Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal(1, (long)schedule["runs"]!); // the refused trigger submitted nothing
+        await SendAsync(liveHttp, "full-trigger-key", HttpMethod.Post, $"/api/v1/runs/{(string)schedule["last_job_id"]!}/cancel");
+    }
+
+    private static Task<HttpResponseMessage> SendAsync(HttpClient http, string key, HttpMethod method, string path, object? body = null)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.Add("X-API-Key", key);
+        return http.SendAsync(request);
+    }
+
     private static string Key(string tenant, string key) =>
         $"--Auth:Tenants:{tenant}:KeySha256:0={Convert.ToHexString(ApiKeyRing.Digest(key))}";
 

@@ -19,6 +19,10 @@ internal static class LlmHosting
         services.AddSingleton<IValidateOptions<LlmOptions>>(new ProblemsValidator<LlmOptions>(o => o.Problems()));
         services.AddSingleton<LlmClient>();
         services.AddHttpClient(LlmClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            // A stream given up (cancel, timeout) closes its connection at once. By default the handler
+            // first reads on for up to 2 s to reuse the connection: the model went on generating (and
+            // billing) a cancelled job's tokens, and a test saw the request close 2.1 s after the cancel.
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { MaxResponseDrainSize = 0 })
             .AddResilienceHandler("llm-requests", (pipeline, context) =>
             {
                 var options = context.ServiceProvider.GetRequiredService<IOptions<LlmOptions>>().Value;

@@ -59,6 +59,12 @@ function cell(row, text, className) {
   if (className) td.className = className;
   return td;
 }
+function jobLink(id, text) {
+  const link = document.createElement("a");
+  link.href = "#/jobs/" + encodeURIComponent(id);
+  link.textContent = text;
+  return link;
+}
 function progressBar(percentage) {
   const bar = document.createElement("progress");
   bar.max = 100;
@@ -143,10 +149,7 @@ async function refreshList() {
     const row = body.insertRow();
     row.dataset.jobId = job.job_id;
     row.dataset.status = job.status;
-    const link = document.createElement("a");
-    link.href = "#/jobs/" + encodeURIComponent(job.job_id);
-    link.textContent = job.job_id;
-    row.insertCell().append(link);
+    row.insertCell().append(jobLink(job.job_id, job.job_id));
     cell(row, job.status + (job.status === "queued" && job.scheduled_for ? " until " + time(job.scheduled_for) : ""), "status " + job.status);
     row.insertCell().append(progressBar(job.progress.percentage));
     cell(row, job.agent_id);
@@ -276,12 +279,7 @@ async function refreshSchedules() {
     cell(row, `${s.cron} (${s.timezone})`);
     cell(row, s.paused ? "paused" : time(s.next_run_at), s.paused ? "status cancelled" : "");
     const last = row.insertCell();
-    if (s.last_job_id) {
-      const link = document.createElement("a");
-      link.href = "#/jobs/" + encodeURIComponent(s.last_job_id);
-      link.textContent = s.last_run_at ? time(s.last_run_at) : s.last_job_id;
-      last.append(link);
-    }
+    if (s.last_job_id) last.append(jobLink(s.last_job_id, s.last_run_at ? time(s.last_run_at) : s.last_job_id));
     cell(row, `${s.runs} / ${s.skipped}`);
     cell(row, s.last_error || "", "error");
     const id = s.schedule_id;

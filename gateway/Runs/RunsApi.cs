@@ -104,7 +104,12 @@ internal static class RunsApi
             throw new InvalidOperationException($"A submit answered {reply.Status}, which is neither a job nor a refusal.");
         }
 
-        var job = reply.Job;
+        return Submitted(context, reply.Job);
+    }
+
+    /// <summary>The 202 of a submitted job (also a schedule's trigger): its URLs, <c>Location</c> and <c>Retry-After</c>.</summary>
+    public static Accepted<SubmitResponse> Submitted(HttpContext context, JobSnapshot job)
+    {
         var pollUrl = PollUrl(context.Request, job.JobId);
         if (RunStatusResponse.RetryAfterSeconds(job.Status) is { } retryAfter)
         {

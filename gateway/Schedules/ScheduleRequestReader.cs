@@ -20,17 +20,10 @@ internal sealed class ScheduleRequestReader
 
     private ScheduleRequestReader(JsonElement body) => _body = body;
 
-    public static async Task<Parsed<NewSchedule>> ReadCreateAsync(
-        HttpRequest request, RunsApiOptions limits, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        if (!(await SubmitRequestReader.ParseObjectAsync(request, limits.MaxRequestBodyBytes, cancellationToken)).TryGet(out var document, out var problem))
+    public static Task<Parsed<NewSchedule>> ReadCreateAsync(
+        HttpRequest request, RunsApiOptions limits, DateTimeOffset now, CancellationToken cancellationToken) =>
+        ReadAsync<NewSchedule>(request, limits, reader =>
         {
-            return problem;
-        }
-
-        using (document)
-        {
-            var reader = new ScheduleRequestReader(document.RootElement);
             var id = reader.ScheduleId();
             var cron = reader.Text("cron", ScheduleTimes.MaxCronLength, required: true);
             var timeZone = reader.Text("timezone", ScheduleTimes.MaxTimeZoneLength) ?? "UTC";
@@ -41,20 +34,12 @@ internal sealed class ScheduleRequestReader
             return cron is null || job is null || reader._errors.Count > 0
                 ? ApiProblems.Validation(reader._errors)
                 : new NewSchedule(id, new ScheduleSpec(cron, timeZone, job, overlap, catchUp, paused));
-        }
-    }
+        }, cancellationToken);
 
-    public static async Task<Parsed<SchedulePatch>> ReadPatchAsync(
-        HttpRequest request, RunsApiOptions limits, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        if (!(await SubmitRequestReader.ParseObjectAsync(request, limits.MaxRequestBodyBytes, cancellationToken)).TryGet(out var document, out var problem))
+    public static Task<Parsed<SchedulePatch>> ReadPatchAsync(
+        HttpRequest request, RunsApiOptions limits, DateTimeOffset now, CancellationToken cancellationToken) =>
+        ReadAsync<SchedulePatch>(request, limits, reader =>
         {
-            return problem;
-        }
-
-        using (document)
-        {
-            var reader = new ScheduleRequestReader(document.RootElement);
             if (reader.Given("schedule_id"))
             {
                 reader.Error("schedule_id", "A schedule's id cannot change");
@@ -68,6 +53,21 @@ internal sealed class ScheduleRequestReader
                 reader.Choice("catch_up", CatchUps),
                 reader.Flag("paused"));
             return reader._errors.Count > 0 ? ApiProblems.Validation(reader._errors) : patch;
+        }, cancellationToken);
+
+    /// <summary>Parses the body as a JSON object (or refuses it) and reads it with <paramref name="read"/>.</summary>
+    private static async Task<Parsed<T>> ReadAsync<T>(
+        HttpRequest request, RunsApiOptions limits, Func<ScheduleRequestReader, Parsed<T>> read, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (!(await SubmitRequestReader.ParseObjectAsync(request, limits.MaxRequestBodyBytes, cancellationToken)).TryGet(out var document, out var problem))
+        {
+            return problem;
+        }
+
+        using (document)
+        {
+            return read(new ScheduleRequestReader(document.RootElement));
         }
     }
 

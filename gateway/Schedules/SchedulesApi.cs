@@ -150,9 +150,7 @@ internal static class SchedulesApi
             return ApiProblems.Validation(new Dictionary<string, string[]> { ["job." + reply.Field] = [reply.Error ?? "Refused"] });
         }
 
-        var job = reply.Job;
-        var pollUrl = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/api/v1/runs/{job.JobId}";
-        return TypedResults.Accepted(pollUrl, new SubmitResponse(job.JobId, job.Status.ToWireName(), job.CreatedAt, pollUrl, pollUrl + "/stream", job.ScheduledFor));
+        return RunsApi.Submitted(context, reply.Job);
     }
 
     private static Results<Ok<ScheduleResponse>, ProblemHttpResult> Answer(string scheduleId, ScheduleReply reply) =>

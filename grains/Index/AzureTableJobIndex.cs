@@ -346,6 +346,7 @@ public sealed class AzureTableJobIndex(
         var job = entry.Job with { Error = Cut(entry.Job.Error), AgentId = Cut(entry.Job.AgentId), SessionId = Cut(entry.Job.SessionId) };
         var partition = PartitionKey(entry.Tenant, job.JobId);
         var dueRowKey = DueRowKey(DueAt(entry), job.JobId);
+        var snapshot = JsonSerializer.Serialize(job, Json);
         TableEntity Row(string rowKey) => new(partition, rowKey)
         {
             [TenantColumn] = entry.Tenant,
@@ -357,7 +358,7 @@ public sealed class AzureTableJobIndex(
             [nameof(JobIndexEntry.Version)] = entry.Version,
             [nameof(JobIndexEntry.HasIdempotencyKey)] = entry.HasIdempotencyKey,
             [nameof(JobIndexEntry.Removed)] = entry.Removed,
-            ["Snapshot"] = JsonSerializer.Serialize(job, Json),
+            ["Snapshot"] = snapshot,
         };
 
         var row = Row(RowKey(job.CreatedAt, job.JobId));

@@ -170,7 +170,8 @@ public sealed partial class ScheduleGrain(
 
         if (Times(record.Spec, now) is not { } times)
         {
-            return; // its zone left this machine's database since it was checked: the error says so
+            record.LastError = "its cron or time zone can no longer be read here"; // its zone left this machine's database
+            return;
         }
 
         var (latest, passedOver) = times.LatestDue(next, now);
@@ -229,18 +230,11 @@ public sealed partial class ScheduleGrain(
         return field is null ? null : new ScheduleReply(ScheduleCommandStatus.Rejected, null, field, error);
     }
 
-    private ScheduleTimes? Times(ScheduleSpec spec, DateTimeOffset now)
-    {
-        var (times, field, error) = ScheduleTimes.Parse(spec.Cron, spec.TimeZone, TimeSpan.Zero, now);
-        if (times is null)
-        {
-            state.State.LastError = $"{field}: {error}";
-        }
+    /// <summary>The times of a spec already checked (<see cref="Check"/>); null only if this machine can no longer read them.</summary>
+    private static ScheduleTimes? Times(ScheduleSpec spec, DateTimeOffset now) =>
+        ScheduleTimes.Parse(spec.Cron, spec.TimeZone, TimeSpan.Zero, now).Times;
 
-        return times;
-    }
-
-    private DateTimeOffset? FirstRun(ScheduleSpec spec, DateTimeOffset now) => spec.Paused ? null : Times(spec, now)?.NextAfter(now);
+    private static DateTimeOffset? FirstRun(ScheduleSpec spec, DateTimeOffset now) => spec.Paused ? null : Times(spec, now)?.NextAfter(now);
 
     /// <summary>Registers the reminder (idempotent) or removes it.</summary>
     private async Task KeepRemindingAsync(bool on)

@@ -23,7 +23,7 @@ public sealed class ScheduleTimes
     /// <summary>
     /// The times of <paramref name="cron"/> in <paramref name="timeZone"/>, or the field and reason that
     /// refuse them: an unreadable cron, an unknown zone, a cron that never fires or fires more often than
-    /// <paramref name="minInterval"/> (checked over its next 500 firings from <paramref name="now"/>).
+    /// <paramref name="minInterval"/> (checked over its next 500 firings from <paramref name="now"/>; zero: not checked).
     /// </summary>
     public static (ScheduleTimes? Times, string? Field, string? Error) Parse(string cron, string timeZone, TimeSpan minInterval, DateTimeOffset now)
     {
@@ -49,7 +49,7 @@ public sealed class ScheduleTimes
         }
 
         var times = new ScheduleTimes(expression, zone);
-        var tooShort = times.Gaps(now).FirstOrDefault(gap => gap < minInterval); // zero: none (firings are strictly apart)
+        var tooShort = minInterval > TimeSpan.Zero ? times.Gaps(now).FirstOrDefault(gap => gap < minInterval) : TimeSpan.Zero; // zero: none
         if (tooShort > TimeSpan.Zero)
         {
             return (null, "cron", $"Fires {tooShort.TotalSeconds:0.###} s apart; schedules may fire at most every {minInterval.TotalSeconds:0.###} s (Schedules:MinInterval)");

@@ -133,7 +133,7 @@ public sealed class Scenarios(BenchOptions options)
         process.Refresh();
         var heapAfter = GC.GetTotalMemory(forceFullCollection: true);
 
-        // Finished jobs leave memory once idle (Jobs:FinishedJobIdleTime, 5 s): what retaining them costs is measured after that.
+        // Finished jobs leave memory once idle (Jobs:FinishedJobIdleTime, at once by default): what retaining them costs is measured after that.
         await Task.Delay(TimeSpan.FromSeconds(10));
         var heapRetained = GC.GetTotalMemory(forceFullCollection: true);
         process.Refresh();

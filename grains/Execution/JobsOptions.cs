@@ -1,3 +1,5 @@
+using Praison.Orleans.Grains.Hosting;
+
 namespace Praison.Orleans.Grains.Execution;
 
 /// <summary>
@@ -51,9 +53,20 @@ public sealed class JobsOptions
 
     /// <summary>
     /// How long a finished job stays in memory (activated) once nobody watches it and its webhook has
-    /// settled; then only storage holds it, and a request reads it back. Zero: at once. Default: 5 seconds.
+    /// settled; then only storage holds it, and a request reads it back (its record keeps the events a
+    /// stream replays). Default: by storage (<see cref="FinishedJobIdleTimeIn"/>).
     /// </summary>
-    public TimeSpan FinishedJobIdleTime { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan? FinishedJobIdleTime { get; set; }
+
+    /// <summary>
+    /// The default of <see cref="FinishedJobIdleTime"/> for a storage mode. In memory: zero, at once —
+    /// reading a record back is a dictionary lookup, while a finished activation kept a few seconds
+    /// dies in gen2, whose pauses took a fifth of the time under load (docs/benchmarks.md). In Azure
+    /// Storage: 5 seconds — the client that polled a job to its end usually reads its status or result
+    /// once more, and there each read back is a storage request.
+    /// </summary>
+    public static TimeSpan FinishedJobIdleTimeIn(JobStorageMode storage) =>
+        storage == JobStorageMode.Memory ? TimeSpan.Zero : TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// The sweep runs on a reminder, which Orleans refuses below its minimum period: a shorter

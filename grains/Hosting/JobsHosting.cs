@@ -167,6 +167,7 @@ public static class JobsHosting
             (string)key!, services.GetRequiredService<Serializer>(), services.GetRequiredService<MemoryJobStore>()));
         silo.Services.RemoveAll<IJobIndex>();
         silo.Services.AddSingleton<IJobIndex, MemoryJobIndex>();
+        silo.Services.PostConfigure<JobsOptions>(o => o.FinishedJobIdleTime ??= JobsOptions.FinishedJobIdleTimeIn(JobStorageMode.Memory));
         return silo.UseInMemoryReminderService();
     }
 
@@ -179,6 +180,7 @@ public static class JobsHosting
         silo.Services.RemoveAll<IJobIndex>();
         silo.Services.AddSingleton<IJobIndex>(services => ActivatorUtilities.CreateInstance<AzureTableJobIndex>(
             services, new TableServiceClient(connectionString)));
+        silo.Services.PostConfigure<JobsOptions>(o => o.FinishedJobIdleTime ??= JobsOptions.FinishedJobIdleTimeIn(JobStorageMode.Azure));
         return silo.AddAzureBlobGrainStorage(JobStorage.Name, o => o.BlobServiceClient = new BlobServiceClient(connectionString))
             .UseAzureTableReminderService(o => o.TableServiceClient = new TableServiceClient(connectionString));
     }

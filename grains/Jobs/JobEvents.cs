@@ -10,8 +10,11 @@ namespace Praison.Orleans.Grains.Jobs;
 /// </summary>
 internal sealed class JobEvents
 {
-    /// <summary>Events kept for replay; older ones are dropped (a resuming watcher then restarts from what is kept).</summary>
-    public const int MaxKept = 10_000;
+    /// <summary>
+    /// Events kept for replay, here and in a finished job's record; older ones are dropped (a watcher
+    /// resuming from before them then restarts from what is kept).
+    /// </summary>
+    public const int MaxKept = 1_000;
 
     /// <summary>The longest result text a <c>result</c> event carries.</summary>
     public const int MaxResultText = 1000;
@@ -21,8 +24,11 @@ internal sealed class JobEvents
     private uint _counter;
     private bool _ended;
 
-    /// <summary>Watchers following this job right now.</summary>
-    public int WatcherCount => _watchers.Count;
+    /// <summary>
+    /// Watchers reading this job right now: from <see cref="Watch"/> until <see cref="Forget"/>, also
+    /// after the final event was handed to them, while they may still be reading what they were given.
+    /// </summary>
+    public int WatcherCount { get; private set; }
 
     /// <summary>The next id of this activation: epoch in the high 32 bits, a counter in the low.</summary>
     public long NextId(int epoch) => ((long)epoch << 32) | ++_counter;
@@ -74,10 +80,16 @@ internal sealed class JobEvents
             _watchers.Add(watcher);
         }
 
+        WatcherCount++;
         return watcher.Reader;
     }
 
-    public void Forget(ChannelReader<JobEvent> reader) => _watchers.RemoveAll(w => w.Reader == reader);
+    /// <summary>The watcher <paramref name="reader"/> stopped reading (ended, or its client went away).</summary>
+    public void Forget(ChannelReader<JobEvent> reader)
+    {
+        _watchers.RemoveAll(w => w.Reader == reader);
+        WatcherCount--;
+    }
 
     /// <summary>Ends every watcher without a final event (the job was deleted).</summary>
     public void EndAll()
@@ -86,9 +98,24 @@ internal sealed class JobEvents
         _watchers.Clear();
     }
 
-    /// <summary>The events that state <paramref name="record"/> as stored: status, progress and, when terminal, the final one.</summary>
+    /// <summary>
+    /// Publishes <paramref name="record"/> as stored. A finished job with its history: that history under
+    /// its own ids, then the final event — the sequence its watchers saw. Otherwise (a live job, or one
+    /// stored before histories were) its status, progress and, when terminal, final event.
+    /// </summary>
     public void Restate(JobRecord record)
     {
+        if (record.Status.IsTerminal() && record.History is { } history)
+        {
+            foreach (var e in history)
+            {
+                Publish(e);
+            }
+
+            Publish(FinalEvent(record));
+            return;
+        }
+
         var events = new List<JobEvent>
         {
             StatusEvent(record),
@@ -103,6 +130,20 @@ internal sealed class JobEvents
         {
             Publish(e);
         }
+    }
+
+    /// <summary>
+    /// What an ending (<paramref name="record"/>, terminal) publishes before its final event: its status,
+    /// then its progress when that changed; and the history the record keeps, which is what was
+    /// published before plus these, at most <see cref="MaxKept"/>.
+    /// </summary>
+    public JobEvent[] End(JobRecord record, bool progressChanged)
+    {
+        JobEvent[] ending = progressChanged
+            ? [StatusEvent(record), ProgressEvent(record.ProgressEventId, record.Status, record.Progress)]
+            : [StatusEvent(record)];
+        record.History = [.. _history.Skip(Math.Max(0, _history.Count + ending.Length - MaxKept)), .. ending];
+        return ending;
     }
 
     public static JobEvent StatusEvent(JobRecord record) =>

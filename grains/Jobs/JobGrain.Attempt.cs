@@ -288,6 +288,7 @@ public sealed partial class JobGrain
     {
         var now = time.GetUtcNow();
         var liveProgress = _liveProgress;
+        JobEvent[] ending = [];
         var ended = await UpdateAsync(record =>
         {
             if (record.Status.IsTerminal())
@@ -300,21 +301,20 @@ public sealed partial class JobGrain
             record.Reason = reason;
             details(record);
             record.CompletedAt ??= now;
-            // Status, progress, final: the order a stream replayed from storage gives them (status first),
-            // so their ids rise in that order. The progress gets a new id even when unchanged; it is
-            // published now only if it changed, and replayed from storage either way.
+            // Status, progress, final, their ids rising in that order. The progress gets a new id even
+            // when unchanged (a record's progress always has one); it is published only if it changed.
             record.StatusEventId = NextEventId(record);
             record.ProgressEventId = NextEventId(record);
             record.FinalEventId = NextEventId(record);
             record.WebhookPending = record.Spec.WebhookUrl is not null;
+            ending = _events.End(record, progressChanged: record.Progress != liveProgress);
             return true;
         });
         if (ended)
         {
-            _events.Publish(JobEvents.StatusEvent(Record));
-            if (Record.Progress != liveProgress)
+            foreach (var e in ending)
             {
-                _events.Publish(JobEvents.ProgressEvent(Record.ProgressEventId, status, Record.Progress));
+                _events.Publish(e);
             }
 
             _events.Publish(JobEvents.FinalEvent(Record));

@@ -313,9 +313,10 @@ public sealed partial class JobGrain(
 
     /// <summary>
     /// A finished job that nobody watches and whose webhook has settled needs nothing its activation
-    /// holds: <see cref="JobsOptions.FinishedJobIdleTime"/> later it is deactivated, and a later
-    /// request reads it back from storage, which restates its status, progress and final event. This is
-    /// what keeps a silo holding many finished jobs small; Orleans' own idle collection takes 15 minutes.
+    /// holds: <see cref="JobsOptions.FinishedJobIdleTime"/> later (by default at once in memory, 5 s in
+    /// Azure Storage) it is deactivated, and a later request reads it back from storage, whose record
+    /// keeps the events a stream replays. This is what keeps a silo holding many finished jobs small, and
+    /// its GC short; Orleans' own idle collection takes 15 minutes.
     /// </summary>
     private void ReleaseWhenIdle()
     {
@@ -340,7 +341,7 @@ public sealed partial class JobGrain(
 
                 return Task.CompletedTask;
             },
-            new GrainTimerCreationOptions(options.Value.FinishedJobIdleTime, Timeout.InfiniteTimeSpan));
+            new GrainTimerCreationOptions(options.Value.FinishedJobIdleTime ?? TimeSpan.Zero, Timeout.InfiniteTimeSpan));
     }
 
     /// <summary>Ended, nobody streaming it, and no webhook left to send.</summary>

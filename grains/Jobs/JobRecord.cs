@@ -73,6 +73,13 @@ public sealed class JobRecord
     /// <summary>The W3C trace context of the request that submitted the job: its attempts and webhook join or link to that trace.</summary>
     [Id(25)] public string? TraceParent { get; set; }
 
+    /// <summary>
+    /// A finished job's events before its final one, under the ids they were published with (the last
+    /// <see cref="JobEvents.MaxKept"/>): a stream of the job read back from storage replays exactly what
+    /// its watchers saw. Null while the job is live.
+    /// </summary>
+    [Id(26)] public JobEvent[]? History { get; set; }
+
     /// <summary>A copy to change and write; every member is immutable, so a shallow copy is a full one.</summary>
     public JobRecord Copy() => (JobRecord)MemberwiseClone();
 }

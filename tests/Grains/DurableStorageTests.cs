@@ -60,15 +60,23 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
         await fixture.Azurite.SettleAsync(); // the start's requests are all counted before
         var before = fixture.Azurite.Requests.Snapshot();
 
-        await RunEchoJobsAsync(cluster, Jobs);
-        await Eventually.Until( // a job's last index write may follow its status; waited for here without a read
-            () => Task.FromResult(fixture.Azurite.Requests.Since(before).GetValueOrDefault("POST $batch")), n => n >= 2 * Jobs, "every job's last index write");
+        var jobs = Enumerable.Range(0, Jobs).Select(_ => cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, JobIds.New()))).ToList();
+        await Task.WhenAll(jobs.Select(job => job.SubmitAsync(Specs.Recipe("echo"))));
+        // Waited for by the requests themselves: polling a job would read a finished one back from storage.
+        await Eventually.Until(
+            () => Task.FromResult(fixture.Azurite.Requests.Since(before)),
+            n => n.GetValueOrDefault("PUT grainstate") >= 3 * Jobs && n.GetValueOrDefault("POST $batch") >= 2 * Jobs,
+            "every job's last record and index write");
         await fixture.Azurite.SettleAsync();
 
         var requests = fixture.Azurite.Requests.Since(before).Where(w => !w.Key.EndsWith(" OrleansSiloInstances", StringComparison.Ordinal));
         Assert.Equal(
             new Dictionary<string, long> { ["PUT grainstate"] = 3 * Jobs, ["POST $batch"] = 2 * Jobs },
             requests.ToDictionary());
+        foreach (var job in jobs)
+        {
+            Assert.Equal(JobStatus.Succeeded, (await job.GetStatusAsync())!.Status);
+        }
     }
 
     [Fact]
@@ -82,11 +90,15 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
         var done = await Eventually.Until(
             async () =>
             {
-                var status = await job.GetStatusAsync();
-                seen.Add(status!.Progress.Percentage);
+                var status = await SiloLoss.UnlessItMetTheDeadSilo(job.GetStatusAsync);
+                if (status is not null)
+                {
+                    seen.Add(status.Progress.Percentage);
+                }
+
                 return status;
             },
-            s => s!.Status.IsTerminal(),
+            s => s is not null && s.Status.IsTerminal(),
             "the job to finish on the surviving silo",
             TimeSpan.FromSeconds(60));
 
@@ -103,7 +115,7 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
         var (job, doomed) = await StartWaitJobOnLastSiloAsync(cluster, maxAttempts: 1);
 
         await cluster.KillSiloAsync(doomed);
-        var done = await job.UntilTerminal(TimeSpan.FromSeconds(60));
+        var done = await job.UntilTerminalAfterSiloLoss(TimeSpan.FromSeconds(60));
 
         Assert.Equal(JobStatus.Failed, done!.Status);
         Assert.Equal("Interrupted: attempts exhausted (1)", done.Error);
@@ -126,7 +138,7 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
             () => Task.FromResult(ProbeLedger.Runs(scope)), runs => runs.Count == 2, "the sweep to start attempt 2", TimeSpan.FromSeconds(90));
         Assert.Equal(2, second[1].Attempt);
         Assert.NotEqual(doomed.SiloAddress.ToParsableString(), second[1].Silo);
-        Assert.Equal(JobStatus.Succeeded, (await job.UntilTerminal())!.Status);
+        Assert.Equal(JobStatus.Succeeded, (await job.UntilTerminalAfterSiloLoss(Eventually.DefaultTimeout))!.Status);
     }
 
     [Fact]
@@ -142,7 +154,7 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
         await cluster.KillSiloAsync(doomed);
 
         // Nobody calls the job: the sweep before its time wakes it on the surviving silo to wait the rest.
-        var done = await job.UntilTerminal(TimeSpan.FromSeconds(90));
+        var done = await job.UntilTerminalAfterSiloLoss(TimeSpan.FromSeconds(90));
         Assert.Equal(JobStatus.Succeeded, done!.Status);
         Assert.Equal(1, done.Attempt); // it never started on the lost silo
         Assert.True(done.StartedAt >= runAt, $"started {done.StartedAt:O}, before its time {runAt:O}");
@@ -163,17 +175,7 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
 
         await cluster.KillSiloAsync(doomed);
         var reply = await Eventually.Until(
-            async () =>
-            {
-                try
-                {
-                    return await job.CancelAsync();
-                }
-                catch (Exception exception) when (exception is OrleansException or TimeoutException)
-                {
-                    return null; // the dead silo is not yet declared dead
-                }
-            },
+            () => SiloLoss.UnlessItMetTheDeadSilo(job.CancelAsync),
             r => r is not null,
             "a cancel to reach the job",
             TimeSpan.FromSeconds(60));
@@ -204,6 +206,7 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
         var (finished, failed, cancelled, running, queued) = (JobIds.New(), JobIds.New(), JobIds.New(), JobIds.New(), JobIds.New());
         var keyed = JobKeys.ForIdempotencyKey(JobKeys.DefaultTenant, "restart-" + Guid.NewGuid().ToString("N"));
         string keyedJobId;
+        List<JobEvent> watchedBefore;
         await using (var before = await fixture.StartClusterAsync(serviceId, silos: 1, slotsPerSilo: 1))
         {
             IJobGrain Job(string id) => before.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, id));
@@ -218,6 +221,7 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
             await Job(cancelled).CancelAsync();
             keyedJobId = (await before.Client.GetGrain<IIdempotencyGrain>(keyed).SubmitAsync(Specs.Recipe("echo"))).Job!.JobId;
             Assert.Equal(JobStatus.Queued, (await Job(queued).GetStatusAsync())!.Status);
+            watchedBefore = await Job(failed).WatchAsync(0).ToListAsync();
             await before.StopAllSilosAsync();
         }
 
@@ -227,6 +231,8 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
         var result = await Again(finished).GetResultAsync();
         Assert.Equal("kept", JsonSerializer.Deserialize<string>(result.Outcome!.ResultJson!));
         Assert.Equal("kept too", (await Again(failed).GetStatusAsync())!.Error);
+        Assert.Equal([JobStatus.Queued, JobStatus.Running, JobStatus.Failed], watchedBefore.Where(e => e.Kind == JobEventKind.Status).Select(e => e.Status));
+        Assert.Equal(watchedBefore, await Again(failed).WatchAsync(0).ToListAsync()); // the whole stream, replayed from its record
         Assert.Equal(JobStatus.Cancelled, (await Again(cancelled).GetStatusAsync())!.Status);
         Assert.Equal(JobStatus.Succeeded, (await Again(running).UntilTerminal(TimeSpan.FromSeconds(60)))!.Status);
         Assert.Equal(JobStatus.Succeeded, (await Again(queued).UntilTerminal(TimeSpan.FromSeconds(60)))!.Status);

@@ -15,7 +15,8 @@ public sealed class ReleaseAtOnceFixture : JobsClusterFixture
 
 /// <summary>
 /// Finished jobs cost no activation: once unwatched (and their webhook settled) they are deactivated,
-/// and every read — status, result, list, stream, a stream resumed by Last-Event-ID — answers from storage.
+/// and every read — status, result, list, stream, a stream resumed by Last-Event-ID — answers from storage,
+/// a stream with the whole sequence its watchers saw.
 /// </summary>
 public sealed class FinishedJobReleaseTests(ReleaseAtOnceFixture fixture) : IClassFixture<ReleaseAtOnceFixture>
 {
@@ -25,7 +26,8 @@ public sealed class FinishedJobReleaseTests(ReleaseAtOnceFixture fixture) : ICla
     public async Task FinishedJobs_LeaveMemory_AndStillAnswerEveryReadFromStorage()
     {
         var session = "release-" + Guid.NewGuid().ToString("N");
-        var running = await Http.SubmitJobAsync(new { prompt = "", recipe_name = "wait", recipe_config = new { seconds = 2 }, session_id = session });
+        var running = await Http.SubmitJobAsync(new { prompt = "", recipe_name = "wait", recipe_config = new { seconds = 2, steps = 4 }, session_id = session });
+        var live = Http.ReadAllAsync(running); // what a client streaming it from the start sees
         await Eventually.Until(ActiveJobsAsync, active => active > 0, "the running job to count as active"); // the count sees jobs
         var ids = await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
             Http.SubmitJobAsync(new { prompt = $"kept {i}", recipe_name = "echo", session_id = session })));
@@ -45,16 +47,20 @@ public sealed class FinishedJobReleaseTests(ReleaseAtOnceFixture fixture) : ICla
         }
 
         await UntilNoJobIsActiveAsync(); // the reads above woke them; they go again
-        var events = await Http.ReadAllAsync(ids[0]);
-        Assert.Equal(["status", "progress", "result"], events.Select(e => e.EventType));
-        Assert.Equal("succeeded", (string?)JsonNode.Parse(events[0].Data)!["status"]);
-        Assert.Equal(100, (double)JsonNode.Parse(events[1].Data)!["percentage"]!);
-        Assert.Equal("kept 0", (string?)JsonNode.Parse(events[2].Data)!["result"]);
-        Assert.Equal(events.Select(e => long.Parse(e.EventId!)).Order(), events.Select(e => long.Parse(e.EventId!)));
+        var watched = await live;
+        var replayed = await Http.ReadAllAsync(running);
+        Assert.Equal(watched.Describe(), replayed.Describe()); // the whole sequence, under the ids it had
+        Assert.Equal(["status", "progress", "status"], replayed.Take(3).Select(e => e.EventType));
+        Assert.Equal(["status", "result"], replayed.TakeLast(2).Select(e => e.EventType));
+        Assert.Equal(replayed.Select(e => long.Parse(e.EventId!)).Order(), replayed.Select(e => long.Parse(e.EventId!)));
 
         await UntilNoJobIsActiveAsync();
-        var resumed = await Http.ReadAllAsync(ids[0], lastEventId: events[1].EventId);
-        Assert.Equal([events[2].EventId], resumed.Select(e => e.EventId)); // nothing repeated, nothing missed
+        var middle = replayed.Count / 2;
+        var resumed = await Http.ReadAllAsync(running, lastEventId: replayed[middle].EventId);
+        Assert.Equal(replayed.Skip(middle + 1).Describe(), resumed.Describe()); // nothing repeated, nothing missed
+        var echoed = await Http.ReadAllAsync(ids[0]);
+        Assert.Equal(["queued", "running", "succeeded"], echoed.Where(e => e.EventType == "status").Select(e => (string?)JsonNode.Parse(e.Data)!["status"]));
+        Assert.Equal("kept 0", (string?)JsonNode.Parse(echoed[^1].Data)!["result"]);
         var listed = (await Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs?session_id={session}&page_size=100"))!;
         Assert.Equal(ids.Append(running).Order(), ((JsonArray)listed["jobs"]!).Select(j => (string)j!["job_id"]!).Order());
     }

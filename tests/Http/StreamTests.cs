@@ -19,7 +19,7 @@ public sealed class StreamTests(JobsClusterFixture fixture)
 
         var streams = await Task.WhenAll(Http.ReadAllAsync(jobId), Http.ReadAllAsync(jobId));
 
-        Assert.Equal(Describe(streams[0]), Describe(streams[1]));
+        Assert.Equal(streams[0].Describe(), streams[1].Describe());
         var events = streams[0];
         AssertIdsIncrease(events);
         Assert.Equal(["status", "progress", "status"], events.Take(3).Select(e => e.EventType));
@@ -70,7 +70,7 @@ public sealed class StreamTests(JobsClusterFixture fixture)
         var rest = await Http.ReadAllAsync(jobId, firstPart[^1].EventId);
         var whole = await Http.ReadAllAsync(jobId);
 
-        Assert.Equal(Describe(whole), Describe([.. firstPart, .. rest]));
+        Assert.Equal(whole.Describe(), firstPart.Concat(rest).Describe());
         Assert.Equal("result", rest[^1].EventType);
         Assert.DoesNotContain(rest, e => firstPart.Any(f => f.EventId == e.EventId));
     }
@@ -217,9 +217,6 @@ public sealed class StreamTests(JobsClusterFixture fixture)
 
 
     private static JsonObject Data(SseItem<string> item) => JsonNode.Parse(item.Data)!.AsObject();
-
-    private static List<string> Describe(IEnumerable<SseItem<string>> items) =>
-        items.Select(i => $"{i.EventId}|{i.EventType}|{i.Data}").ToList();
 
     private static void AssertIdsIncrease(IReadOnlyList<SseItem<string>> events)
     {

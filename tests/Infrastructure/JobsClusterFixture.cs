@@ -56,13 +56,15 @@ public class JobsClusterFixture : IAsyncLifetime
     /// <summary>Schedules may fire every 2 s here (production: every minute).</summary>
     public static readonly TimeSpan ScheduleMinInterval = TimeSpan.FromSeconds(2);
 
+    /// <summary>What the cluster's silos store: they share one process, so one store, as they would a database.</summary>
+    public MemoryJobStore Store { get; } = new();
+
     public async Task InitializeAsync()
     {
         var builder = new InProcessTestClusterBuilder((short)SiloCount);
-        var store = new MemoryJobStore(); // the cluster's silos share one process: one store, as they would a database
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.UseInMemoryJobStorage(store).WithStorageFaults().AddPraisonJobs().WithIndexFaults();
+            silo.UseInMemoryJobStorage(Store).WithStorageFaults().AddPraisonJobs().WithIndexFaults();
             silo.AddOutgoingGrainCallFilter(GrainCalls.Record);
             silo.Services.AddRecipe<ProbeRecipe>();
             silo.Services.AddRecipe<BigRecipe>();

@@ -37,4 +37,8 @@ public static class SseClient
 
         return items;
     }
+
+    /// <summary>The events as "id|type|data" lines, heartbeats left out (they carry no id and a changing time).</summary>
+    public static List<string> Describe(this IEnumerable<SseItem<string>> items) =>
+        items.Where(i => i.EventType != "heartbeat").Select(i => $"{i.EventId}|{i.EventType}|{i.Data}").ToList();
 }

@@ -61,41 +61,57 @@ public sealed class ProcessCluster : IAsyncDisposable
         var url = $"http://127.0.0.1:{ports[^1]}";
         var gateway = ServerProcess.Start("gateway", "gateway", "Praison.Orleans.Gateway", ["--Cluster:Mode=Client", "--urls", url], environment);
         var cluster = new ProcessCluster(siloProcesses, gateway, url);
-        if (await cluster.JoinedAsync(silos) != silos)
+        var (joined, lastAnswer) = await cluster.JoinedAsync(silos);
+        if (joined != silos)
         {
             var output = cluster.Output;
             await cluster.DisposeAsync();
-            throw new InvalidOperationException($"The cluster of {silos} silo processes did not come up:\n{output}");
+            throw new InvalidOperationException(
+                $"The cluster of {silos} silo processes did not come up; the gateway's last /health: {lastAnswer}\n{output}");
         }
 
         return cluster;
     }
 
-    /// <summary>The silos the gateway counts once all have joined, or sooner when a process exits or time runs out.</summary>
-    private async Task<int> JoinedAsync(int silos)
+    /// <summary>
+    /// The silos the gateway counts once all have joined, or sooner when a process exits or time runs
+    /// out; with what the gateway's <c>/health</c> last answered, for a failure's message.
+    /// </summary>
+    private async Task<(int Joined, string LastAnswer)> JoinedAsync(int silos)
     {
         using var http = new HttpClient { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromSeconds(10) };
+        var lastAnswer = "none";
         try
         {
-            return await Eventually.Until(
+            var joined = await Eventually.Until(
                 async () =>
                 {
+                    if (Processes.FirstOrDefault(p => p.HasExited) is { } exited)
+                    {
+                        lastAnswer = $"{exited.Name} exited";
+                        return -1;
+                    }
+
                     try
                     {
-                        return Processes.Any(p => p.HasExited) ? -1 : (int)(await http.GetFromJsonAsync<JsonObject>("/health"))!["cluster"]!["silos"]!;
+                        var health = (await http.GetFromJsonAsync<JsonObject>("/health"))!;
+                        lastAnswer = health.ToJsonString();
+                        return (int)health["cluster"]!["silos"]!;
                     }
-                    catch (HttpRequestException)
+                    catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
                     {
+                        lastAnswer = exception.Message;
                         return 0;
                     }
                 },
                 joined => joined == silos || joined < 0,
                 $"{silos} silos to join",
                 TimeSpan.FromSeconds(240)); // cold processes on a loaded 2-core machine: generous, as it is only a bound
+            return (joined, lastAnswer);
         }
         catch (TimeoutException)
         {
-            return 0;
+            return (0, lastAnswer);
         }
     }
 

@@ -37,6 +37,9 @@ public sealed class AzureTableJobIndex(
     private const string TenantColumn = "Tenant";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    /// <summary>This index's tallies: the counts behind totals, stats and the live-jobs quota.</summary>
+    internal AzureTableTallies Tallies { get; } = new(TimeProvider.System);
+
     private readonly Lazy<Task<TableClient>> _table = new(async () =>
     {
         var table = tables.GetTableClient(TableName);
@@ -48,11 +51,12 @@ public sealed class AzureTableJobIndex(
     {
         var table = await _table.Value;
         var (row, due) = Rows(entry);
+        var counted = JobTally.Of(entry);
         if (previous is null && entry.Job.Status == JobStatus.Queued && entry.Job.Attempt <= 1)
         {
             try
             {
-                return await SubmitAsync(table, entry.Version, due.RowKey, [new(TableTransactionActionType.Add, row), Put(due)]);
+                return await SubmitAsync(table, entry.Version, due.RowKey, [new(TableTransactionActionType.Add, row), Put(due)], default, counted);
             }
             catch (RequestFailedException conflict) when (conflict.Status == 409)
             {
@@ -67,7 +71,7 @@ public sealed class AzureTableJobIndex(
             {
                 if (known is null)
                 {
-                    return await SubmitAsync(table, entry.Version, due.RowKey, [new(TableTransactionActionType.Add, row), Put(due)]);
+                    return await SubmitAsync(table, entry.Version, due.RowKey, [new(TableTransactionActionType.Add, row), Put(due)], default, counted);
                 }
 
                 if (known.Version > entry.Version)
@@ -82,7 +86,7 @@ public sealed class AzureTableJobIndex(
                 }
 
                 actions.Add(Put(due));
-                return await SubmitAsync(table, entry.Version, due.RowKey, actions);
+                return await SubmitAsync(table, entry.Version, due.RowKey, actions, known.Counted, counted);
             }
             catch (RequestFailedException conflict) when (conflict.Status is 404 or 409 or 412)
             {
@@ -113,7 +117,7 @@ public sealed class AzureTableJobIndex(
 
             try
             {
-                await table.SubmitTransactionAsync(actions);
+                await Tallies.SubmitAsync(table, partition, actions, known.Counted, default);
                 return;
             }
             catch (RequestFailedException conflict) when (conflict.Status is 404 or 412)
@@ -147,9 +151,11 @@ public sealed class AzureTableJobIndex(
     }
 
     /// <summary>
-    /// One query per partition of the tenant, in parallel, reading the listing columns only: each
-    /// counts its matches and keeps its newest <c>page × page_size</c> keys (a partition reads newest
-    /// first); the merged keys give the page, whose snapshots are then read by key range.
+    /// One query per partition of the tenant, in parallel, reading the listing columns only: each keeps
+    /// its newest <c>page × page_size</c> matching keys (a partition reads newest first); the merged keys
+    /// give the page, whose snapshots are then read by key range. The total comes from the tallies
+    /// when the query filters by status or not at all, and the partitions then read no further than
+    /// the page; filtered by session or schedule, each partition counts its matches.
     /// </summary>
     public async Task<JobListPage> QueryAsync(JobListQuery query)
     {
@@ -170,11 +176,13 @@ public sealed class AzureTableJobIndex(
         }
 
         var table = await _table.Value;
+        var tallied = string.IsNullOrEmpty(query.SessionId) && string.IsNullOrEmpty(query.ScheduleId);
+        var total = tallied ? CountOf(await AzureTableTallies.SumAsync(table, PartitionsOf(query.Tenant)), query.Status) : 0;
         var wanted = (int)Math.Min((long)query.Page * query.PageSize, int.MaxValue);
         var partitions = await Task.WhenAll(PartitionsOf(query.Tenant).Select(async partition =>
         {
             var (count, newest) = (0, new List<string>());
-            await foreach (var row in table.QueryAsync<TableEntity>(InPartition(partition, filter), select: ListingColumns))
+            await foreach (var row in table.QueryAsync<TableEntity>(InPartition(partition, filter), tallied ? Math.Min(wanted, 1000) : null, ListingColumns))
             {
                 if (IsListed(row))
                 {
@@ -182,6 +190,11 @@ public sealed class AzureTableJobIndex(
                     if (newest.Count < wanted)
                     {
                         newest.Add(row.RowKey);
+                    }
+
+                    if (tallied && newest.Count == wanted)
+                    {
+                        break; // counted by the tallies: no need to read on
                     }
                 }
             }
@@ -211,55 +224,26 @@ public sealed class AzureTableJobIndex(
         }));
 
         var jobs = snapshots.SelectMany(j => j).OrderBy(job => job, NewestFirst.Instance).ToList();
-        return new JobListPage(jobs, partitions.Sum(p => p.Count));
+        return new JobListPage(jobs, tallied ? total : partitions.Sum(p => p.Count));
     }
 
-    /// <summary>Counts the tenant's queued and running rows, filtered by the table service, reading keys only.</summary>
+    /// <summary>The tenant's queued and running jobs, from its tallies.</summary>
     public async Task<int> LiveCountAsync(string tenant)
     {
-        var table = await _table.Value;
-        var live = JobRows + " and " + TableClient.CreateQueryFilter(
-            $"(Status eq {JobStatus.Queued.ToWireName()} or Status eq {JobStatus.Running.ToWireName()})");
-        var counts = await Task.WhenAll(PartitionsOf(tenant).Select(async partition =>
-        {
-            var count = 0;
-            await foreach (var _ in table.QueryAsync<TableEntity>(InPartition(partition, live), select: ["RowKey"]))
-            {
-                count++;
-            }
-
-            return count;
-        }));
-        return counts.Sum();
+        var (byStatus, _) = await AzureTableTallies.SumAsync(await _table.Value, PartitionsOf(tenant));
+        return (int)(byStatus[JobStatus.Queued] + byStatus[JobStatus.Running]);
     }
 
+    /// <summary>The tenant's jobs by status and those with an idempotency key, from its tallies.</summary>
     public async Task<JobStoreStats> StatsAsync(string tenant)
     {
-        var table = await _table.Value;
-        var partitions = await Task.WhenAll(PartitionsOf(tenant).Select(async partition =>
-        {
-            var rows = new List<TableEntity>();
-            await foreach (var row in table.QueryAsync<TableEntity>(
-                InPartition(partition, JobRows), select: [.. ListingColumns, nameof(JobIndexEntry.HasIdempotencyKey)]))
-            {
-                if (IsListed(row))
-                {
-                    rows.Add(row);
-                }
-            }
-
-            return rows;
-        }));
-
-        var listed = partitions.SelectMany(rows => rows).ToList();
-        var counts = Enum.GetValues<JobStatus>().ToDictionary(s => s, _ => 0);
-        foreach (var row in listed)
-        {
-            counts[StatusOf(row)]++;
-        }
-
-        return new JobStoreStats(listed.Count, listed.Count(row => row.GetBoolean(nameof(JobIndexEntry.HasIdempotencyKey)) == true), counts);
+        var (byStatus, keys) = await AzureTableTallies.SumAsync(await _table.Value, PartitionsOf(tenant));
+        return new JobStoreStats(
+            (int)byStatus.Values.Sum(), (int)keys, byStatus.ToDictionary(pair => pair.Key, pair => (int)pair.Value));
     }
+
+    private static int CountOf((Dictionary<JobStatus, long> ByStatus, long Keys) tallies, JobStatus? status) =>
+        (int)(status is { } one ? tallies.ByStatus[one] : tallies.ByStatus.Values.Sum());
 
     /// <summary>The partition of a job's rows: its tenant and one of <see cref="Partitions"/> shards by a stable hash of its id.</summary>
     public static string PartitionKey(string tenant, string jobId) => // stable across processes, unlike string.GetHashCode
@@ -315,17 +299,29 @@ public sealed class AzureTableJobIndex(
 
     private static async Task<JobIndexWrite?> ReadAsync(TableClient table, string partition, string rowKey)
     {
-        var row = await table.GetEntityIfExistsAsync<TableEntity>(partition, rowKey, [nameof(JobIndexEntry.Version), DueRowKeyColumn]);
-        return row.HasValue
-            ? new JobIndexWrite(row.Value!.ETag.ToString(), row.Value.GetString(DueRowKeyColumn), row.Value.GetInt64(nameof(JobIndexEntry.Version)) ?? 0)
-            : null;
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(
+            partition, rowKey, [nameof(JobIndexEntry.Version), DueRowKeyColumn, "Status", nameof(JobIndexEntry.Removed), nameof(JobIndexEntry.HasIdempotencyKey)]);
+        if (!row.HasValue)
+        {
+            return null;
+        }
+
+        var known = row.Value!;
+        var counted = known.GetBoolean(nameof(JobIndexEntry.Removed)) == true
+            ? default
+            : new JobTally(StatusOf(known), known.GetBoolean(nameof(JobIndexEntry.HasIdempotencyKey)) == true);
+        return new JobIndexWrite(known.ETag.ToString(), known.GetString(DueRowKeyColumn), known.GetInt64(nameof(JobIndexEntry.Version)) ?? 0, counted);
     }
 
-    /// <summary>Runs the transaction whose first action writes the job row; what it wrote, for the next write.</summary>
-    private static async Task<JobIndexWrite> SubmitAsync(TableClient table, long version, string dueRowKey, IReadOnlyList<TableTransactionAction> actions)
+    /// <summary>
+    /// Runs the transaction whose first action writes the job row, with the tally change from what the
+    /// row counted as (<paramref name="before"/>) to what it counts as now; what it wrote, for the next write.
+    /// </summary>
+    private async Task<JobIndexWrite> SubmitAsync(
+        TableClient table, long version, string dueRowKey, List<TableTransactionAction> actions, JobTally before, JobTally after)
     {
-        var responses = await table.SubmitTransactionAsync(actions);
-        return new JobIndexWrite((responses.Value[0].Headers.ETag ?? ETag.All).ToString(), dueRowKey, version);
+        var responses = await Tallies.SubmitAsync(table, actions[0].Entity.PartitionKey, actions, before, after);
+        return new JobIndexWrite((responses[0].Headers.ETag ?? ETag.All).ToString(), dueRowKey, version, after);
     }
 
     private static TableTransactionAction Put(TableEntity due) => new(TableTransactionActionType.UpsertReplace, due);

@@ -33,7 +33,8 @@ public interface IJobIndex
 }
 
 /// <summary>
-/// What an index write left (Azure: the job row's ETag and its due row's key, with the version written),
-/// kept by the job's grain for its next write; a stale one costs a read, never a wrong write.
+/// What an index write left (Azure: the job row's ETag and its due row's key, with the version written
+/// and what the row counts as), kept by the job's grain for its next write; a stale one costs a read,
+/// never a wrong write.
 /// </summary>
-public sealed record JobIndexWrite(string ETag, string? DueRowKey, long Version);
+public sealed record JobIndexWrite(string ETag, string? DueRowKey, long Version, JobTally Counted);

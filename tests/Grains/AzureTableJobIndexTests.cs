@@ -72,7 +72,7 @@ public sealed class AzureTableJobIndexTests(AzureClusterFixture fixture)
     }
 
     [Fact]
-    public async Task ExpiredJobs_AreHidden()
+    public async Task ExpiredJobs_AreHiddenFromPages_AndCountedUntilRemoved()
     {
         var (index, tenant, clock) = NewIndex();
         await index.UpsertAsync(Entry(tenant, 1, JobStatus.Succeeded));
@@ -82,6 +82,8 @@ public sealed class AzureTableJobIndexTests(AzureClusterFixture fixture)
 
         var page = await index.QueryAsync(new JobListQuery(tenant, null, null, 1, 10));
         Assert.Equal([JobId(2)], page.Jobs.Select(j => j.JobId));
+        Assert.Equal(2, (await index.StatsAsync(tenant)).TotalJobs); // the tallies count it until the sweep removes it
+        await index.RemoveAsync(tenant, JobId(1), Start.AddMinutes(1));
         Assert.Equal(1, (await index.StatsAsync(tenant)).TotalJobs);
     }
 
@@ -134,6 +136,7 @@ public sealed class AzureTableJobIndexTests(AzureClusterFixture fixture)
         var removed = Entry(tenant, 102, JobStatus.Succeeded);
         await index.UpsertAsync(removed with { Removed = true, Version = 2 });
 
+        queries.Filters.Clear(); // the writes' own reads (a tally row per lane) are not the sweep's
         var dueNow = await OfTenantAsync(index, tenant, clock.GetUtcNow()); // Start + 1 h
         var dueLater = await OfTenantAsync(index, tenant, Start.AddDays(1).AddMinutes(5).AddSeconds(1));
 
@@ -161,6 +164,163 @@ public sealed class AzureTableJobIndexTests(AzureClusterFixture fixture)
         Assert.Empty(await Table().QueryAsync<TableEntity>(r => r.GetString("Tenant") == tenant).ToListAsync());
     }
 
+    [Fact]
+    public async Task Tallies_CountEachRowOnce_ThroughTransitionsRepeatsStaleWritesTwoWritersAndRemovals()
+    {
+        var (index, tenant, _) = NewIndex();
+        var (other, _, _) = NewIndex(); // a second silo's index: its own tally rows
+        for (var i = 0; i < 48; i++)
+        {
+            var key = i % 4 == 0;
+            var queued = await index.UpsertAsync(Entry(tenant, i, JobStatus.Queued, key: key));
+            var running = await index.UpsertAsync(Entry(tenant, i, JobStatus.Running, key: key, version: 2), queued);
+            var end = Entry(tenant, i, (JobStatus)(2 + i % 3), key: key, version: 3);
+            var writer = i % 2 == 0 ? index : other; // the job moved to another silo before it ended
+            var ended = await writer.UpsertAsync(end, i % 2 == 0 ? running : null);
+            await writer.UpsertAsync(end); // repeated, as after a write that reported failure
+            await index.UpsertAsync(Entry(tenant, i, JobStatus.Running, key: key, version: 2), queued); // a stale writer: changes nothing
+            if (i % 6 == 1)
+            {
+                await writer.UpsertAsync(end with { Removed = true, Version = 4 }, ended); // hidden (webhook pending)
+            }
+            else if (i % 6 == 3)
+            {
+                await other.RemoveAsync(tenant, JobId(i), end.Job.CreatedAt); // removed by the sweep, twice
+                await other.RemoveAsync(tenant, JobId(i), end.Job.CreatedAt);
+            }
+        }
+
+        var stats = await index.StatsAsync(tenant);
+
+        Assert.Equal(Describe(await CountRowsAsync(tenant)), Describe(stats));
+        Assert.Equal((32, 0, 0), (stats.TotalJobs, stats.StatusCounts[JobStatus.Queued], stats.StatusCounts[JobStatus.Running]));
+        Assert.Equal(32, (await other.QueryAsync(new JobListQuery(tenant, null, null, 1, 5))).Total);
+        Assert.Equal(stats.StatusCounts[JobStatus.Failed], (await index.QueryAsync(new JobListQuery(tenant, JobStatus.Failed, null, 1, 5))).Total);
+    }
+
+    [Fact]
+    public async Task Tallies_StayExact_WhenTransactionsCommitAndThenReportFailure()
+    {
+        var faults = new CommitThenFail(every: 4);
+        var (index, tenant, _) = NewIndex(faults);
+        for (var i = 0; i < 40; i++)
+        {
+            JobIndexWrite? previous = null;
+            foreach (var (status, version) in new[] { (JobStatus.Queued, 1L), (JobStatus.Running, 2L), ((JobStatus)(2 + i % 3), 3L) })
+            {
+                var entry = Entry(tenant, i, status, key: i % 5 == 0, version: version);
+                for (var tries = 1; ; tries++)
+                {
+                    try
+                    {
+                        previous = await index.UpsertAsync(entry, previous);
+                        break;
+                    }
+                    catch (CommitThenFail.ReportedFailure) when (tries < 10)
+                    {
+                        previous = null; // as the grain: its next write reads what is there
+                    }
+                }
+            }
+        }
+
+        Assert.True(faults.Failed >= 20, $"only {faults.Failed} transactions reported failure after committing");
+        Assert.Equal(Describe(await CountRowsAsync(tenant)), Describe(await index.StatsAsync(tenant)));
+        Assert.Equal(40, (await index.StatsAsync(tenant)).TotalJobs);
+    }
+
+    [Fact]
+    public async Task ALostWritersTallies_AreFoldedIntoTheNextWriters_AndTheLostOneStartsAgainIfItWasNot()
+    {
+        var (first, tenant, _) = NewIndex();
+        var (next, _, _) = NewIndex();
+        next.Tallies.FoldAfter = TimeSpan.Zero; // every other writer's row counts as left behind
+        for (var i = 0; i < 64; i++)
+        {
+            await first.UpsertAsync(Entry(tenant, i, JobStatus.Succeeded));
+        }
+
+        for (var i = 64; i < 128; i++)
+        {
+            await next.UpsertAsync(Entry(tenant, i, JobStatus.Failed));
+        }
+
+        var writersAfterFold = await TallyWritersAsync(tenant);
+        for (var i = 128; i < 160; i++)
+        {
+            await first.UpsertAsync(Entry(tenant, i, JobStatus.Cancelled)); // its rows are gone: it starts new ones
+        }
+
+        Assert.Single(writersAfterFold);
+        var stats = await first.StatsAsync(tenant);
+        Assert.Equal(Describe(await CountRowsAsync(tenant)), Describe(stats));
+        Assert.Equal((64, 64, 32), (stats.StatusCounts[JobStatus.Succeeded], stats.StatusCounts[JobStatus.Failed], stats.StatusCounts[JobStatus.Cancelled]));
+        Assert.Equal(2, (await TallyWritersAsync(tenant)).Count);
+    }
+
+    [Fact]
+    public async Task StatsAndUnfilteredTotals_ReadTheTallies_AndAPageReadsNoFurtherThanItself()
+    {
+        var queries = new QueriesSent();
+        var (index, tenant, _) = NewIndex(queries);
+        for (var i = 0; i < 200; i++)
+        {
+            await index.UpsertAsync(Entry(tenant, i, JobStatus.Succeeded));
+        }
+
+        // 200 tally changes, and each tally row read once at most: the writer keeps its rows' ETags.
+        Assert.InRange(queries.Filters.Count(filter => filter.Contains("'tally_'", StringComparison.Ordinal)), 1, AzureTableJobIndex.Partitions * AzureTableTallies.Lanes);
+        queries.Filters.Clear();
+        var stats = await index.StatsAsync(tenant);
+        var statsQueries = queries.Filters.ToList();
+        queries.Filters.Clear();
+        var page = await index.QueryAsync(new JobListQuery(tenant, JobStatus.Succeeded, null, 2, 10));
+
+        Assert.Equal(200, stats.TotalJobs);
+        Assert.Equal(AzureTableJobIndex.Partitions, statsQueries.Count);
+        Assert.All(statsQueries, filter => Assert.Matches(@"^PartitionKey eq '[^']+' and RowKey ge 'tally_' and RowKey lt 'tally`'$", filter));
+        Assert.Equal(200, page.Total);
+        Assert.Equal(Enumerable.Range(180, 10).Reverse().Select(JobId), page.Jobs.Select(j => j.JobId));
+        var jobRowQueries = queries.Sent.Where(q => q.Filter.Contains("RowKey lt 'due_'", StringComparison.Ordinal)).ToList();
+        Assert.Equal(AzureTableJobIndex.Partitions, jobRowQueries.Count);
+        Assert.All(jobRowQueries, q => Assert.Equal("20", q.Top)); // page 2 of 10: each partition's newest 20 at most
+    }
+
+    /// <summary>The tenant's job rows counted one by one, as the tallies should count them.</summary>
+    private async Task<JobStoreStats> CountRowsAsync(string tenant)
+    {
+        var counts = Enum.GetValues<JobStatus>().ToDictionary(status => status, _ => 0);
+        var keys = 0;
+        await foreach (var row in Table().QueryAsync<TableEntity>(r => r.GetString("Tenant") == tenant && r.RowKey.CompareTo("due_") < 0))
+        {
+            if (row.GetBoolean("Removed") != true)
+            {
+                counts[JobStatusExtensions.TryParseWireName(row.GetString("Status"), out var status) ? status : throw new InvalidDataException(row.GetString("Status"))]++;
+                keys += row.GetBoolean("HasIdempotencyKey") == true ? 1 : 0;
+            }
+        }
+
+        return new JobStoreStats(counts.Values.Sum(), keys, counts);
+    }
+
+    private static string Describe(JobStoreStats stats) =>
+        $"{stats.TotalJobs} jobs, {stats.IdempotencyKeys} keys, " + string.Join(", ", stats.StatusCounts.OrderBy(c => c.Key).Select(c => $"{c.Key} {c.Value}"));
+
+    /// <summary>The writers (silo processes) with tally rows in the tenant's partitions.</summary>
+    private async Task<HashSet<string>> TallyWritersAsync(string tenant)
+    {
+        var writers = new HashSet<string>();
+        for (var shard = 0; shard < AzureTableJobIndex.Partitions; shard++)
+        {
+            await foreach (var row in Table().QueryAsync<TableEntity>(AzureTableTallies.RangeOf($"{tenant}|{shard:x}"), select: ["RowKey"]))
+            {
+                writers.Add(row.RowKey.Split('_')[1]);
+            }
+        }
+
+        return writers;
+    }
+
     private static async Task<List<string>> OfTenantAsync(AzureTableJobIndex index, string tenant, DateTimeOffset now) =>
         (await index.DueAsync(now)).Where(e => e.Tenant == tenant).Select(e => e.Job.JobId).Order(StringComparer.Ordinal).ToList();
 
@@ -169,13 +329,13 @@ public sealed class AzureTableJobIndexTests(AzureClusterFixture fixture)
 
     private TableClient Table() => new(fixture.Azurite.ConnectionString, AzureTableJobIndex.TableName);
 
-    private (AzureTableJobIndex Index, string Tenant, FakeTimeProvider Clock) NewIndex(QueriesSent? queries = null)
+    private (AzureTableJobIndex Index, string Tenant, FakeTimeProvider Clock) NewIndex(Azure.Core.Pipeline.HttpPipelinePolicy? policy = null)
     {
         var clock = new FakeTimeProvider(Start.AddHours(1));
         var clientOptions = new TableClientOptions();
-        if (queries is not null)
+        if (policy is not null)
         {
-            clientOptions.AddPolicy(queries, Azure.Core.HttpPipelinePosition.PerCall);
+            clientOptions.AddPolicy(policy, Azure.Core.HttpPipelinePosition.PerCall);
         }
 
         var index = new AzureTableJobIndex(
@@ -193,13 +353,42 @@ public sealed class AzureTableJobIndexTests(AzureClusterFixture fixture)
 
         public override ValueTask ProcessAsync(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline)
         {
-            if (System.Web.HttpUtility.ParseQueryString(message.Request.Uri.Query)["$filter"] is { } filter)
+            var query = System.Web.HttpUtility.ParseQueryString(message.Request.Uri.Query);
+            if (query["$filter"] is { } filter)
             {
                 Filters.Enqueue(filter);
+                Sent.Enqueue((filter, query["$top"]));
             }
 
             return ProcessNextAsync(message, pipeline);
         }
+
+        /// <summary>Each query's <c>$filter</c> and <c>$top</c> (its page size).</summary>
+        public System.Collections.Concurrent.ConcurrentQueue<(string Filter, string? Top)> Sent { get; } = new();
+    }
+
+    /// <summary>Lets every <c>every</c>-th transaction commit, then reports it failed: the ambiguous outcome a lost reply gives.</summary>
+    private sealed class CommitThenFail(int every) : Azure.Core.Pipeline.HttpPipelinePolicy
+    {
+        private int _transactions;
+
+        public int Failed { get; private set; }
+
+        public override void Process(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline) =>
+            throw new NotSupportedException("the index is asynchronous");
+
+        public override async ValueTask ProcessAsync(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline)
+        {
+            await ProcessNextAsync(message, pipeline);
+            if (message.Request.Uri.Path.EndsWith("$batch", StringComparison.Ordinal) && message.Response.Status == 202
+                && Interlocked.Increment(ref _transactions) % every == 0)
+            {
+                Failed++;
+                throw new ReportedFailure();
+            }
+        }
+
+        public sealed class ReportedFailure() : Exception("the transaction committed, and then its reply was lost");
     }
 
     private static string JobId(int i) => $"run_{i:x12}";

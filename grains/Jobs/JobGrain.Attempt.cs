@@ -95,6 +95,10 @@ public sealed partial class JobGrain
         {
             LogLoopFailed(logger, exception, JobId);
         }
+        finally
+        {
+            ReleaseWhenIdle(); // a cancelled job waited for its work to stop before it could go
+        }
     }
 
     /// <summary>True while the job is queued for a time still ahead (<c>run_at</c>, <c>delay_seconds</c>).</summary>

@@ -330,11 +330,7 @@ public sealed partial class JobGrain(
             {
                 _release?.Dispose();
                 _release = null;
-                if (LoopIsLive)
-                {
-                    ReleaseWhenIdle(); // the work of a cancelled job is still stopping: look again later
-                }
-                else if (IsFinishedAndUnused)
+                if (IsFinishedAndUnused && !LoopIsLive) // a cancelled job's work still stopping: its loop's end looks again
                 {
                     DeactivateOnIdle();
                 }

@@ -65,6 +65,22 @@ public sealed class FinishedJobReleaseTests(ReleaseAtOnceFixture fixture) : ICla
         Assert.Equal(ids.Append(running).Order(), ((JsonArray)listed["jobs"]!).Select(j => (string)j!["job_id"]!).Order());
     }
 
+    [Fact]
+    public async Task CancelledJob_WhoseWorkStopsLate_LeavesMemory()
+    {
+        var scope = ProbeLedger.NewScope();
+        var job = fixture.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, JobIds.New()));
+        await job.SubmitAsync(Specs.Probe(scope, lateResult: "returned 300 ms after the cancel"));
+        await Eventually.Until(() => ProbeLedger.Runs(scope).Count == 1, "the probe to start");
+
+        Assert.Equal(JobCommandStatus.Done, (await job.CancelAsync()).Status);
+        await Eventually.Until(() => ProbeLedger.Runs(scope)[0].ReturnedAt is not null, "the work to return");
+
+        // Ended, unwatched, no webhook: nothing keeps it, whichever of its end and its loop's end comes last.
+        await Eventually.Until(() => !fixture.Cluster.TryGetGrainContext(job.GetGrainId(), out _), "the job to leave memory");
+        Assert.Equal(JobStatus.Cancelled, (await job.GetStatusAsync())!.Status);
+    }
+
     /// <summary>Waits until no silo of the cluster holds an activation of a job grain.</summary>
     private Task<int> UntilNoJobIsActiveAsync() => Eventually.Until(ActiveJobsAsync, active => active == 0, "no job grain to be active");
 

@@ -135,14 +135,15 @@ internal sealed class JobEvents
     /// <summary>
     /// What an ending (<paramref name="record"/>, terminal) publishes before its final event: its status,
     /// then its progress when that changed; and the history the record keeps, which is what was
-    /// published before plus these, at most <see cref="MaxKept"/>.
+    /// published before plus these, one fewer than <see cref="MaxKept"/> at most: with the final event,
+    /// what a replay from the record keeps.
     /// </summary>
     public JobEvent[] End(JobRecord record, bool progressChanged)
     {
         JobEvent[] ending = progressChanged
             ? [StatusEvent(record), ProgressEvent(record.ProgressEventId, record.Status, record.Progress)]
             : [StatusEvent(record)];
-        record.History = [.. _history.Skip(Math.Max(0, _history.Count + ending.Length - MaxKept)), .. ending];
+        record.History = [.. _history.Skip(Math.Max(0, _history.Count + ending.Length - (MaxKept - 1))), .. ending];
         return ending;
     }
 

@@ -1,8 +1,8 @@
 namespace Praison.Orleans.GrainInterfaces;
 
 /// <summary>
-/// The executor figures of one silo. Keyed by the silo's address and placed on that silo with a
-/// placement hint, so callers can sum the figures of every silo in the cluster.
+/// The executor figures of one silo. Keyed by the silo's address and placed on that silo (the silos'
+/// <c>SiloKeyPlacement</c>), so callers can sum the figures of every silo in the cluster.
 /// </summary>
 [Alias("Praison.ISiloStatsGrain")]
 public interface ISiloStatsGrain : IGrainWithStringKey

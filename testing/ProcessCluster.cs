@@ -65,12 +65,34 @@ public sealed class ProcessCluster : IAsyncDisposable
         if (joined != silos)
         {
             var output = cluster.Output;
+            var membership = await MembershipAsync(azureStorage, id);
             await cluster.DisposeAsync();
             throw new InvalidOperationException(
-                $"The cluster of {silos} silo processes did not come up; the gateway's last /health: {lastAnswer}\n{output}");
+                $"The cluster of {silos} silo processes did not come up; the gateway's last /health: {lastAnswer}\n" +
+                $"its membership table:\n{membership}\n{output}");
         }
 
         return cluster;
+    }
+
+    /// <summary>The cluster's rows in Orleans' membership table, one line each, for a failure's message.</summary>
+    private static async Task<string> MembershipAsync(string azureStorage, string clusterId)
+    {
+        try
+        {
+            var table = new Azure.Data.Tables.TableClient(azureStorage, "OrleansSiloInstances");
+            var rows = new List<string>();
+            await foreach (var row in table.QueryAsync<Azure.Data.Tables.TableEntity>(r => r.PartitionKey == clusterId))
+            {
+                rows.Add(string.Join(" ", row.Where(p => p.Key is not ("odata.etag" or "PartitionKey")).Select(p => $"{p.Key}={p.Value}")));
+            }
+
+            return string.Join("\n", rows);
+        }
+        catch (Exception exception)
+        {
+            return $"(not read: {exception.Message})";
+        }
     }
 
     /// <summary>

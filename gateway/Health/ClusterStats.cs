@@ -1,5 +1,3 @@
-using Orleans.Runtime.Placement;
-
 namespace Praison.Orleans.Gateway.Health;
 
 /// <summary>Reads the executor figures of every active silo from its own <see cref="ISiloStatsGrain"/>.</summary>
@@ -33,7 +31,13 @@ internal static partial class ClusterStats
     {
         try
         {
-            return await AskSilo(grains, silo).WaitAsync(budget);
+            var stats = await AskSilo(grains, silo).WaitAsync(budget);
+            if (stats is null)
+            {
+                LogSiloAnsweredFromElsewhere(logger, silo.ToString());
+            }
+
+            return stats;
         }
         catch (Exception exception)
         {
@@ -42,22 +46,15 @@ internal static partial class ClusterStats
         }
     }
 
-    private static Task<SiloExecutorStats?> AskSilo(IGrainFactory grains, SiloAddress silo)
-    {
-        // The hint places the grain on the silo it reports on; the grain checks that it landed there.
-        RequestContext.Set(IPlacementDirector.PlacementHintKey, silo);
-        try
-        {
-            return grains.GetGrain<ISiloStatsGrain>(silo.ToParsableString()).GetAsync();
-        }
-        finally
-        {
-            RequestContext.Remove(IPlacementDirector.PlacementHintKey);
-        }
-    }
+    /// <summary>The silo's own stats grain: its placement puts it on the silo its key names, and it checks that it landed there.</summary>
+    private static Task<SiloExecutorStats?> AskSilo(IGrainFactory grains, SiloAddress silo) =>
+        grains.GetGrain<ISiloStatsGrain>(silo.ToParsableString()).GetAsync();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Silo {Silo} gave no figures in time; left out")]
     private static partial void LogSiloSkipped(ILogger logger, Exception exception, string silo);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Silo {Silo}'s figures were asked of another silo (the asking silo's membership view does not have it active yet); left out")]
+    private static partial void LogSiloAnsweredFromElsewhere(ILogger logger, string silo);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The cluster's silos could not be listed in time")]
     private static partial void LogClusterUnreachable(ILogger logger, Exception exception);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 namespace Praison.Orleans.Grains.Execution;
 
 /// <summary>Reports the slots of the silo it runs on, and refuses to speak for any other silo.</summary>
+[SiloKeyPlacement]
 public sealed class SiloStatsGrain(
     ILocalSiloDetails silo, JobSlots slots, IOptions<JobsOptions> options) : Grain, ISiloStatsGrain
 {

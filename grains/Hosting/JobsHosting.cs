@@ -136,6 +136,7 @@ public static class JobsHosting
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddKeyedSingleton(ScheduleGrain.Clock, (provider, _) => provider.GetRequiredService<TimeProvider>());
         services.AddSingleton<JobSlots>();
+        services.AddPlacementDirector<SiloKeyPlacement, SiloKeyPlacementDirector>();
         services.AddMetrics();
         services.AddSingleton<JobMetrics>();
         services.AddSingleton<RecipeCatalog>();

@@ -22,6 +22,15 @@ public sealed partial class JobGrain
     private JobProgress _liveProgress = JobProgress.None;
     private long _liveProgressEventId;
 
+    /// <summary>
+    /// Endings whose write is in flight (a cancel and the work's own end may overlap). The work may still
+    /// report then (a report posted just before it failed, or one made as its timeout fired), and the
+    /// grain serves it at the write's await: a progress event published then would carry an id after
+    /// the ending's events, which are published once the write is stored — a stream would go backwards,
+    /// and a reconnect after that id would never get the final event.
+    /// </summary>
+    private int _endings;
+
     private bool LoopIsLive => _loop is { IsCompleted: false };
 
     private int MaxAttempts =>
@@ -291,29 +300,39 @@ public sealed partial class JobGrain
     private async Task<bool> EndAsync(JobStatus status, string reason, Action<JobRecord> details)
     {
         var now = time.GetUtcNow();
+        _endings++; // from here the work's reports are not published: their ids would follow the ending's
         var liveProgress = _liveProgress;
         JobEvent[] ending = [];
-        var ended = await UpdateAsync(record =>
+        bool ended;
+        try
         {
-            if (record.Status.IsTerminal())
+            ended = await UpdateAsync(record =>
             {
-                return false;
-            }
+                if (record.Status.IsTerminal())
+                {
+                    return false;
+                }
 
-            record.Status = status;
-            record.Progress = record.Progress.Advance(liveProgress);
-            record.Reason = reason;
-            details(record);
-            record.CompletedAt ??= now;
-            // Status, progress, final, their ids rising in that order. The progress gets a new id even
-            // when unchanged (a record's progress always has one); it is published only if it changed.
-            record.StatusEventId = NextEventId(record);
-            record.ProgressEventId = NextEventId(record);
-            record.FinalEventId = NextEventId(record);
-            record.WebhookPending = record.Spec.WebhookUrl is not null;
-            ending = _events.End(record, progressChanged: record.Progress != liveProgress);
-            return true;
-        });
+                record.Status = status;
+                record.Progress = record.Progress.Advance(liveProgress);
+                record.Reason = reason;
+                details(record);
+                record.CompletedAt ??= now;
+                // Status, progress, final, their ids rising in that order. The progress gets a new id even
+                // when unchanged (a record's progress always has one); it is published only if it changed.
+                record.StatusEventId = NextEventId(record);
+                record.ProgressEventId = NextEventId(record);
+                record.FinalEventId = NextEventId(record);
+                record.WebhookPending = record.Spec.WebhookUrl is not null;
+                ending = _events.End(record, progressChanged: record.Progress != liveProgress);
+                return true;
+            });
+        }
+        finally
+        {
+            _endings--;
+        }
+
         if (ended)
         {
             foreach (var e in ending)
@@ -335,7 +354,7 @@ public sealed partial class JobGrain
     private void ApplyProgress(int attempt, JobProgress report)
     {
         var advanced = _liveProgress.Advance(report);
-        if (IsRunning(attempt) && advanced != _liveProgress)
+        if (IsRunning(attempt) && _endings == 0 && advanced != _liveProgress)
         {
             (_liveProgress, _liveProgressEventId) = (advanced, _events.NextId(Record.Epoch));
             _events.Publish(JobEvents.ProgressEvent(_liveProgressEventId, JobStatus.Running, advanced));

@@ -42,6 +42,27 @@ public sealed class StorageFaultTests(JobsClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AReportTheWorkMakesWhileItsTimeoutIsBeingStored_IsNotPublishedAfterTheEnd()
+    {
+        var scope = ProbeLedger.NewScope();
+        var job = fixture.NewJob(out var jobId);
+        var held = StorageFaults.OnWrite(jobId, r => r.Status == JobStatus.Failed, StorageFault.Hold);
+        await job.SubmitAsync(Specs.Probe(scope, timeoutSeconds: 1, reportOnCancel: true));
+        var events = Collect(job.WatchAsync(0));
+
+        await held.Reached.WaitAsync(Eventually.DefaultTimeout); // the timeout's write, held
+        await Eventually.Until(() => ProbeLedger.Runs(scope)[0].ReportedAfterCancelAt is not null, "the work to report as its token fired");
+        held.Release(); // the report was posted to the grain before the write's continuation
+
+        var seen = await events.WaitAsync(Eventually.DefaultTimeout);
+        Assert.Equal(JobEventKind.Error, seen[^1].Kind);
+        Assert.Equal(seen.Select(e => e.Id).Order(), seen.Select(e => e.Id)); // never backwards
+        Assert.DoesNotContain(seen, e => e.Step == "reported after the token fired");
+        Assert.Equal([seen[^1]], await Collect(job.WatchAsync(seen[^2].Id))); // a reconnect gets the end
+        Assert.Equal(seen, await Collect(job.WatchAsync(0))); // and a new stream the same sequence
+    }
+
+    [Fact]
     public async Task SuccessWriteRefused_IsRetriedHoldingTheOutcome_AndTheJobRunsOnce()
     {
         var scope = ProbeLedger.NewScope();

@@ -8,9 +8,10 @@ namespace Praison.Orleans.Tests.Infrastructure;
 /// A recipe registered on the test silos that records what happens to it in <see cref="ProbeLedger"/>:
 /// when each job starts and on which silo, how many probes of one scope run at once on a silo, when
 /// the token fired and when the work really returned. Config:
-/// <c>{"scope": "...", "seconds": 0.2, "late_result": "text"}</c> — runs <c>seconds</c> (default
-/// forever, until cancelled); with <c>late_result</c> it answers cancellation by returning that value
-/// 300 ms later instead of throwing, as a careless recipe would.
+/// <c>{"scope": "...", "seconds": 0.2, "late_result": "text", "report_on_cancel": true}</c> — runs
+/// <c>seconds</c> (default forever, until cancelled); with <c>late_result</c> it answers cancellation by
+/// returning that value 300 ms later instead of throwing, as a careless recipe would; with
+/// <c>report_on_cancel</c> it reports progress when its token fires, as a recipe winding down might.
 /// </summary>
 public sealed class ProbeRecipe(ILocalSiloDetails silo) : IRecipe
 {
@@ -24,6 +25,7 @@ public sealed class ProbeRecipe(ILocalSiloDetails silo) : IRecipe
         var scope = config.TryGetProperty("scope", out var s) ? s.GetString()! : "default";
         var seconds = config.TryGetProperty("seconds", out var d) ? d.GetDouble() : (double?)null;
         var lateResult = config.TryGetProperty("late_result", out var l) ? l.GetString() : null;
+        var reportOnCancel = config.TryGetProperty("report_on_cancel", out var r) && r.GetBoolean();
         var run = ProbeLedger.Start(scope, context.JobId, silo.SiloAddress.ToParsableString(), context.Attempt);
         try
         {
@@ -34,6 +36,12 @@ public sealed class ProbeRecipe(ILocalSiloDetails silo) : IRecipe
             catch (OperationCanceledException)
             {
                 run.CancelObservedAt = DateTimeOffset.UtcNow;
+                if (reportOnCancel)
+                {
+                    context.Progress.Report(new JobProgress(50, "reported after the token fired", 1, 2));
+                    run.ReportedAfterCancelAt = DateTimeOffset.UtcNow;
+                }
+
                 if (lateResult is null)
                 {
                     throw;
@@ -60,6 +68,7 @@ public sealed class ProbeRun(string jobId, string silo, int attempt, DateTimeOff
     public int Attempt { get; } = attempt;
     public DateTimeOffset StartedAt { get; } = startedAt;
     public DateTimeOffset? CancelObservedAt { get; set; }
+    public DateTimeOffset? ReportedAfterCancelAt { get; set; }
     public DateTimeOffset? ReturnedAt { get; set; }
 }
 
@@ -131,11 +140,12 @@ public static class ProbeLedger
     public static string NewScope() => Guid.NewGuid().ToString("N");
 
     /// <summary>A probe's <c>recipe_config</c> as JSON text.</summary>
-    public static string Config(string scope, double? seconds = null, string? lateResult = null) =>
+    public static string Config(string scope, double? seconds = null, string? lateResult = null, bool reportOnCancel = false) =>
         JsonSerializer.Serialize(new Dictionary<string, object?>
         {
             ["scope"] = scope,
             ["seconds"] = seconds,
             ["late_result"] = lateResult,
+            ["report_on_cancel"] = reportOnCancel ? true : null,
         }.Where(p => p.Value is not null).ToDictionary());
 }

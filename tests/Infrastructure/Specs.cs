@@ -8,8 +8,9 @@ public static class Specs
         string? sessionId = null) =>
         new(prompt, name, configJson, null, null, "praisonai", "{}", null, timeoutSeconds, sessionId, null, maxAttempts);
 
-    public static JobSpec Probe(string scope, double? seconds = null, string? lateResult = null, int timeoutSeconds = 0, int maxAttempts = 0) =>
-        Recipe(ProbeRecipe.RecipeName, ProbeLedger.Config(scope, seconds, lateResult), timeoutSeconds: timeoutSeconds, maxAttempts: maxAttempts);
+    public static JobSpec Probe(
+        string scope, double? seconds = null, string? lateResult = null, int timeoutSeconds = 0, int maxAttempts = 0, bool reportOnCancel = false) =>
+        Recipe(ProbeRecipe.RecipeName, ProbeLedger.Config(scope, seconds, lateResult, reportOnCancel), timeoutSeconds: timeoutSeconds, maxAttempts: maxAttempts);
 
     public static JobSpec PromptOnly(string prompt) =>
         new(prompt, null, "{}", null, null, "praisonai", "{}", null, 0, null, null, 0);

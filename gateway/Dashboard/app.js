@@ -136,17 +136,26 @@ function drawChart() {
 
 // ---- the jobs list -------------------------------------------------------------------------------
 
+/** A page of a list endpoint as JSON, or null when the API refused it (a 401 asks for a key in `api`). */
+async function readPage(path) {
+  const response = await api(path);
+  return response.ok ? await response.json() : null;
+}
+
+/** Replaces the rows of table `id` with one row per item, each filled by `fill(row, item)`. */
+function fillRows(id, items, fill) {
+  const body = $(id).tBodies[0];
+  body.replaceChildren();
+  for (const item of items) fill(body.insertRow(), item);
+}
+
 async function refreshList() {
   const query = new URLSearchParams({ page: state.page, page_size: state.pageSize });
   if ($("filter-status").value) query.set("status", $("filter-status").value);
   if ($("filter-session").value) query.set("session_id", $("filter-session").value);
-  const response = await api("/api/v1/runs?" + query);
-  if (!response.ok) return;
-  const page = await response.json();
-  const body = $("jobs").tBodies[0];
-  body.replaceChildren();
-  for (const job of page.jobs) {
-    const row = body.insertRow();
+  const page = await readPage("/api/v1/runs?" + query);
+  if (!page) return;
+  fillRows("jobs", page.jobs, (row, job) => {
     row.dataset.jobId = job.job_id;
     row.dataset.status = job.status;
     row.insertCell().append(jobLink(job.job_id, job.job_id));
@@ -157,7 +166,7 @@ async function refreshList() {
     cell(row, time(job.started_at));
     cell(row, time(job.completed_at));
     cell(row, duration(job));
-  }
+  });
   const pages = Math.max(1, Math.ceil(page.total / state.pageSize));
   $("page-info").textContent = `page ${state.page} of ${pages} · ${page.total} job(s)`;
   $("prev").disabled = state.page <= 1;
@@ -267,13 +276,9 @@ function button(text, onClick) {
 
 /** The tenant's schedules (newest first) with their next and last runs, and pause/resume, run now, delete. */
 async function refreshSchedules() {
-  const response = await api("/api/v1/schedules?page_size=100");
-  if (!response.ok) return;
-  const page = await response.json();
-  const body = $("schedules").tBodies[0];
-  body.replaceChildren();
-  for (const s of page.schedules) {
-    const row = body.insertRow();
+  const page = await readPage("/api/v1/schedules?page_size=100");
+  if (!page) return;
+  fillRows("schedules", page.schedules, (row, s) => {
     row.dataset.scheduleId = s.schedule_id;
     cell(row, s.schedule_id);
     cell(row, `${s.cron} (${s.timezone})`);
@@ -287,7 +292,7 @@ async function refreshSchedules() {
       s.paused ? button("Resume", () => scheduleAction(id, "POST", "/resume")) : button("Pause", () => scheduleAction(id, "POST", "/pause")),
       button("Run now", () => scheduleAction(id, "POST", "/trigger")),
       button("Delete", () => scheduleAction(id, "DELETE", "", `Delete schedule ${id}? Its jobs stay.`)));
-  }
+  });
   $("schedules-info").textContent = `${page.total} schedule(s)`;
 }
 

@@ -1,16 +1,16 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Praison.Orleans.Grains.Execution;
 using Praison.Orleans.Grains.Jobs;
 
 namespace Praison.Orleans.Tests.Grains;
 
-/// <summary>A cluster whose finished jobs leave memory as soon as nobody uses them.</summary>
+/// <summary>
+/// A memory-mode cluster of its own, whose job activations the tests count; its finished jobs leave
+/// memory as soon as nobody uses them, as memory mode's default has it.
+/// </summary>
 public sealed class ReleaseAtOnceFixture : JobsClusterFixture
 {
     protected override int SiloCount => 2;
-
-    protected override void ConfigureJobs(JobsOptions options) => options.FinishedJobIdleTime = TimeSpan.Zero;
 }
 
 /// <summary>

@@ -7,16 +7,19 @@ namespace Praison.Orleans.Gateway.Auth;
 
 /// <summary>
 /// Authenticates a request by its API key (<c>Authorization: Bearer &lt;key&gt;</c> or
-/// <c>X-API-Key: &lt;key&gt;</c>) as the key's tenant. With no key configured, a loopback-only gateway
-/// lets every caller in as tenant <c>default</c>, and any other gateway lets nobody in (fail closed).
-/// Refusals are 401 with the upstream body <c>{"error": …}</c>.
+/// <c>X-API-Key: &lt;key&gt;</c>) as the key's holder: a tenant, the operator, or both. With no key
+/// configured, a loopback-only gateway lets every caller in as tenant <c>default</c> and operator, and
+/// any other gateway lets nobody in (fail closed). Refusals are 401 with the upstream body
+/// <c>{"error": …}</c>; a key that may not do what it asks (an operator-only key on the jobs API, a
+/// tenant's key on <c>/metrics</c>) is 403 problem JSON.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
     ApiKeyRing keys,
-    BindAddresses bind) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    BindAddresses bind,
+    IProblemDetailsService problems) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
 
@@ -29,7 +32,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         if (!keys.Enabled)
         {
             return Task.FromResult(bind.LoopbackOnly
-                ? Success(JobKeys.DefaultTenant)
+                ? Success(new KeyHolder(JobKeys.DefaultTenant, Operator: true))
                 : AuthenticateResult.Fail(KeyRequired));
         }
 
@@ -38,8 +41,8 @@ internal sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        return Task.FromResult(keys.TenantOf(presented) is { } tenant
-            ? Success(tenant)
+        return Task.FromResult(keys.HolderOf(presented) is { } holder
+            ? Success(holder)
             : AuthenticateResult.Fail(Unauthorized));
     }
 
@@ -49,6 +52,22 @@ internal sealed class ApiKeyAuthenticationHandler(
         Response.Headers.WWWAuthenticate = "Bearer";
         var error = keys.Enabled || bind.LoopbackOnly ? Unauthorized : KeyRequired;
         await Response.WriteAsJsonAsync(new { error });
+    }
+
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status403Forbidden;
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = Context,
+            ProblemDetails =
+            {
+                Status = StatusCodes.Status403Forbidden,
+                Detail = Context.User.HasClaim(c => c.Type == Tenancy.TenantClaim)
+                    ? "This key is a tenant's: /metrics shows every tenant's counts and needs an operator key (Auth:MetricsKeySha256)."
+                    : "This key reads /metrics only (Auth:MetricsKeySha256); the jobs API needs a tenant's key.",
+            },
+        });
     }
 
     private string? PresentedKey()
@@ -62,9 +81,20 @@ internal sealed class ApiKeyAuthenticationHandler(
         return Request.Headers["X-API-Key"].ToString() is { Length: > 0 } key ? key : null;
     }
 
-    private static AuthenticateResult Success(string tenant)
+    private static AuthenticateResult Success(KeyHolder holder)
     {
-        var identity = new ClaimsIdentity([new Claim(Tenancy.TenantClaim, tenant)], SchemeName);
+        var claims = new List<Claim>();
+        if (holder.Tenant is { } tenant)
+        {
+            claims.Add(new Claim(Tenancy.TenantClaim, tenant));
+        }
+
+        if (holder.Operator)
+        {
+            claims.Add(new Claim(Tenancy.OperatorClaim, "true"));
+        }
+
+        var identity = new ClaimsIdentity(claims, SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 }

@@ -9,8 +9,8 @@ namespace Praison.Orleans.Gateway.Auth;
 
 internal static class AuthHosting
 {
-    /// <summary>API-key authentication (README: API keys and tenants) and a fallback policy: every endpoint needs an
-    /// authenticated caller unless it opts out (<c>/health</c>).</summary>
+    /// <summary>API-key authentication (README: API keys and tenants) and a fallback policy: every endpoint needs a
+    /// tenant unless it opts out (<c>/health</c>) or asks for the operator (<c>/metrics</c>).</summary>
     public static WebApplicationBuilder AddApiKeyAuth(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<ApiKeyOptions>()
@@ -22,8 +22,10 @@ internal static class AuthHosting
             services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []));
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        builder.Services.AddSingleton<BrowserGuard>();
         builder.Services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireClaim(Tenancy.TenantClaim).Build())
+            .AddPolicy(Tenancy.OperatorPolicy, policy => policy.RequireClaim(Tenancy.OperatorClaim));
         return builder;
     }
 }

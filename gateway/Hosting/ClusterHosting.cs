@@ -36,6 +36,8 @@ internal static class ClusterHosting
     /// <summary>
     /// Serves the Orleans Dashboard at <c>/orleans/</c> when <c>Cluster:OrleansDashboard</c> is set. It
     /// shows every tenant's grains, so with API keys configured (tenants) the gateway refuses to start.
+    /// Without keys it is served to anyone who reaches the gateway: on loopback (behind the browser guard),
+    /// or on the private address of a gateway of its own, whose jobs API stays closed (401) without keys.
     /// </summary>
     public static WebApplication MapOrleansDashboardIfEnabled(this WebApplication app)
     {
@@ -51,7 +53,7 @@ internal static class ClusterHosting
                 + "Serve it from a gateway of its own without keys, bound to a private address.");
         }
 
-        app.MapOrleansDashboard("/orleans").ExcludeFromDescription(); // not part of the jobs API document
+        app.MapOrleansDashboard("/orleans").AllowAnonymous().ExcludeFromDescription(); // not part of the jobs API document
         return app;
     }
 

@@ -10,8 +10,9 @@ public sealed class MetricsOptions
     public const string Section = "Metrics";
 
     /// <summary>
-    /// Serves Prometheus text at <c>/metrics</c> (behind the API key when keys are configured).
-    /// Default: false.
+    /// Serves Prometheus text at <c>/metrics</c>, to the operator only when keys are configured
+    /// (<c>Auth:MetricsKeySha256</c>, or the single <c>PRAISONAI_JOBS_API_KEY</c> without tenants): it shows
+    /// every tenant's counts. Default: false.
     /// </summary>
     public bool Prometheus { get; set; }
 }
@@ -42,7 +43,7 @@ internal static class MetricsHosting
     {
         if (app.ServiceProvider.GetRequiredService<MetricsOptions>().Prometheus)
         {
-            app.MapPrometheusScrapingEndpoint("/metrics");
+            app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization(Auth.Tenancy.OperatorPolicy);
         }
 
         return app;

@@ -187,11 +187,11 @@ public sealed class AuthTests(JobsClusterFixture fixture)
                 .Build());
 
         Assert.True(ring.Enabled);
-        Assert.Equal("acme", ring.TenantOf("k1"));
-        Assert.Equal(JobKeys.DefaultTenant, ring.TenantOf("single"));
-        Assert.Null(ring.TenantOf("k"));
-        Assert.Null(ring.TenantOf("k1 "));
-        Assert.Null(ring.TenantOf(""));
+        Assert.Equal(new KeyHolder("acme", Operator: false), ring.HolderOf("k1"));
+        Assert.Equal(new KeyHolder(JobKeys.DefaultTenant, Operator: false), ring.HolderOf("single")); // tenants are configured
+        Assert.Null(ring.HolderOf("k"));
+        Assert.Null(ring.HolderOf("k1 "));
+        Assert.Null(ring.HolderOf(""));
     }
 
     private async Task<string> SubmitAsync(string key, object body)

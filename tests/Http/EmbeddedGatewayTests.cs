@@ -117,6 +117,53 @@ public sealed class EmbeddedGatewayTests
     }
 
     [Fact]
+    public async Task Embedded_PrometheusMetrics_WithTenants_AreTheOperatorKeysOnly()
+    {
+        // /metrics counts every tenant's jobs: a tenant's key may not read it, the operator's reads only it.
+        await using var app = BuildEmbedded(out var url, "--Metrics:Prometheus=true",
+            $"--Auth:Tenants:acme:KeySha256:0={Convert.ToHexString(Praison.Orleans.Gateway.Auth.ApiKeyRing.Digest("acme-key"))}",
+            $"--Auth:MetricsKeySha256:0={Convert.ToHexString(Praison.Orleans.Gateway.Auth.ApiKeyRing.Digest("scrape-key"))}");
+        await app.StartAsync();
+        using var tenant = new HttpClient { BaseAddress = new Uri(url) };
+        tenant.DefaultRequestHeaders.Add("X-API-Key", "acme-key");
+        using var scraper = new HttpClient { BaseAddress = new Uri(url) };
+        scraper.DefaultRequestHeaders.Authorization = new("Bearer", "scrape-key");
+
+        using var tenantsScrape = await tenant.GetAsync("/metrics");
+        using var scrape = await scraper.GetAsync("/metrics");
+        using var scrapersList = await scraper.GetAsync("/api/v1/runs");
+
+        Assert.Equal(HttpStatusCode.Forbidden, tenantsScrape.StatusCode);
+        Assert.Contains("Auth:MetricsKeySha256", (string)(await tenantsScrape.Content.ReadFromJsonAsync<JsonObject>())!["detail"]!);
+        Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
+        Assert.Contains("# TYPE ", await scrape.Content.ReadAsStringAsync()); // Prometheus text
+        Assert.Equal(HttpStatusCode.Forbidden, scrapersList.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await tenant.GetAsync("/api/v1/runs")).StatusCode);
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task Embedded_OrleansDashboard_OnAKeylessNonLoopbackGateway_IsServed_AndTheJobsApiStaysClosed()
+    {
+        // The documented deployment: a gateway of its own, no keys, a private (non-loopback) address.
+        await using var app = BuildEmbedded(
+            out var url, services => services.AddSingleton(new Praison.Orleans.Gateway.Auth.BindAddresses(() => ["http://10.0.0.5:8005"])),
+            "--Cluster:OrleansDashboard=true");
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+
+        using var page = await http.GetAsync("/orleans/");
+        using var counters = await http.GetAsync("/orleans/DashboardCounters");
+        using var runs = await http.GetAsync("/api/v1/runs");
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, counters.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, runs.StatusCode);
+        Assert.Equal("""{"error":"PRAISONAI_JOBS_API_KEY required for non-localhost binding"}""", await runs.Content.ReadAsStringAsync());
+        await app.StopAsync();
+    }
+
+    [Fact]
     public async Task Embedded_AJobsTrace_SpansTheSubmitRequestTheGrainCallAndTheRun()
     {
         var stopped = new ConcurrentBag<Activity>();

@@ -19,12 +19,24 @@ public sealed class RunsApiOptions
 
     /// <summary>
     /// Submits one tenant may make per second through this gateway, on average; past that (and the
-    /// burst) a submit is 429 with <c>Retry-After</c>. 0: no limit. Default: 200.
+    /// burst) a submit is 429 with <c>Retry-After</c>. 0: no limit. Default: 200 where API keys are
+    /// configured (tenants, or a key that might leak); none without keys — a keyless server is one
+    /// developer's own, and a limit would cap it below what it can do (<see cref="SubmitRate"/>).
     /// </summary>
-    public double SubmitsPerSecondPerTenant { get; set; } = 200;
+    public double? SubmitsPerSecondPerTenant { get; set; }
 
-    /// <summary>Submits one tenant may make at once before the rate applies. Default: 400.</summary>
-    public int SubmitBurstPerTenant { get; set; } = 400;
+    /// <summary>Submits one tenant may make at once before the rate applies. Default: twice the rate (400 by default).</summary>
+    public int? SubmitBurstPerTenant { get; set; }
+
+    /// <summary>The rate when keys are configured and none is set.</summary>
+    public const double KeyedSubmitsPerSecond = 200;
+
+    /// <summary>The submit rate in force (per second, 0: none) and its burst, on a gateway with or without keys.</summary>
+    public (double PerSecond, int Burst) SubmitRate(bool keysConfigured)
+    {
+        var rate = SubmitsPerSecondPerTenant ?? (keysConfigured ? KeyedSubmitsPerSecond : 0);
+        return (rate, SubmitBurstPerTenant ?? (int)Math.Clamp(Math.Ceiling(rate * 2), 1, int.MaxValue));
+    }
 
     /// <summary>
     /// Queued and running jobs one tenant may have, cluster-wide; past that a submit is 429 with
@@ -40,9 +52,9 @@ public sealed class RunsApiOptions
             yield return "Api:MaxRequestBodyBytes, Api:MaxPromptChars, Api:MaxAgentYamlChars and Api:MaxConfigChars must be positive.";
         }
 
-        if (SubmitsPerSecondPerTenant < 0 || SubmitBurstPerTenant < 1 || MaxLiveJobsPerTenant < 0)
+        if (SubmitsPerSecondPerTenant < 0 || SubmitBurstPerTenant < 1 || MaxLiveJobsPerTenant < 0 || SubmitsPerSecondPerTenant > 1_000_000)
         {
-            yield return "Api:SubmitsPerSecondPerTenant and Api:MaxLiveJobsPerTenant must be 0 (no limit) or more; Api:SubmitBurstPerTenant at least 1.";
+            yield return "Api:SubmitsPerSecondPerTenant (at most 1,000,000) and Api:MaxLiveJobsPerTenant must be 0 (no limit) or more; Api:SubmitBurstPerTenant at least 1.";
         }
     }
 }

@@ -25,10 +25,11 @@ internal static class SubmitQuotas
         {
             limiter.AddPolicy(RatePolicy, context =>
             {
-                var api = context.RequestServices.GetRequiredService<IOptions<RunsApiOptions>>().Value;
-                return api.SubmitsPerSecondPerTenant <= 0
+                var rate = context.RequestServices.GetRequiredService<IOptions<RunsApiOptions>>().Value
+                    .SubmitRate(keysConfigured: context.RequestServices.GetRequiredService<ApiKeyRing>().Enabled);
+                return rate.PerSecond <= 0
                     ? RateLimitPartition.GetNoLimiter(string.Empty)
-                    : RateLimitPartition.GetTokenBucketLimiter(Tenancy.TenantOf(context.User), _ => Bucket(api));
+                    : RateLimitPartition.GetTokenBucketLimiter(Tenancy.TenantOf(context.User), _ => Bucket(rate.PerSecond, rate.Burst));
             });
             limiter.OnRejected = RejectAsync;
         });
@@ -36,13 +37,11 @@ internal static class SubmitQuotas
     }
 
     /// <summary>The bucket: the burst, refilled at the rate (one token per longer period below one a second).</summary>
-    private static TokenBucketRateLimiterOptions Bucket(RunsApiOptions api) => new()
+    private static TokenBucketRateLimiterOptions Bucket(double perSecond, int burst) => new()
     {
-        TokenLimit = api.SubmitBurstPerTenant,
-        TokensPerPeriod = api.SubmitsPerSecondPerTenant >= 1 ? (int)Math.Round(api.SubmitsPerSecondPerTenant) : 1,
-        ReplenishmentPeriod = api.SubmitsPerSecondPerTenant >= 1
-            ? TimeSpan.FromSeconds(1)
-            : TimeSpan.FromSeconds(1 / api.SubmitsPerSecondPerTenant),
+        TokenLimit = burst,
+        TokensPerPeriod = perSecond >= 1 ? (int)Math.Round(perSecond) : 1,
+        ReplenishmentPeriod = perSecond >= 1 ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(1 / perSecond),
         QueueLimit = 0,
     };
 

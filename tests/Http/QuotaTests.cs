@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Praison.Orleans.Gateway.Auth;
+using Praison.Orleans.Gateway.Runs;
 
 namespace Praison.Orleans.Tests.Http;
 
@@ -61,6 +62,30 @@ public sealed class QuotaTests(JobsClusterFixture fixture)
         Assert.Equal("application/problem+json", refused.Content.Headers.ContentType!.MediaType);
         Assert.True(refused.Headers.RetryAfter!.Delta >= TimeSpan.FromSeconds(1));
         Assert.Equal(HttpStatusCode.Accepted, other.StatusCode);
+    }
+
+    [Fact]
+    public void TheDefaultSubmitRate_Is200PerSecondWithKeys_AndNoneWithout()
+    {
+        Assert.Equal((200, 400), new RunsApiOptions().SubmitRate(keysConfigured: true));
+        Assert.Equal((0, 1), new RunsApiOptions().SubmitRate(keysConfigured: false));
+        Assert.Equal((5, 10), new RunsApiOptions { SubmitsPerSecondPerTenant = 5 }.SubmitRate(keysConfigured: false));
+        Assert.Equal((0, 7), new RunsApiOptions { SubmitsPerSecondPerTenant = 0, SubmitBurstPerTenant = 7 }.SubmitRate(keysConfigured: true));
+    }
+
+    [Fact]
+    public async Task AKeylessGateway_HasNoSubmitRateUnlessOneIsSet()
+    {
+        // A developer's own server: a load test or a busy pipeline is not cut off at some rate it never chose.
+        using var http = await fixture.StartGatewayAsync("--Api:SubmitBurstPerTenant=2");
+
+        var answers = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            answers.Add((await http.PostAsJsonAsync("/api/v1/runs", new { prompt = "x", recipe_name = "echo" })).StatusCode);
+        }
+
+        Assert.All(answers, answer => Assert.Equal(HttpStatusCode.Accepted, answer));
     }
 
     [Fact]

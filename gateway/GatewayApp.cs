@@ -34,6 +34,7 @@ public static class GatewayApp
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseDeclaredBodyLimit();           // a declared body past the limit: 413, read and discarded so the client sees it
         app.UseBrowserGuard();                // keyless mode: no foreign Host names, no other sites' pages
         app.UseAuthentication();
         app.UseAuthorization();

@@ -54,7 +54,7 @@ internal sealed class SubmitRequestReader
         }
         catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, $"Request body too large: the limit is {bodyLimit} bytes.");
+            return ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, DeclaredBodyLimit.TooLarge(bodyLimit)); // a chunked body past the limit
         }
 
         ProblemHttpResult? problem = null;

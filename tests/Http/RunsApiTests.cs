@@ -244,18 +244,88 @@ public sealed class RunsApiTests(JobsClusterFixture fixture)
     [Fact]
     public async Task Submit_OversizedBody_Is413()
     {
-        var body = JsonSerializer.Serialize(new { prompt = new string('a', 1024 * 1024 + 10) });
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/runs")
+        foreach (var expectContinue in new[] { true, false })
         {
-            Content = new StringContent(body, Encoding.UTF8, "application/json"),
-        };
-        // As a careful client does, so the server can refuse before the body is on the wire (otherwise
-        // the refusal races the upload and the client may only see its socket closed).
-        request.Headers.ExpectContinue = true;
+            var body = JsonSerializer.Serialize(new { prompt = new string('a', 1024 * 1024 + 10) });
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/runs")
+            {
+                Content = new StringContent(body, Encoding.UTF8, "application/json"),
+            };
+            request.Headers.ExpectContinue = expectContinue; // a careful client: refused before the body is on the wire
 
-        var response = await Http.SendAsync(request);
+            var response = await Http.SendAsync(request);
 
-        await AssertProblem(response, HttpStatusCode.RequestEntityTooLarge, "Request body too large: the limit is 1048576 bytes.");
+            await AssertProblem(response, HttpStatusCode.RequestEntityTooLarge, "Request body too large: the limit is 1048576 bytes (Api:MaxRequestBodyBytes).");
+        }
+    }
+
+    [Theory]
+    [InlineData(3 * 1024 * 1024 + 17)]
+    [InlineData(8 * 1024 * 1024)]
+    public async Task Submit_OversizedBody_WrittenWholeBeforeReading_GetsThe413(int size)
+    {
+        // As httpx (PraisonAI's client) sends: the whole body first, then it reads. A server that answers
+        // and closes at the limit leaves such a client a broken pipe, never the 413 (here, where loopback
+        // buffers take a few MiB, the 8 MiB body met it; up to 8 times the limit is now read and discarded).
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(Http.BaseAddress!.Host, Http.BaseAddress.Port);
+        var stream = tcp.GetStream();
+        var head = $"POST /api/v1/runs HTTP/1.1\r\nHost: {Http.BaseAddress.Authority}\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+        var chunk = Encoding.ASCII.GetBytes(new string(' ', 64 * 1024));
+        for (var sent = 0; sent < size; sent += chunk.Length)
+        {
+            await stream.WriteAsync(chunk.AsMemory(0, Math.Min(chunk.Length, size - sent)));
+        }
+
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var statusLine = await reader.ReadLineAsync();
+        var answer = await ReadRestOfAnswerAsync(reader);
+
+        Assert.Equal("HTTP/1.1 413 Payload Too Large", statusLine);
+        Assert.Contains("application/problem+json", answer, StringComparison.Ordinal);
+        Assert.Contains("Request body too large: the limit is 1048576 bytes (Api:MaxRequestBodyBytes).", answer, StringComparison.Ordinal);
+    }
+
+    /// <summary>The headers and the body (by Content-Length, or chunked) that follow a status line.</summary>
+    private static async Task<string> ReadRestOfAnswerAsync(StreamReader reader)
+    {
+        var text = new StringBuilder();
+        int? length = null;
+        while (await reader.ReadLineAsync() is { Length: > 0 } header)
+        {
+            text.AppendLine(header);
+            if (header.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
+            {
+                length = int.Parse(header["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        if (length is { } whole)
+        {
+            return text.Append(await ReadCharsAsync(reader, whole)).ToString();
+        }
+
+        while (int.Parse((await reader.ReadLineAsync())!, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture) is var chunk and > 0)
+        {
+            text.Append(await ReadCharsAsync(reader, chunk));
+            await reader.ReadLineAsync(); // the chunk's CRLF
+        }
+
+        return text.ToString();
+    }
+
+    private static async Task<string> ReadCharsAsync(StreamReader reader, int count)
+    {
+        var chars = new char[count]; // ASCII answers: characters are bytes
+        for (var read = 0; read < count;)
+        {
+            var n = await reader.ReadAsync(chars.AsMemory(read));
+            Assert.True(n > 0, "the answer's body ended early");
+            read += n;
+        }
+
+        return new string(chars);
     }
 
     [Fact]

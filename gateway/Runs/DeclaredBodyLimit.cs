@@ -1,0 +1,43 @@
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+
+namespace Praison.Orleans.Gateway.Runs;
+
+/// <summary>
+/// A body declared (<c>Content-Length</c>) past <see cref="RunsApiOptions.MaxRequestBodyBytes"/> is
+/// answered 413 problem JSON before any of it is read. Most clients (httpx, PraisonAI's) write the whole
+/// body before they read an answer: had the server closed at the limit, they would meet a broken pipe
+/// and never see the 413. So up to <see cref="DrainFactor"/> times the limit, Kestrel is let to read and
+/// discard the rest after the answer (its request draining, bounded by its own 5 s), and the client then
+/// reads the 413 like any answer; past that the connection is closed, as before.
+/// </summary>
+internal static class DeclaredBodyLimit
+{
+    /// <summary>How many times the body limit a declared body may be to be read and discarded rather than cut off.</summary>
+    public const int DrainFactor = 8;
+
+    public static IApplicationBuilder UseDeclaredBodyLimit(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        var limit = context.RequestServices.GetRequiredService<IOptions<RunsApiOptions>>().Value.MaxRequestBodyBytes;
+        if (context.Request.ContentLength is not { } declared || declared <= limit)
+        {
+            await next(context);
+            return;
+        }
+
+        if (declared / DrainFactor <= limit && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = declared; // not read here: drained by Kestrel once answered
+        }
+
+        context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = { Status = StatusCodes.Status413PayloadTooLarge, Detail = TooLarge(limit) },
+        });
+    });
+
+    /// <summary>The 413's detail.</summary>
+    public static string TooLarge(long limit) => $"Request body too large: the limit is {limit} bytes (Api:MaxRequestBodyBytes).";
+}

@@ -15,6 +15,10 @@ public interface IIdempotencyGrain : IGrainWithStringKey
     [Alias("Submit")]
     Task<SubmitReply> SubmitAsync(JobSpec spec);
 
+    /// <summary>The job the key names now, or null when it names none (creates nothing).</summary>
+    [Alias("Find")]
+    Task<JobSnapshot?> FindAsync();
+
     /// <summary>
     /// Frees the key if it still names <paramref name="jobId"/> (the job was deleted). One-way: the job
     /// grain calls it while this grain may be waiting on that job in <see cref="SubmitAsync"/>, and

@@ -83,15 +83,24 @@ internal static class RunsApi
         }
 
         var tenant = Tenancy.TenantOf(context.User);
-        if (!await liveJobs.TryTakeAsync(tenant))
+        using var place = await liveJobs.TryTakeAsync(tenant);
+        if (place is null)
         {
-            return liveJobs.Refusal(context);
+            // At the quota, a repeat still gets the job its key names: it creates nothing.
+            return spec.IdempotencyKey is { } known && await grains.IdempotencyKey(tenant, known).FindAsync() is { } existing
+                ? Submitted(context, existing)
+                : liveJobs.Refusal(context);
         }
 
         // With a key, the key's grain decides (a repeat gets the job the key already names); without, a new job.
         var reply = spec.IdempotencyKey is { } key
             ? await grains.IdempotencyKey(tenant, key).SubmitAsync(spec)
             : await grains.SubmitNewJobAsync(tenant, spec);
+        if (reply.Status == SubmitStatus.Accepted)
+        {
+            place.Keep();
+        }
+
         if (reply.Refused)
         {
             return reply.Status == SubmitStatus.Unreadable // an agent_file outside the agents folder or missing: 400, as upstream

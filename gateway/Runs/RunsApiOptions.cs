@@ -1,6 +1,9 @@
 namespace Praison.Orleans.Gateway.Runs;
 
-/// <summary>Limits of the HTTP API, enforced by each gateway. Section <c>Api</c>.</summary>
+/// <summary>
+/// Limits of the HTTP API, enforced by each gateway. Section <c>Api</c>, which also holds the live-jobs
+/// quota (<see cref="Grains.Jobs.LiveJobsOptions"/>, read by silos too).
+/// </summary>
 public sealed class RunsApiOptions
 {
     public const string Section = "Api";
@@ -38,13 +41,6 @@ public sealed class RunsApiOptions
         return (rate, SubmitBurstPerTenant ?? (int)Math.Clamp(Math.Ceiling(rate * 2), 1, int.MaxValue));
     }
 
-    /// <summary>
-    /// Queued and running jobs one tenant may have, cluster-wide; past that a submit is 429 with
-    /// <c>Retry-After</c>. Checked against a count at most a second old, so a burst may pass it by what
-    /// the submit rate allows in a second. 0: no limit. Default: 10,000.
-    /// </summary>
-    public int MaxLiveJobsPerTenant { get; set; } = 10_000;
-
     public IEnumerable<string> Problems()
     {
         if (MaxRequestBodyBytes <= 0 || MaxPromptChars <= 0 || MaxAgentYamlChars <= 0 || MaxConfigChars <= 0)
@@ -52,9 +48,9 @@ public sealed class RunsApiOptions
             yield return "Api:MaxRequestBodyBytes, Api:MaxPromptChars, Api:MaxAgentYamlChars and Api:MaxConfigChars must be positive.";
         }
 
-        if (SubmitsPerSecondPerTenant < 0 || SubmitBurstPerTenant < 1 || MaxLiveJobsPerTenant < 0 || SubmitsPerSecondPerTenant > 1_000_000)
+        if (SubmitsPerSecondPerTenant is < 0 or > 1_000_000 || SubmitBurstPerTenant < 1)
         {
-            yield return "Api:SubmitsPerSecondPerTenant (at most 1,000,000) and Api:MaxLiveJobsPerTenant must be 0 (no limit) or more; Api:SubmitBurstPerTenant at least 1.";
+            yield return "Api:SubmitsPerSecondPerTenant must be 0 (no limit) to 1,000,000, and Api:SubmitBurstPerTenant at least 1.";
         }
     }
 }

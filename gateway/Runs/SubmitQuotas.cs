@@ -5,12 +5,13 @@ using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Praison.Orleans.Gateway.Auth;
+using Praison.Orleans.Grains.Jobs;
 
 namespace Praison.Orleans.Gateway.Runs;
 
 /// <summary>
 /// What one tenant may submit: <see cref="RunsApiOptions.SubmitsPerSecondPerTenant"/> (a token bucket per
-/// tenant, ASP.NET Core's rate limiter) and <see cref="RunsApiOptions.MaxLiveJobsPerTenant"/>
+/// tenant, ASP.NET Core's rate limiter) and <see cref="LiveJobsOptions.MaxLiveJobsPerTenant"/>
 /// (<see cref="LiveJobQuota"/>). Past either, a submit is 429 problem JSON with <c>Retry-After</c>.
 /// </summary>
 internal static class SubmitQuotas
@@ -20,6 +21,7 @@ internal static class SubmitQuotas
     public static WebApplicationBuilder AddSubmitQuotas(this WebApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddLiveJobsOptions();
         builder.Services.AddSingleton<LiveJobQuota>();
         builder.Services.AddRateLimiter(limiter =>
         {
@@ -67,41 +69,109 @@ internal static class SubmitQuotas
 }
 
 /// <summary>
-/// <see cref="RunsApiOptions.MaxLiveJobsPerTenant"/>: a tenant's queued and running jobs, counted by the
-/// job index (cluster-wide) at most once per <see cref="Freshness"/> per tenant on this gateway, plus the
-/// submits this gateway let through since.
+/// <see cref="LiveJobsOptions.MaxLiveJobsPerTenant"/> on this gateway: a tenant's queued and running jobs,
+/// counted by the job index (cluster-wide) at most once per <see cref="Freshness"/> per tenant, plus the
+/// jobs this gateway's submits created since. A submit takes a place before it asks the cluster and
+/// keeps it only when a job was created: a refused or repeated submit leaves the count as it was.
 /// </summary>
-internal sealed class LiveJobQuota(IGrainFactory grains, IOptions<RunsApiOptions> options, TimeProvider time)
+internal sealed class LiveJobQuota(IGrainFactory grains, IOptions<LiveJobsOptions> options, TimeProvider time)
 {
     public static readonly TimeSpan Freshness = TimeSpan.FromSeconds(1);
 
-    private readonly ConcurrentDictionary<string, (int Count, DateTimeOffset ReadAt)> _counts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Tally> _tallies = new(StringComparer.Ordinal);
 
-    /// <summary>True when <paramref name="tenant"/> may have one more live job; counts it if so.</summary>
-    public async Task<bool> TryTakeAsync(string tenant)
+    /// <summary>
+    /// A place for one more live job of <paramref name="tenant"/>, or null when the tenant has no room.
+    /// Dispose it to give it back unless <see cref="Place.Keep"/> was called (a job was created).
+    /// </summary>
+    public async Task<Place?> TryTakeAsync(string tenant)
     {
-        var max = options.Value.MaxLiveJobsPerTenant;
-        if (max <= 0)
+        var quota = options.Value;
+        if (quota.MaxLiveJobsPerTenant <= 0)
         {
-            return true;
+            return Place.Unlimited;
         }
 
+        var tally = _tallies.GetOrAdd(tenant, static _ => new Tally());
         var now = time.GetUtcNow();
-        if (!_counts.TryGetValue(tenant, out var known) || now - known.ReadAt >= Freshness)
+        if (tally.IsStale(now))
         {
-            known = (await grains.GetGrain<IJobQueryGrain>(0).LiveCountAsync(tenant), now);
+            tally.Refresh(await grains.GetGrain<IJobQueryGrain>(0).LiveCountAsync(tenant), now);
         }
 
-        var allowed = known.Count < max;
-        _counts[tenant] = allowed ? (known.Count + 1, known.ReadAt) : known;
-        return allowed;
+        return tally.TryTake(quota) ? Place.Of(tally) : null;
     }
 
     /// <summary>The 429 of a tenant past its live jobs, with <c>Retry-After</c>.</summary>
     public Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Refusal(HttpContext context)
     {
         context.Response.Headers.RetryAfter = "5";
-        return ApiProblems.Problem(StatusCodes.Status429TooManyRequests,
-            $"Too many live jobs: a tenant may have {options.Value.MaxLiveJobsPerTenant} queued or running jobs (Api:MaxLiveJobsPerTenant). Retry once some have ended.");
+        return ApiProblems.Problem(StatusCodes.Status429TooManyRequests, options.Value.Refusal + ". Retry once some have ended.");
+    }
+
+    /// <summary>One tenant's live jobs as this gateway knows them.</summary>
+    internal sealed class Tally
+    {
+        private readonly Lock _gate = new();
+        private int _count;
+        private DateTimeOffset _readAt = DateTimeOffset.MinValue;
+
+        public bool IsStale(DateTimeOffset now)
+        {
+            lock (_gate)
+            {
+                return now - _readAt >= Freshness;
+            }
+        }
+
+        public void Refresh(int count, DateTimeOffset readAt)
+        {
+            lock (_gate)
+            {
+                if (readAt > _readAt)
+                {
+                    (_count, _readAt) = (count, readAt);
+                }
+            }
+        }
+
+        public bool TryTake(LiveJobsOptions quota)
+        {
+            lock (_gate)
+            {
+                if (!quota.HasRoom(_count))
+                {
+                    return false;
+                }
+
+                _count++;
+                return true;
+            }
+        }
+
+        public void Return()
+        {
+            lock (_gate)
+            {
+                _count = Math.Max(0, _count - 1);
+            }
+        }
+    }
+
+    /// <summary>A taken place: given back when disposed, unless kept.</summary>
+    public sealed class Place : IDisposable
+    {
+        public static readonly Place Unlimited = new(null);
+
+        private Tally? _tally;
+
+        private Place(Tally? tally) => _tally = tally;
+
+        public static Place Of(Tally tally) => new(tally);
+
+        /// <summary>A job was created: it counts until the index counts it.</summary>
+        public void Keep() => _tally = null;
+
+        public void Dispose() => Interlocked.Exchange(ref _tally, null)?.Return();
     }
 }

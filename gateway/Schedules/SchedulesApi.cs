@@ -135,7 +135,8 @@ internal static class SchedulesApi
         }
 
         // A trigger is a submit: the tenant's live-jobs quota holds as for POST /api/v1/runs (and its rate, above).
-        if (!await liveJobs.TryTakeAsync(Tenancy.TenantOf(context.User)))
+        using var place = await liveJobs.TryTakeAsync(Tenancy.TenantOf(context.User));
+        if (place is null)
         {
             return liveJobs.Refusal(context);
         }
@@ -143,6 +144,11 @@ internal static class SchedulesApi
         if (await ScheduleOf(context, grains, scheduleId).TriggerAsync() is not { } reply)
         {
             return NotFound(scheduleId);
+        }
+
+        if (reply.Status == SubmitStatus.Accepted)
+        {
+            place.Keep();
         }
 
         if (!reply.HasJob)

@@ -130,6 +130,7 @@ public static class JobsHosting
         services.AddSingleton<IValidateOptions<JobsOptions>>(new ProblemsValidator<JobsOptions>(o => o.Problems()));
         services.AddSingleton<IValidateOptions<JobsOptions>>(provider => new ProblemsValidator<JobsOptions>(
             o => o.SweepProblems(provider.GetRequiredService<IOptions<ReminderOptions>>().Value.MinimumReminderPeriod)));
+        services.AddLiveJobsOptions(); // schedule firings keep to the live-jobs quota a gateway keeps submits to
         services.AddOptions<SchedulesOptions>().BindConfiguration(SchedulesOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SchedulesOptions>>(provider => new ProblemsValidator<SchedulesOptions>(
             o => o.Problems(provider.GetRequiredService<IOptions<ReminderOptions>>().Value.MinimumReminderPeriod)));

@@ -24,7 +24,7 @@ public sealed partial class IdempotencyGrain(
 
     public async Task<SubmitReply> SubmitAsync(JobSpec spec)
     {
-        if (key.State.JobId is { } known && await JobOf(known).GetStatusAsync() is { } existing)
+        if (await FindAsync() is { } existing)
         {
             return new SubmitReply(SubmitStatus.Existing, existing, null, null);
         }
@@ -51,6 +51,9 @@ public sealed partial class IdempotencyGrain(
 
         throw new InvalidOperationException($"No free job id after {MaxDraws} draws.");
     }
+
+    public async Task<JobSnapshot?> FindAsync() =>
+        key.State.JobId is { } known ? await JobOf(known).GetStatusAsync() : null;
 
     public async Task ReleaseAsync(string jobId)
     {

@@ -17,7 +17,8 @@ namespace Praison.Orleans.Grains.Schedules;
 /// </summary>
 public sealed partial class ScheduleGrain(
     [PersistentState("schedule", JobStorage.Name)] IPersistentState<ScheduleRecord> state,
-    JobExecutor executor, IOptions<SchedulesOptions> options, [FromKeyedServices(ScheduleGrain.Clock)] TimeProvider time,
+    JobExecutor executor, IOptions<SchedulesOptions> options, IOptions<LiveJobsOptions> liveJobs,
+    [FromKeyedServices(ScheduleGrain.Clock)] TimeProvider time,
     ILogger<ScheduleGrain> logger)
     : Grain, IScheduleGrain, IRemindable
 {
@@ -187,13 +188,23 @@ public sealed partial class ScheduleGrain(
         Arm();
     }
 
-    /// <summary>Submits the firing at <paramref name="at"/> unless the previous job is live and overlap is skipped.</summary>
+    /// <summary>
+    /// Submits the firing at <paramref name="at"/> unless the previous job is live and overlap is skipped,
+    /// or the tenant is at its live-jobs quota (a schedule that allows overlap would otherwise make jobs
+    /// past it, which a direct submit could not).
+    /// </summary>
     private async Task<Firing> FireAsync(ScheduleRecord record, DateTimeOffset at)
     {
         if (record.Spec.Overlap == ScheduleOverlap.Skip && record.LastJobId is { } previous
             && await GrainFactory.Job(Key.Tenant, previous).GetStatusAsync() is { } job && !job.Status.IsTerminal())
         {
             return Firing.Skipped($"job {previous} was still {job.Status.ToWireName()} (overlap: skip)");
+        }
+
+        var quota = liveJobs.Value;
+        if (quota.MaxLiveJobsPerTenant > 0 && !quota.HasRoom(await GrainFactory.GetGrain<IJobQueryGrain>(0).LiveCountAsync(Key.Tenant)))
+        {
+            return Firing.Skipped(quota.Refusal);
         }
 
         var jobId = FiringJobId(record, at);

@@ -361,17 +361,8 @@ public sealed class EmbeddedGatewayTests
 
     private static WebApplication BuildEmbedded(out string url, params string[] settings) => BuildEmbedded(out url, null, settings);
 
-    /// <summary>The embedded gateway on free ports, with <paramref name="settings"/> as extra arguments.</summary>
-    private static WebApplication BuildEmbedded(out string url, Action<IServiceCollection>? overrides, params string[] settings)
-    {
-        var ports = FreePorts.Take(3);
-        url = $"http://127.0.0.1:{ports[0]}";
-        return GatewayApp.Build(
-        [
-            $"--urls={url}", $"--Cluster:SiloPort={ports[1]}", $"--Cluster:GatewayPort={ports[2]}",
-            "--Logging:LogLevel:Default=None", .. settings,
-        ], overrides: overrides);
-    }
+    private static WebApplication BuildEmbedded(out string url, Action<IServiceCollection>? overrides, params string[] settings) =>
+        EmbeddedGateways.Build(out url, overrides, settings);
 
     [Fact]
     [Trait("Category", "Process")]

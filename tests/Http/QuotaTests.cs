@@ -124,6 +124,58 @@ public sealed class QuotaTests(JobsClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AtTheLiveJobsQuota_ARepeatWithItsIdempotencyKey_Is202WithItsJob()
+    {
+        var tenant = "quota-" + Guid.NewGuid().ToString("N")[..8];
+        using var http = await fixture.StartGatewayAsync("--Api:MaxLiveJobsPerTenant=1", Key(tenant, "repeat-quota-key"));
+        var forever = new { prompt = "x", recipe_name = "wait", recipe_config = new { seconds = 600 } };
+        var first = await SubmitAsync(http, "repeat-quota-key", forever, idempotencyKey: "nightly-report");
+        var jobId = (string)(await first.Content.ReadFromJsonAsync<JsonObject>())!["job_id"]!;
+
+        var repeat = await SubmitAsync(http, "repeat-quota-key", forever, idempotencyKey: "nightly-report");
+        var other = await SubmitAsync(http, "repeat-quota-key", forever, idempotencyKey: "another-report");
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, repeat.StatusCode);
+        Assert.Equal(jobId, (string)(await repeat.Content.ReadFromJsonAsync<JsonObject>())!["job_id"]!);
+        Assert.Equal(HttpStatusCode.TooManyRequests, other.StatusCode); // a new key would make a job: refused
+        await SendAsync(http, "repeat-quota-key", HttpMethod.Post, $"/api/v1/runs/{jobId}/cancel");
+    }
+
+    [Fact]
+    public async Task SubmitsThatMakeNoJob_DoNotUseUpTheLiveJobsQuota()
+    {
+        var tenant = "quota-" + Guid.NewGuid().ToString("N")[..8];
+        using var http = await fixture.StartGatewayAsync("--Api:MaxLiveJobsPerTenant=2", Key(tenant, "refused-quota-key"));
+        var forever = new { prompt = "x", recipe_name = "wait", recipe_config = new { seconds = 600 } };
+
+        // Refused by the silo (an unknown recipe), and repeats of a key: no job is made by any of them.
+        var refused = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            refused.Add((await SubmitAsync(http, "refused-quota-key", new { prompt = "x", recipe_name = "no-such-recipe" })).StatusCode);
+        }
+
+        var keyed = await SubmitAsync(http, "refused-quota-key", forever, idempotencyKey: "once");
+        var repeats = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            repeats.Add((await SubmitAsync(http, "refused-quota-key", forever, idempotencyKey: "once")).StatusCode);
+        }
+
+        var second = await SubmitAsync(http, "refused-quota-key", forever);
+        var third = await SubmitAsync(http, "refused-quota-key", forever);
+
+        Assert.All(refused, status => Assert.Equal(HttpStatusCode.UnprocessableEntity, status));
+        Assert.All(repeats, status => Assert.Equal(HttpStatusCode.Accepted, status));
+        Assert.Equal((HttpStatusCode.Accepted, HttpStatusCode.Accepted, HttpStatusCode.TooManyRequests), (keyed.StatusCode, second.StatusCode, third.StatusCode));
+        foreach (var made in new[] { keyed, second })
+        {
+            await SendAsync(http, "refused-quota-key", HttpMethod.Post, $"/api/v1/runs/{(string)(await made.Content.ReadFromJsonAsync<JsonObject>())!["job_id"]!}/cancel");
+        }
+    }
+
+    [Fact]
     public async Task TriggeringASchedule_IsASubmit_HeldToTheSameRateAndLiveJobs()
     {
         var (slow, full) = ("quota-" + Guid.NewGuid().ToString("N")[..8], "quota-" + Guid.NewGuid().ToString("N")[..8]);
@@ -162,13 +214,18 @@ public sealed class QuotaTests(JobsClusterFixture fixture)
     private static string Key(string tenant, string key) =>
         $"--Auth:Tenants:{tenant}:KeySha256:0={Convert.ToHexString(ApiKeyRing.Digest(key))}";
 
-    private static Task<HttpResponseMessage> SubmitAsync(HttpClient http, string key, object? body = null)
+    private static Task<HttpResponseMessage> SubmitAsync(HttpClient http, string key, object? body = null, string? idempotencyKey = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/runs")
         {
             Content = JsonContent.Create(body ?? new { prompt = "x", recipe_name = "echo" }),
         };
         request.Headers.Add("X-API-Key", key);
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
         return http.SendAsync(request);
     }
 }

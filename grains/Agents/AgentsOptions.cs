@@ -2,7 +2,7 @@ using Microsoft.Extensions.Configuration;
 
 namespace Praison.Orleans.Grains.Agents;
 
-/// <summary>Where <c>agent_file</c> paths may point. Section <c>Agents</c>.</summary>
+/// <summary>Where <c>agent_file</c> paths may point, and how big an agents file may be. Section <c>Agents</c>.</summary>
 public sealed class AgentsOptions
 {
     public const string Section = "Agents";
@@ -19,6 +19,20 @@ public sealed class AgentsOptions
 
     /// <summary>What set <see cref="FileRoot"/>, as errors name it.</summary>
     public string RootName { get; set; } = "Agents:FileRoot";
+
+    /// <summary>
+    /// The most tasks an agents file may have, all roles together: each is an LLM call whose prompt carries
+    /// the outputs of the tasks before it. More is a 422 at submit (inline) or a failed job. Default: 100.
+    /// </summary>
+    public int MaxTasks { get; set; } = 100;
+
+    public IEnumerable<string> Problems()
+    {
+        if (MaxTasks is < 1 or > 10_000)
+        {
+            yield return $"Agents:MaxTasks must be 1–10000, not {MaxTasks}.";
+        }
+    }
 
     /// <summary>Fills <see cref="FileRoot"/> from PraisonAI's variable or the working directory when it is not configured.</summary>
     public static void ApplyDefaults(AgentsOptions options, IConfiguration configuration)

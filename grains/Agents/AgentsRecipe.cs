@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Praison.Orleans.Grains.Execution;
 using Praison.Orleans.Grains.Recipes;
 
@@ -8,8 +9,9 @@ namespace Praison.Orleans.Grains.Agents;
 /// PraisonAI). At submit it reads the file (confined to the agents folder) and parses it, refusing an
 /// invalid inline one; the text read is kept with the job, so every attempt runs the file as submitted.
 /// An <c>agent_file</c> that cannot be read is accepted and the job fails saying so, as PraisonAI's does.
+/// Each attempt parses the kept text again, under the same bounds (nesting, aliases, tasks).
 /// </summary>
-public sealed class AgentsRecipe(AgentsFileReader files, AgentsRunner agents) : IRecipe
+public sealed class AgentsRecipe(AgentsFileReader files, AgentsRunner agents, IOptions<AgentsOptions> options) : IRecipe
 {
     public string Name => "agents";
 
@@ -33,7 +35,7 @@ public sealed class AgentsRecipe(AgentsFileReader files, AgentsRunner agents) : 
 
         try
         {
-            AgentsDefinition.Parse(yaml);
+            AgentsDefinition.Parse(yaml, options.Value.MaxTasks);
             return (null, yaml);
         }
         catch (AgentsFileException invalid) when (field == "agent_yaml")
@@ -48,6 +50,6 @@ public sealed class AgentsRecipe(AgentsFileReader files, AgentsRunner agents) : 
 
     public Task<RecipeOutput> RunAsync(RecipeContext context, CancellationToken cancellationToken) =>
         context.Prepared is { } yaml
-            ? agents.RunAsync(AgentsDefinition.Parse(yaml), context.Prompt, context.Progress, cancellationToken)
+            ? agents.RunAsync(AgentsDefinition.Parse(yaml, options.Value.MaxTasks), context.Prompt, context.Progress, cancellationToken)
             : throw new AgentsFileException(AgentsFileReader.NotFound(context.Job));
 }

@@ -145,7 +145,8 @@ public static class JobsHosting
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, JobSweeperStartup>();
         services.AddWebhooks();
         services.AddLlm();
-        services.AddOptions<AgentsOptions>().BindConfiguration(AgentsOptions.Section).PostConfigure<IConfiguration>(AgentsOptions.ApplyDefaults);
+        services.AddOptions<AgentsOptions>().BindConfiguration(AgentsOptions.Section).PostConfigure<IConfiguration>(AgentsOptions.ApplyDefaults).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AgentsOptions>>(new ProblemsValidator<AgentsOptions>(o => o.Problems()));
         services.AddSingleton<AgentsFileReader>();
         services.AddSingleton<AgentsRecipe>();
         services.AddSingleton<PromptRecipe>();

@@ -22,6 +22,7 @@ public sealed class LlmClusterFixture : IAsyncLifetime
     {
         await File.WriteAllTextAsync(Path.Combine(AgentsRoot, "agents.yaml"), LlmJobTests.TwoRolesThreeTasks);
         await File.WriteAllTextAsync(Path.Combine(AgentsRoot, "broken.yaml"), "roles: [unclosed");
+        await File.WriteAllTextAsync(Path.Combine(AgentsRoot, "aliased.yaml"), LlmJobTests.AliasedRoles);
         Directory.CreateSymbolicLink(Path.Combine(AgentsRoot, "link-out"), "/etc");
         Llm = await FakeOpenAiServer.StartAsync();
         var builder = new InProcessTestClusterBuilder(1);
@@ -56,6 +57,17 @@ public sealed class LlmClusterFixture : IAsyncLifetime
 /// <summary>Prompt jobs against an OpenAI-compatible server speaking the real protocol on loopback.</summary>
 public sealed class LlmJobTests(LlmClusterFixture fixture) : IClassFixture<LlmClusterFixture>
 {
+    /// <summary>Two roles, the second an alias of the first: each alias repeats its whole subtree.</summary>
+    public const string AliasedRoles = """
+        roles:
+          first: &base
+            role: Writer
+            tasks:
+              write:
+                description: Write about {topic}
+          second: *base
+        """;
+
     public const string TwoRolesThreeTasks = """
         framework: praisonai
         topic: default topic
@@ -158,6 +170,21 @@ public sealed class LlmJobTests(LlmClusterFixture fixture) : IClassFixture<LlmCl
 
         Assert.Equal(SubmitStatus.Accepted, reply.Status);
         Assert.Equal((JobStatus.Failed, "agent_file not found: missing.yaml"), (done!.Status, done.Error));
+    }
+
+    [Fact]
+    public async Task AgentFileWithAnAlias_IsAccepted_AndTheJobFailsWithoutCallingTheLlm()
+    {
+        var job = fixture.NewJob();
+        var calls = fixture.Llm.Requests.Count;
+
+        var reply = await job.SubmitAsync(Specs.PromptOnly("x") with { AgentFile = "aliased.yaml" });
+        var done = await job.UntilTerminal();
+
+        Assert.Equal(SubmitStatus.Accepted, reply.Status); // an agent_file is read when it runs, as PraisonAI does
+        Assert.Equal(JobStatus.Failed, done!.Status);
+        Assert.Equal("Invalid YAML: aliases (*base) are not allowed in an agents file; write each role and task out.", done.Error);
+        Assert.Equal(calls, fixture.Llm.Requests.Count);
     }
 
     [Fact]

@@ -29,6 +29,69 @@ public sealed class HostileInputTests(JobsClusterFixture fixture)
         Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync("/health")).StatusCode);
     }
 
+    [Fact]
+    public async Task Submit_AnAliasBomb_Is422NamingTheAlias_AndNothingIsMade()
+    {
+        // One anchored role of 3,000 tasks and 2,999 aliases of it: 124 KB that read as 9 million tasks.
+        var yaml = new System.Text.StringBuilder("roles:\n  r0: &r\n    role: R\n    tasks:\n");
+        for (var t = 0; t < 3000; t++)
+        {
+            yaml.Append("      t").Append(t).AppendLine(": {description: d}");
+        }
+
+        for (var r = 1; r < 3000; r++)
+        {
+            yaml.Append("  r").Append(r).AppendLine(": *r");
+        }
+
+        var session = "alias-bomb-" + Guid.NewGuid().ToString("N");
+        var response = await Http.PostAsJsonAsync("/api/v1/runs", new { prompt = "x", agent_yaml = yaml.ToString(), session_id = session });
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal("Invalid YAML: aliases (*r) are not allowed in an agents file; write each role and task out.",
+            (string)(await ProblemOf(response))["errors"]!["agent_yaml"]![0]!);
+        Assert.Equal(0, (int)(await Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs?session_id={session}"))!["total"]!);
+    }
+
+    [Fact]
+    public async Task Submit_AMergeKeyAlias_Is422()
+    {
+        const string Yaml = """
+            roles:
+              base: &defaults { role: R, goal: G }
+              writer:
+                <<: *defaults
+                tasks: { write: { description: d } }
+            """;
+
+        var response = await Http.PostAsJsonAsync("/api/v1/runs", new { prompt = "x", agent_yaml = Yaml });
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Contains("aliases (*defaults) are not allowed", (string)(await ProblemOf(response))["errors"]!["agent_yaml"]![0]!);
+    }
+
+    [Fact]
+    public async Task Submit_AnAgentsFileOverTheTaskLimit_Is422NamingIt()
+    {
+        var yaml = new System.Text.StringBuilder("roles:\n  a:\n    role: A\n    tasks:\n");
+        for (var t = 0; t < 60; t++)
+        {
+            yaml.Append("      t").Append(t).AppendLine(": {description: d}");
+        }
+
+        yaml.Append("  b:\n    role: B\n    tasks:\n");
+        for (var t = 0; t < 41; t++)
+        {
+            yaml.Append("      t").Append(t).AppendLine(": {description: d}");
+        }
+
+        var response = await Http.PostAsJsonAsync("/api/v1/runs", new { prompt = "x", agent_yaml = yaml.ToString() });
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal("An agents file may have at most 100 tasks (Agents:MaxTasks); this one has 101.",
+            (string)(await ProblemOf(response))["errors"]!["agent_yaml"]![0]!);
+    }
+
     public static TheoryData<byte[], string> InvalidText => new()
     {
         { Utf8("""{"prompt": "a\ud800b"}"""), "prompt" },

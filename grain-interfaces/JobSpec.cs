@@ -2,7 +2,8 @@ namespace Praison.Orleans.GrainInterfaces;
 
 /// <summary>
 /// What the caller asked for at submit, validated by the gateway. JSON objects travel as JSON text so
-/// the record stays storage- and wire-friendly.
+/// the record stays storage- and wire-friendly. <see cref="ApiBaseUrl"/> is where the caller reached the
+/// API (<c>http://host:port</c>), for links the silo hands out (a webhook's <c>result_url</c>).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("Praison.JobSpec")]
 public sealed record JobSpec(
@@ -19,7 +20,8 @@ public sealed record JobSpec(
     [property: Id(10)] string? IdempotencyKey,
     [property: Id(11)] int MaxAttempts,
     [property: Id(12)] DateTimeOffset? RunAt = null,
-    [property: Id(13)] string? ScheduleId = null)
+    [property: Id(13)] string? ScheduleId = null,
+    [property: Id(14)] string? ApiBaseUrl = null)
 {
     /// <summary>The longest <see cref="TimeoutSeconds"/> a job may ask for (30 days).</summary>
     public const int MaxTimeoutSeconds = 30 * 24 * 3600;

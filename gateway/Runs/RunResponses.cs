@@ -70,7 +70,7 @@ public sealed record RunStatusResponse(
         RetryAfterSeconds(job.Status),
         job.Attempt,
         job.CancelledAt,
-        job.Webhook is { } webhook ? new WebhookResponse(webhook.Pending, webhook.DeliveredAt, webhook.Error) : null,
+        job.Webhook is { } webhook ? new WebhookResponse(webhook.Pending, webhook.DeliveredAt, webhook.Error, webhook.NextRoundAt) : null,
         job.ScheduledFor,
         job.ScheduleId);
 
@@ -83,8 +83,8 @@ public sealed record RunStatusResponse(
     };
 }
 
-/// <summary>(beyond) Where the job's webhook stands: pending until delivered or given up.</summary>
-public sealed record WebhookResponse(bool Pending, DateTimeOffset? DeliveredAt, string? Error);
+/// <summary>(beyond) Where the job's webhook stands: pending until delivered or given up; after a failed round, when the next may start.</summary>
+public sealed record WebhookResponse(bool Pending, DateTimeOffset? DeliveredAt, string? Error, DateTimeOffset? NextRoundAt);
 
 public sealed record RunResultResponse(
     string JobId,

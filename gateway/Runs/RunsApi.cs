@@ -77,6 +77,8 @@ internal static class RunsApi
             return refused;
         }
 
+        spec = spec with { ApiBaseUrl = ApiBase(context.Request) };
+
         if (spec.WebhookUrl is { } webhookUrl && await webhooks.ProblemAsync(webhookUrl, cancellationToken) is { } problem)
         {
             return ApiProblems.Validation(new Dictionary<string, string[]> { ["webhook_url"] = [problem] });
@@ -217,6 +219,8 @@ internal static class RunsApi
         return TypedResults.ServerSentEvents(stream.ReadAsync(job, jobId, after, context.RequestAborted));
     }
 
-    private static string PollUrl(HttpRequest request, string jobId) =>
-        $"{request.Scheme}://{request.Host}{request.PathBase}/api/v1/runs/{jobId}";
+    private static string PollUrl(HttpRequest request, string jobId) => $"{ApiBase(request)}/api/v1/runs/{jobId}";
+
+    /// <summary>Where the caller reached the API: the base of the links it is given (and a webhook's <c>result_url</c>).</summary>
+    public static string ApiBase(HttpRequest request) => $"{request.Scheme}://{request.Host}{request.PathBase}";
 }

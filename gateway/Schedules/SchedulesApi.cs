@@ -59,6 +59,7 @@ internal static class SchedulesApi
         }
 
         var (id, spec) = created;
+        spec = spec with { Job = spec.Job with { ApiBaseUrl = RunsApi.ApiBase(context.Request) } };
         if (spec.Job.WebhookUrl is { } webhookUrl && await webhooks.ProblemAsync(webhookUrl, cancellationToken) is { } refused)
         {
             return ApiProblems.Validation(new Dictionary<string, string[]> { ["job.webhook_url"] = [refused] });
@@ -110,6 +111,11 @@ internal static class SchedulesApi
         if (patch.Job?.WebhookUrl is { } webhookUrl && await webhooks.ProblemAsync(webhookUrl, cancellationToken) is { } refused)
         {
             return ApiProblems.Validation(new Dictionary<string, string[]> { ["job.webhook_url"] = [refused] });
+        }
+
+        if (patch.Job is { } job)
+        {
+            patch = patch with { Job = job with { ApiBaseUrl = RunsApi.ApiBase(context.Request) } };
         }
 
         return Answer(scheduleId, await ScheduleOf(context, grains, scheduleId).UpdateAsync(patch));

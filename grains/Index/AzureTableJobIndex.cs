@@ -16,8 +16,8 @@ namespace Praison.Orleans.Grains.Index;
 /// <list type="bullet">
 /// <item>its <b>job row</b>, keyed by inverted creation time and job id (a partition reads newest first),
 /// holding the snapshot lists show and the columns they filter on;</item>
-/// <item>its <b>due row</b>, keyed by the time the sweep must next visit it (<see cref="DueAt"/>): at once
-/// while it is live, removed or has a webhook pending; its retention's end once it has finished. The
+/// <item>its <b>due row</b>, keyed by the time the sweep must next visit it (<see cref="JobSweepRules.DueAt"/>): at once
+/// while it is live or removed; a pending webhook's next round; its retention's end once it has finished. The
 /// sweep reads a key range of due rows (<see cref="DueAsync"/>), never the finished jobs that are not due.</item>
 /// </list>
 /// The job row names its due row; every write is conditional on the job row's ETag, which the writer
@@ -141,7 +141,7 @@ public sealed class AzureTableJobIndex(
         await foreach (var row in (await _table.Value).QueryAsync<TableEntity>(filter))
         {
             var entry = EntryOf(row);
-            if (entry.Removed || options.Value.IsDue(entry.Job, now))
+            if (options.Value.IsDue(entry, now))
             {
                 due.Add(entry);
             }
@@ -268,27 +268,6 @@ public sealed class AzureTableJobIndex(
 
     private static readonly string[] ListingColumns = ["RowKey", "Status", "CompletedAt", nameof(JobIndexEntry.Removed)];
 
-    /// <summary>
-    /// When the sweep must next visit the job: at once while it is live (its silo may be lost), removed,
-    /// or has a webhook pending; a delayed job a sweep period before its time; a finished job when its
-    /// retention ends.
-    /// </summary>
-    private DateTimeOffset DueAt(JobIndexEntry entry)
-    {
-        var job = entry.Job;
-        if (entry.Removed || job.Webhook is { Pending: true })
-        {
-            return DateTimeOffset.MinValue;
-        }
-
-        if (!job.Status.IsTerminal())
-        {
-            return job.Status == JobStatus.Queued && job.ScheduledFor is { } at ? at - options.Value.SweepPeriod : DateTimeOffset.MinValue;
-        }
-
-        return (job.CompletedAt ?? job.CreatedAt) + options.Value.Retention;
-    }
-
     /// <summary>Listed and counted: not removed, not past its retention (hidden here before its grain removes it).</summary>
     private bool IsListed(TableEntity row) =>
         row.GetBoolean(nameof(JobIndexEntry.Removed)) != true
@@ -341,7 +320,7 @@ public sealed class AzureTableJobIndex(
     {
         var job = entry.Job with { Error = Cut(entry.Job.Error), AgentId = Cut(entry.Job.AgentId), SessionId = Cut(entry.Job.SessionId) };
         var partition = PartitionKey(entry.Tenant, job.JobId);
-        var dueRowKey = DueRowKey(DueAt(entry), job.JobId);
+        var dueRowKey = DueRowKey(options.Value.DueAt(entry), job.JobId);
         var snapshot = JsonSerializer.Serialize(job, Json);
         TableEntity Row(string rowKey) => new(partition, rowKey)
         {

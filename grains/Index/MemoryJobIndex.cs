@@ -80,7 +80,7 @@ public sealed class MemoryJobIndex(MemoryJobStore store, IOptions<JobsOptions> o
 
     public Task<IReadOnlyList<JobIndexEntry>> DueAsync(DateTimeOffset now) =>
         Task.FromResult<IReadOnlyList<JobIndexEntry>>(store.IndexEntries.SelectMany(tenant => tenant.Value.Select(pair => pair.Value))
-            .Where(e => e.Removed || options.Value.IsDue(e.Job, now))
+            .Where(e => options.Value.IsDue(e, now))
             .ToList());
 
     /// <summary>A tenant's entries, enumerated in place (<c>Values</c> would copy them all under every lock).</summary>

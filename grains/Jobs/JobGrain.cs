@@ -340,9 +340,13 @@ public sealed partial class JobGrain(
             new GrainTimerCreationOptions(options.Value.FinishedJobIdleTime ?? TimeSpan.Zero, Timeout.InfiniteTimeSpan));
     }
 
-    /// <summary>Ended, nobody streaming it, and no webhook left to send.</summary>
+    /// <summary>
+    /// Ended, nobody streaming it, and no webhook to send now: settled, or waiting for its next round
+    /// (then no delivery is in flight, and the sweep wakes the job when the round is due).
+    /// </summary>
     private bool IsFinishedAndUnused =>
-        Exists && Record.Status.IsTerminal() && !Record.WebhookPending && _events.WatcherCount == 0;
+        Exists && Record.Status.IsTerminal() && _events.WatcherCount == 0
+        && (!Record.WebhookPending || Record.WebhookRetryAt > time.GetUtcNow());
 
     private JobSnapshot Snapshot() => Snapshot(Record);
 
@@ -360,7 +364,7 @@ public sealed partial class JobGrain(
         Math.Max(record.Attempt, 1),
         record.CancelledAt,
         record.Spec.WebhookUrl is null ? null : new WebhookDelivery(
-            record.WebhookPending || !record.Status.IsTerminal(), record.WebhookDeliveredAt, record.WebhookError),
+            record.WebhookPending || !record.Status.IsTerminal(), record.WebhookDeliveredAt, record.WebhookError, record.WebhookRetryAt),
         record.Spec.RunAt,
         record.Spec.ScheduleId);
 }

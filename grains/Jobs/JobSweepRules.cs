@@ -18,11 +18,40 @@ public static class JobSweepRules
         job.Status.IsTerminal() && options.IsExpired(job.CompletedAt, now);
 
     /// <summary>
-    /// True when the sweep must visit <paramref name="job"/>: it is live (its silo may be gone) and not
-    /// scheduled beyond the next sweep, its webhook is pending, or it is past its retention. A job
-    /// scheduled later is left alone until the sweep before its time, which wakes it to wait the rest.
+    /// True when the sweep must visit the job of <paramref name="entry"/>: it is live (its silo may be
+    /// gone) and not scheduled beyond the next sweep; it has ended with its webhook pending and that
+    /// webhook's next round is due; it was removed (what is left of it goes); or it is past its
+    /// retention. A job scheduled later is left alone until the sweep before its time, which wakes it to
+    /// wait the rest; a webhook waiting for its next round, until that round's time.
     /// </summary>
-    public static bool IsDue(this JobsOptions options, JobSnapshot job, DateTimeOffset now) =>
-        (!job.Status.IsTerminal() && !(job.Status == JobStatus.Queued && job.ScheduledFor > now + options.SweepPeriod))
-        || job.Webhook is { Pending: true } || options.IsExpired(job, now);
+    public static bool IsDue(this JobsOptions options, JobIndexEntry entry, DateTimeOffset now)
+    {
+        var job = entry.Job;
+        if (!job.Status.IsTerminal())
+        {
+            return !(job.Status == JobStatus.Queued && job.ScheduledFor > now + options.SweepPeriod);
+        }
+
+        return job.Webhook is { Pending: true } webhook
+            ? !(webhook.NextRoundAt > now)
+            : entry.Removed || options.IsExpired(job, now);
+    }
+
+    /// <summary>
+    /// The earliest time <see cref="IsDue"/> may hold for <paramref name="entry"/> (the Azure index keys
+    /// its due row by it): at once while live, a sweep period before a scheduled start, a pending
+    /// webhook's next round, at once when removed, a finished job's retention end.
+    /// </summary>
+    public static DateTimeOffset DueAt(this JobsOptions options, JobIndexEntry entry)
+    {
+        var job = entry.Job;
+        if (!job.Status.IsTerminal())
+        {
+            return job.Status == JobStatus.Queued && job.ScheduledFor is { } at ? at - options.SweepPeriod : DateTimeOffset.MinValue;
+        }
+
+        return job.Webhook is { Pending: true } webhook ? webhook.NextRoundAt ?? DateTimeOffset.MinValue
+            : entry.Removed ? DateTimeOffset.MinValue
+            : (job.CompletedAt ?? job.CreatedAt) + options.Retention;
+    }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Praison.Orleans.Grains.Telemetry;
 using Praison.Orleans.Grains.Webhooks;
 
@@ -7,8 +6,10 @@ namespace Praison.Orleans.Grains.Jobs; // a part of JobGrain, kept beside the we
 /// <summary>
 /// The terminal-state webhook: delivered by <see cref="WebhookSender"/> once the terminal state is
 /// stored, its outcome stored in the record. Pending in the record until then, so a lost activation's
-/// delivery is sent again by the next activation or the sweep; a round that fails is tried again by a
-/// later sweep, with growing gaps, until <see cref="WebhookOptions.RetryHorizon"/> after the job ended.
+/// delivery is sent again by the next activation or the sweep. A round that fails for a reason that may
+/// change is tried again by the first sweep after its next round's time (kept in the index entry, so the
+/// sweep does not visit it before), with growing gaps, until <see cref="WebhookOptions.RetryHorizon"/>
+/// after the job ended; between rounds the activation goes, as a settled one does.
 /// </summary>
 public sealed partial class JobGrain
 {
@@ -43,40 +44,35 @@ public sealed partial class JobGrain
             new GrainTimerCreationOptions(TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1)) { KeepAlive = true });
         try
         {
-            var payload = new WebhookPayload(
-                JobId,
-                record.Status.ToWireName(),
-                record.Status == JobStatus.Succeeded && record.ResultJson is { } json ? JsonNode.Parse(json) : null,
-                record.Error,
-                record.CompletedAt?.ToApiString(),
-                record is { StartedAt: { } started, CompletedAt: { } completed } ? (completed - started).TotalSeconds : null);
-            var error = await webhooks.DeliverAsync(record.Spec.WebhookUrl!, payload, stop);
+            var payload = webhooks.PayloadOf(
+                JobId, record.Status, record.ResultJson, record.Error, record.StartedAt, record.CompletedAt, record.Spec.ApiBaseUrl);
+            var round = await webhooks.DeliverAsync(record.Spec.WebhookUrl!, payload, stop);
             if (stop.IsCancellationRequested || !Exists)
             {
                 return;
             }
 
             var now = time.GetUtcNow();
-            var nextRoundAt = error is null ? null : webhooks.NextRoundAt(error, record.WebhookRounds + 1, record.CompletedAt ?? now, now);
+            var nextRoundAt = round.WasDelivered ? null : webhooks.NextRoundAt(round, record.WebhookRounds + 1, record.CompletedAt ?? now, now);
             await UpdateAsync(stored =>
             {
                 stored.WebhookPending = nextRoundAt is not null;
-                stored.WebhookRounds += error is null ? 0 : 1;
+                stored.WebhookRounds += round.WasDelivered ? 0 : 1;
                 stored.WebhookRetryAt = nextRoundAt;
-                stored.WebhookDeliveredAt = error is null ? now : null;
-                stored.WebhookError = error;
+                stored.WebhookDeliveredAt = round.WasDelivered ? now : null;
+                stored.WebhookError = round.Error;
                 return true;
             });
-            var outcome = error is null ? "delivered" : nextRoundAt is null ? "given_up" : "retrying";
-            LogWebhook(logger, JobId, outcome, error, nextRoundAt);
+            var outcome = round.WasDelivered ? "delivered" : nextRoundAt is null ? "given_up" : "retrying";
+            LogWebhook(logger, JobId, outcome, round.Error, nextRoundAt);
             metrics.WebhookRound(outcome);
             if (Record.Removed)
             {
                 await FinishRemovalOrDeliverAsync(); // the job was deleted meanwhile: now it can go
             }
-            else if (!Record.WebhookPending)
+            else
             {
-                await IndexAsync(); // settled: no longer due for the sweep
+                await IndexAsync(); // settled: no longer due for the sweep; or due at its next round
                 ReleaseWhenIdle();
             }
         }

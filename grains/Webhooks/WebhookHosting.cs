@@ -10,8 +10,10 @@ internal static class WebhookHosting
 {
     /// <summary>
     /// The webhook client: every connection checked where it is made (<see cref="WebhookConnector"/>), no
-    /// redirects followed, a per-attempt timeout inside a retry until a 2xx with exponential backoff (a
-    /// refused target or a redirect is not retried: it would answer the same).
+    /// redirects followed, a per-attempt timeout inside a retry until a 2xx with exponential backoff or the
+    /// receiver's <c>Retry-After</c> (a refused target, a redirect or a 4xx that says the request is refused
+    /// is not retried: it would answer the same; a <c>Retry-After</c> past the gap between rounds ends the
+    /// round, and the next one starts no earlier).
     /// </summary>
     public static IServiceCollection AddWebhooks(this IServiceCollection services)
     {
@@ -29,6 +31,7 @@ internal static class WebhookHosting
             .AddResilienceHandler("webhook-delivery", (pipeline, context) =>
             {
                 var options = context.ServiceProvider.GetRequiredService<IOptions<WebhookOptions>>().Value;
+                var sender = context.ServiceProvider.GetRequiredService<WebhookSender>();
                 pipeline.AddRetry(new HttpRetryStrategyOptions
                 {
                     MaxRetryAttempts = options.MaxAttempts - 1,
@@ -38,7 +41,7 @@ internal static class WebhookHosting
                     ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
                     {
                         { Exception: { } exception } => !WebhookSender.IsRefusedTarget(exception),
-                        { Result: { IsSuccessStatusCode: false } response } => !WebhookSender.IsRedirect(response),
+                        { Result: { } response } => sender.RetriesWithinTheRound(response),
                         _ => false,
                     }),
                 });

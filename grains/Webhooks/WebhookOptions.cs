@@ -39,11 +39,23 @@ public sealed class WebhookOptions
     /// <summary>The longest wait between two rounds. Default: 1 hour.</summary>
     public TimeSpan LongestRoundDelay { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// The longest result a webhook carries, as JSON text in characters; a longer one is left out
+    /// (<c>result: null</c>) and <c>result_url</c> links to the job's result instead, so a delivery and its
+    /// retries never carry megabytes to whatever URL a client named. Default: 65,536 (64 Ki).
+    /// </summary>
+    public int MaxResultChars { get; set; } = 64 * 1024;
+
     public IEnumerable<string> Problems()
     {
         if (MaxAttempts is < 5 or > 20)
         {
             yield return $"Webhooks:MaxAttempts must be 5–20 (the spec asks for at least 5), not {MaxAttempts}.";
+        }
+
+        if (MaxResultChars < 0)
+        {
+            yield return $"Webhooks:MaxResultChars must be 0 or more, not {MaxResultChars}.";
         }
 
         if (FirstRetryDelay <= TimeSpan.Zero || AttemptTimeout <= TimeSpan.Zero)

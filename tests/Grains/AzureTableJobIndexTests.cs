@@ -121,7 +121,7 @@ public sealed class AzureTableJobIndexTests(AzureClusterFixture fixture)
     }
 
     [Fact]
-    public async Task Sweep_ReadsOnlyDueRows_AndAFinishedJobIsDueWhenItsRetentionEnds()
+    public async Task Sweep_ReadsOnlyDueRows_AFinishedJobIsDueWhenItsRetentionEnds_AndAFailedWebhookAtItsNextRound()
     {
         var queries = new QueriesSent();
         var (index, tenant, clock) = NewIndex(queries);
@@ -135,13 +135,17 @@ public sealed class AzureTableJobIndexTests(AzureClusterFixture fixture)
         await index.UpsertAsync(delayed with { Job = delayed.Job with { ScheduledFor = Start.AddHours(3) } });
         var removed = Entry(tenant, 102, JobStatus.Succeeded);
         await index.UpsertAsync(removed with { Removed = true, Version = 2 });
+        var hooked = Entry(tenant, 103, JobStatus.Succeeded);
+        await index.UpsertAsync(hooked with { Job = hooked.Job with { Webhook = new WebhookDelivery(true, null, null) } }); // its first round: now
+        var retrying = Entry(tenant, 104, JobStatus.Failed);
+        await index.UpsertAsync(retrying with { Job = retrying.Job with { Webhook = new WebhookDelivery(true, null, "HTTP 503", Start.AddHours(2)) } });
 
         queries.Filters.Clear(); // the writes' own reads (a tally row per lane) are not the sweep's
         var dueNow = await OfTenantAsync(index, tenant, clock.GetUtcNow()); // Start + 1 h
         var dueLater = await OfTenantAsync(index, tenant, Start.AddDays(1).AddMinutes(5).AddSeconds(1));
 
-        Assert.Equal([JobId(100), JobId(102)], dueNow);
-        Assert.Equal([.. Enumerable.Range(0, 6).Select(JobId), JobId(100), JobId(101), JobId(102)], dueLater);
+        Assert.Equal([JobId(100), JobId(102), JobId(103)], dueNow);
+        Assert.Equal([.. Enumerable.Range(0, 6).Select(JobId), JobId(100), JobId(101), JobId(102), JobId(103), JobId(104)], dueLater);
 
         // A key range and nothing else: the table service seeks to the due rows, never scanning the
         // finished jobs that wait out their retention (a filter on any other column would read them all).

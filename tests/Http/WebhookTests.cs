@@ -60,6 +60,26 @@ public sealed class WebhookTests(JobsClusterFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AResultOverTheWebhooksLimit_IsLinked_NotCarried()
+    {
+        // A 100,000-character result, past Webhooks:MaxResultChars (64 Ki): each attempt would carry it to a client-named URL.
+        var name = $"big-{Guid.NewGuid():N}";
+        var jobId = await fixture.Http.SubmitJobAsync(new { prompt = "", recipe_name = BigRecipe.RecipeName, recipe_config = new { bytes = 100_000 }, webhook_url = _receiver.UrlFor(name) });
+
+        await fixture.Http.UntilWebhookSettledAsync(jobId);
+
+        var delivery = Assert.Single(_receiver.DeliveriesTo(name));
+        var payload = JsonNode.Parse(delivery.Body)!.AsObject();
+        Assert.True(delivery.Body.Length < 1000, $"the payload carried {delivery.Body.Length} characters");
+        Assert.Equal("succeeded", (string)payload["status"]!);
+        Assert.Null(payload["result"]);
+        var resultUrl = (string)payload["result_url"]!;
+        Assert.Equal(new Uri(fixture.Http.BaseAddress!, $"/api/v1/runs/{jobId}/result"), new Uri(resultUrl));
+        var result = (await fixture.Http.GetFromJsonAsync<JsonObject>(resultUrl))!;
+        Assert.Equal(BigRecipe.Pattern(100_000), (string)result["result"]!);
+    }
+
+    [Fact]
     public async Task ReceiverFailingThreeTimes_StillGetsExactlyOneSuccessfulDelivery()
     {
         var name = $"flaky-{Guid.NewGuid():N}";

@@ -6,7 +6,8 @@ namespace Praison.Orleans.Tests.Infrastructure;
 
 /// <summary>
 /// A webhook receiver on Kestrel at a loopback port. <c>POST /hook/{name}</c> records every request;
-/// <c>?fail=N</c> answers the first N requests to that name with 500.
+/// <c>?fail=N</c> answers the first N requests to that name with 500, or <c>status</c>, with a
+/// <c>Retry-After</c> of <c>retryAfter</c> seconds when given.
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
@@ -15,7 +16,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public string BaseUrl => _server.BaseUrl;
 
-    public sealed record Delivery(string Body, string? Signature, int AnsweredWith);
+    public sealed record Delivery(string Body, string? Signature, int AnsweredWith, DateTimeOffset ReceivedAt);
 
     public static async Task<WebhookReceiver> StartAsync()
     {
@@ -24,7 +25,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
         return receiver;
     }
 
-    public string UrlFor(string name, int fail = 0) => $"{BaseUrl}/hook/{name}" + (fail > 0 ? $"?fail={fail}" : "");
+    public string UrlFor(string name, int fail = 0, int status = 500, int? retryAfter = null) =>
+        $"{BaseUrl}/hook/{name}?fail={fail}&status={status}" + (retryAfter is { } seconds ? $"&retryAfter={seconds}" : "");
 
     public IReadOnlyList<Delivery> DeliveriesTo(string name)
     {
@@ -35,16 +37,21 @@ public sealed class WebhookReceiver : IAsyncDisposable
         }
     }
 
-    private async Task<IResult> ReceiveAsync(string name, int? fail, HttpRequest request)
+    private async Task<IResult> ReceiveAsync(string name, int? fail, int? status, int? retryAfter, HttpContext context)
     {
-        using var reader = new StreamReader(request.Body);
+        using var reader = new StreamReader(context.Request.Body);
         var body = await reader.ReadToEndAsync();
         var list = _deliveries.GetOrAdd(name, _ => []);
         lock (list)
         {
-            var status = list.Count < (fail ?? 0) ? 500 : 200;
-            list.Add(new Delivery(body, request.Headers["X-Praison-Signature"].FirstOrDefault(), status));
-            return Results.StatusCode(status);
+            var answer = list.Count < (fail ?? 0) ? status ?? 500 : 200;
+            list.Add(new Delivery(body, context.Request.Headers["X-Praison-Signature"].FirstOrDefault(), answer, DateTimeOffset.UtcNow));
+            if (answer != 200 && retryAfter is { } seconds)
+            {
+                context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            return Results.StatusCode(answer);
         }
     }
 

@@ -111,22 +111,34 @@ public sealed partial class ScheduleGrain(
         return new ScheduleReply(ScheduleCommandStatus.Done, Snapshot(record));
     }
 
+    /// <summary>
+    /// Removes the schedule: its state first (should that fail, it is all still there, reminder
+    /// included), then its directory entry (a repeat after that failed finds no schedule and removes the
+    /// entry all the same), then its reminder (a tick that outlives it unregisters it).
+    /// </summary>
     public async Task<bool> DeleteAsync()
     {
+        var directory = GrainFactory.ScheduleDirectory(Key.Tenant);
         if (Record is null)
         {
+            await directory.RemoveAsync(Key.ScheduleId); // a delete that failed after the state went
             return false;
         }
 
-        await KeepRemindingAsync(false);
         await StoreAsync(state.ClearStateAsync);
-        await GrainFactory.ScheduleDirectory(Key.Tenant).RemoveAsync(Key.ScheduleId);
         Arm();
+        await directory.RemoveAsync(Key.ScheduleId);
+        await KeepRemindingAsync(false);
         LogDeleted(logger, Key.ScheduleId);
         DeactivateOnIdle();
         return true;
     }
 
+    /// <summary>
+    /// Submits the schedule's job now, under an id derived from the schedule and the trigger's number: a
+    /// trigger whose write failed after its job was made (503) makes no second job when repeated — the
+    /// repeat finds that job (<see cref="SubmitStatus.Existing"/>) and stores it.
+    /// </summary>
     public async Task<SubmitReply?> TriggerAsync()
     {
         if (Record is not { } record)
@@ -134,15 +146,33 @@ public sealed partial class ScheduleGrain(
             return null;
         }
 
-        var reply = await GrainFactory.SubmitNewJobAsync(Key.Tenant, JobOf(record.Spec));
-        if (reply.Status == SubmitStatus.Accepted)
+        for (var triggers = record.Triggers + 1; triggers <= record.Triggers + MaxTriggerDraws; triggers++)
         {
-            (record.LastJobId, record.Runs) = (reply.Job!.JobId, record.Runs + 1);
-            await StoreAsync(state.WriteStateAsync);
+            var job = GrainFactory.Job(Key.Tenant, JobIdOf(record, $"trigger {triggers}"));
+            var reply = await job.SubmitAsync(JobOf(record.Spec));
+            if (reply.Status == SubmitStatus.IdTaken)
+            {
+                if (await job.GetStatusAsync() is not { } made)
+                {
+                    continue; // a removed job still delivering its webhook holds the id: the next number
+                }
+
+                reply = new SubmitReply(SubmitStatus.Existing, made, null, null);
+            }
+
+            if (reply.HasJob)
+            {
+                (record.LastJobId, record.Runs, record.Triggers) = (reply.Job.JobId, record.Runs + 1, triggers);
+                await StoreAsync(state.WriteStateAsync);
+            }
+
+            return reply;
         }
 
-        return reply;
+        throw new InvalidOperationException($"No free trigger job id after {MaxTriggerDraws} draws.");
     }
+
+    private const int MaxTriggerDraws = 5;
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
@@ -207,7 +237,7 @@ public sealed partial class ScheduleGrain(
             return Firing.Skipped(quota.Refusal);
         }
 
-        var jobId = FiringJobId(record, at);
+        var jobId = JobIdOf(record, $"{at.UtcTicks}");
         var reply = await GrainFactory.Job(Key.Tenant, jobId).SubmitAsync(JobOf(record.Spec));
         return reply.Status is SubmitStatus.Accepted or SubmitStatus.IdTaken // IdTaken: this firing's job exists already
             ? Firing.Submitted(jobId)
@@ -215,12 +245,13 @@ public sealed partial class ScheduleGrain(
     }
 
     /// <summary>
-    /// The id of the job of the firing at <paramref name="at"/>: a hash of tenant, schedule (this one,
-    /// by its creation time, not an earlier one of the same id) and fire time.
+    /// The id of the job of one firing or trigger (<paramref name="occasion"/>: its fire time, or its
+    /// trigger's number): a hash of tenant, schedule (this one, by its creation time, not an earlier one
+    /// of the same id) and occasion.
     /// </summary>
-    private string FiringJobId(ScheduleRecord record, DateTimeOffset at)
+    private string JobIdOf(ScheduleRecord record, string occasion)
     {
-        var name = $"{this.GetPrimaryKeyString()}@{record.CreatedAt.UtcTicks}@{at.UtcTicks}";
+        var name = $"{this.GetPrimaryKeyString()}@{record.CreatedAt.UtcTicks}@{occasion}";
         return "run_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)).AsSpan(0, 6));
     }
 

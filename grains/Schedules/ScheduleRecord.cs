@@ -23,6 +23,9 @@ public sealed class ScheduleRecord
     [Id(7)] public long Skipped { get; set; }
 
     [Id(8)] public string? LastError { get; set; }
+
+    /// <summary>Triggers that made a job; the next one's job id is derived from the count after it.</summary>
+    [Id(9)] public long Triggers { get; set; }
 }
 
 /// <summary>A tenant's schedule ids in creation order.</summary>

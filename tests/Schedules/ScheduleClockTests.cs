@@ -119,6 +119,45 @@ public sealed class ScheduleClockTests(ScheduleClockFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task ATriggerWhoseRecordWriteFails_IsRepeatedByTheClient_AndStillMakesOneJob()
+    {
+        var (schedule, id) = NewSchedule();
+        await schedule.CreateAsync(Every("0 3 * * *", ScheduleCatchUp.One));
+        var lost = StorageFaults.OnWrite(id, _ => true, StorageFault.Fail); // the write after the trigger's job was made
+
+        await Assert.ThrowsAsync<JobStorageException>(schedule.TriggerAsync); // the client's 503
+        var repeated = await schedule.TriggerAsync();
+        var again = await schedule.TriggerAsync(); // a new trigger: a new job
+
+        Assert.Equal(1, lost.Hits);
+        Assert.Equal(SubmitStatus.Existing, repeated!.Status);
+        Assert.Equal(SubmitStatus.Accepted, again!.Status);
+        var jobs = await JobsOfAsync(id);
+        Assert.Equal(new[] { again.Job!.JobId, repeated.Job!.JobId }.Order(), jobs.Select(j => j.JobId).Order());
+        var stored = (await schedule.GetAsync())!;
+        Assert.Equal((2L, again.Job.JobId), (stored.Runs, stored.LastJobId));
+    }
+
+    [Fact]
+    public async Task ADeleteWhoseStateRemovalFails_LeavesTheScheduleWhole_ReminderIncluded()
+    {
+        var (schedule, id) = NewSchedule();
+        await schedule.CreateAsync(Every("*/5 * * * *", ScheduleCatchUp.One));
+        var reminders = ((InProcessSiloHandle)fixture.Cluster.Silos[0]).SiloHost.Services.GetRequiredService<IReminderTable>();
+        var grain = schedule.GetGrainId();
+        Assert.Single((await reminders.ReadRows(grain)).Reminders);
+        StorageFaults.OnClear(id, StorageFault.Fail);
+
+        await Assert.ThrowsAsync<JobStorageException>(schedule.DeleteAsync);
+
+        Assert.NotNull(await schedule.GetAsync());
+        Assert.Single((await reminders.ReadRows(grain)).Reminders); // what fires it once its silo is gone
+        Assert.True(await schedule.DeleteAsync());
+        Assert.Empty((await reminders.ReadRows(grain)).Reminders);
+        Assert.Null(await schedule.GetAsync());
+    }
+
+    [Fact]
     public async Task Paused_ItsFiringsAreNotRun_AndResumeCountsFromNow()
     {
         var (schedule, id) = NewSchedule();

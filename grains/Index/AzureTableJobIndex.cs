@@ -47,10 +47,28 @@ public sealed class AzureTableJobIndex(
         return table;
     });
 
+    /// <summary>
+    /// The snapshot limit of a second try, when the table refused a row for its size all the same: the
+    /// row then says the job's status with shorter texts, rather than keeping what it said before.
+    /// </summary>
+    private const int RefusedRowSnapshotChars = 2000;
+
     public async Task<JobIndexWrite?> UpsertAsync(JobIndexEntry entry, JobIndexWrite? previous = null)
     {
+        try
+        {
+            return await UpsertAsync(entry, previous, MaxSnapshotChars);
+        }
+        catch (RequestFailedException refused) when (refused.Status == 400)
+        {
+            return await UpsertAsync(entry, previous, RefusedRowSnapshotChars); // a transaction changes nothing when refused
+        }
+    }
+
+    private async Task<JobIndexWrite?> UpsertAsync(JobIndexEntry entry, JobIndexWrite? previous, int snapshotLimit)
+    {
         var table = await _table.Value;
-        var (row, due) = Rows(entry);
+        var (row, due) = Rows(entry, snapshotLimit);
         var counted = JobTally.Of(entry);
         if (previous is null && entry.Job.Status == JobStatus.Queued && entry.Job.Attempt <= 1)
         {
@@ -306,22 +324,55 @@ public sealed class AzureTableJobIndex(
     private static TableTransactionAction Put(TableEntity due) => new(TableTransactionActionType.UpsertReplace, due);
 
     /// <summary>
-    /// The longest error and agent id a row keeps. A table row's string property holds at most 32K
-    /// UTF-16 characters, and the snapshot is one, JSON-escaped (up to 6 characters per character):
-    /// an entry that did not fit would never be written, leaving the job listed as it was. A list shows
-    /// the cut text; the job's own status shows it whole.
+    /// The longest snapshot a row keeps, as JSON text. A table row's string property holds at most 32 Ki
+    /// UTF-16 characters: an entry that did not fit would never be written, and the row would go on
+    /// saying what it said before (a failed job counted and listed as queued, undeletable). So the
+    /// serialized snapshot is what is bounded — escaping can make one character six — by cutting its
+    /// longest texts (error, agent id, step) until it fits. A list shows the cut text; the job's own
+    /// status shows it whole.
     /// </summary>
-    public const int MaxRowText = 4000;
+    public const int MaxSnapshotChars = 30_000;
 
-    private static string? Cut(string? text) => text is { Length: > MaxRowText } ? text[..MaxRowText] : text;
-
-    /// <summary>The job row and the due row of <paramref name="entry"/>: the same columns, the job row naming its due row.</summary>
-    private (TableEntity Row, TableEntity Due) Rows(JobIndexEntry entry)
+    /// <summary>
+    /// <paramref name="job"/> as a row's snapshot: its JSON, with the longest of its free texts halved
+    /// until the whole is at most <paramref name="limit"/> characters.
+    /// </summary>
+    public static string SnapshotJson(JobSnapshot job, int limit = MaxSnapshotChars)
     {
-        var job = entry.Job with { Error = Cut(entry.Job.Error), AgentId = Cut(entry.Job.AgentId), SessionId = Cut(entry.Job.SessionId) };
+        var json = JsonSerializer.Serialize(job, Json);
+        while (json.Length > limit)
+        {
+            var (error, agent, step) = (job.Error?.Length ?? 0, job.AgentId?.Length ?? 0, job.Progress.CurrentStep?.Length ?? 0);
+            if (Math.Max(error, Math.Max(agent, step)) == 0)
+            {
+                break; // nothing free to cut: the rest is bounded at submit
+            }
+
+            job = error >= agent && error >= step ? job with { Error = Half(job.Error!) }
+                : agent >= step ? job with { AgentId = Half(job.AgentId!) }
+                : job with { Progress = job.Progress with { CurrentStep = Half(job.Progress.CurrentStep!) } };
+            json = JsonSerializer.Serialize(job, Json);
+        }
+
+        return json;
+    }
+
+    private static string Half(string text)
+    {
+        var keep = text.Length / 2;
+        return text[..(keep > 0 && char.IsHighSurrogate(text[keep - 1]) ? keep - 1 : keep)];
+    }
+
+    /// <summary>
+    /// The job row and the due row of <paramref name="entry"/>: the same columns, the job row naming its
+    /// due row. <paramref name="snapshotLimit"/> bounds the snapshot (<see cref="SnapshotJson"/>).
+    /// </summary>
+    private (TableEntity Row, TableEntity Due) Rows(JobIndexEntry entry, int snapshotLimit = MaxSnapshotChars)
+    {
+        var job = entry.Job;
         var partition = PartitionKey(entry.Tenant, job.JobId);
         var dueRowKey = DueRowKey(options.Value.DueAt(entry), job.JobId);
-        var snapshot = JsonSerializer.Serialize(job, Json);
+        var snapshot = SnapshotJson(job, snapshotLimit);
         TableEntity Row(string rowKey) => new(partition, rowKey)
         {
             [TenantColumn] = entry.Tenant,

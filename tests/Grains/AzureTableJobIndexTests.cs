@@ -53,22 +53,37 @@ public sealed class AzureTableJobIndexTests(AzureClusterFixture fixture)
         Assert.Equal(0, afterRemove.Total);
     }
 
-    [Fact]
-    public async Task EntryWithAHugeErrorOfControlCharacters_IsWrittenWithTheErrorCut()
+    public static TheoryData<string, string, string, string> HugeTexts => new()
     {
-        // Escaped as \u0001 in the row's snapshot: six characters each, far past a table property's 32K.
+        // Escaped as \u0001 in the row's snapshot: six characters each, far past a table property's 32 Ki.
+        { "control characters", new string('\u0001', 100_000), "yaml:" + new string('a', 10_000), "step" },
+        // An agent_file of 5,000 '<': its agent id and its error ("agent_file not found: <<<…") escape to six each.
+        { "angle brackets", "agent_file not found: " + new string('<', 5_000), "yaml:" + new string('<', 5_000), "step" },
+        // An agents file whose task name has 40,000 characters: the step.
+        { "a long step", "no LLM configured", "yaml:inline", new string('t', 40_000) },
+    };
+
+    [Theory]
+    [MemberData(nameof(HugeTexts))]
+    public async Task AnEntryWhoseSnapshotWouldPassTheRowLimit_IsWrittenCut_AndCountedAsItsStatus(string kind, string error, string agentId, string step)
+    {
         var (index, tenant, _) = NewIndex();
-        var running = Entry(tenant, 1, JobStatus.Running, version: 1);
-        await index.UpsertAsync(running);
+        var queued = await index.UpsertAsync(Entry(tenant, 1, JobStatus.Queued, version: 1));
         var failed = Entry(tenant, 1, JobStatus.Failed, version: 2);
-        failed = failed with { Job = failed.Job with { Error = new string('\u0001', 100_000), AgentId = "yaml:" + new string('a', 10_000) } };
+        failed = failed with { Job = failed.Job with { Error = error, AgentId = agentId, Progress = failed.Job.Progress with { CurrentStep = step } } };
 
-        await index.UpsertAsync(failed);
+        await index.UpsertAsync(failed, queued);
 
-        var listed = Assert.Single((await index.QueryAsync(new JobListQuery(tenant, null, null, 1, 10))).Jobs);
-        Assert.Equal(JobStatus.Failed, listed.Status);
-        Assert.Equal(new string('\u0001', AzureTableJobIndex.MaxRowText), listed.Error);
-        Assert.Equal(AzureTableJobIndex.MaxRowText, listed.AgentId!.Length);
+        var listed = Assert.Single((await index.QueryAsync(new JobListQuery(tenant, JobStatus.Failed, null, 1, 10))).Jobs);
+        var stats = await index.StatsAsync(tenant);
+        Assert.True(AzureTableJobIndex.SnapshotJson(listed).Length <= AzureTableJobIndex.MaxSnapshotChars, kind);
+        Assert.StartsWith(listed.Error!, error, StringComparison.Ordinal);
+        Assert.StartsWith(listed.AgentId!, agentId, StringComparison.Ordinal);
+        Assert.StartsWith(listed.Progress.CurrentStep!, step, StringComparison.Ordinal);
+        Assert.Equal((1, 0), (stats.StatusCounts[JobStatus.Failed], stats.StatusCounts[JobStatus.Queued]));
+        Assert.Equal(0, await index.LiveCountAsync(tenant));
+        await index.RemoveAsync(tenant, JobId(1), failed.Job.CreatedAt);
+        Assert.Equal(0, (await index.StatsAsync(tenant)).TotalJobs);
     }
 
     [Fact]

@@ -27,6 +27,30 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AJobWhoseTextsEscapePastATableRow_EndsFailed_CountedListedAndDeletable()
+    {
+        // An agent_file of 5,000 '<' is accepted (a missing file fails the job); its agent id and error,
+        // escaped six characters each, once made an index row the table refused: the row stayed queued.
+        await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 1);
+        var tenant = "rows-" + Guid.NewGuid().ToString("N")[..8];
+        var job = cluster.Client.GetGrain<IJobGrain>(JobKeys.For(tenant, JobIds.New()));
+        var query = cluster.Client.GetGrain<IJobQueryGrain>(0);
+
+        Assert.Equal(SubmitStatus.Accepted, (await job.SubmitAsync(Specs.PromptOnly("x") with { AgentFile = new string('<', 5_000) })).Status);
+        var failed = await job.UntilStatus(JobStatus.Failed);
+        var counted = await Eventually.Until(() => query.StatsAsync(tenant), stats => stats.StatusCounts[JobStatus.Failed] == 1, "the index to count it failed");
+        var listed = await query.ListAsync(new JobListQuery(tenant, JobStatus.Failed, null, 1, 10));
+        var deleted = await job.DeleteAsync();
+
+        Assert.StartsWith("agent_file not found: <<<", failed!.Error, StringComparison.Ordinal);
+        Assert.Equal((0, 0), (counted.StatusCounts[JobStatus.Queued], counted.StatusCounts[JobStatus.Running]));
+        Assert.Equal(0, await query.LiveCountAsync(tenant));
+        Assert.Equal(job.GetPrimaryKeyString().Split('/')[^1], Assert.Single(listed.Jobs).JobId);
+        Assert.Equal(JobCommandStatus.Done, deleted.Status);
+        Assert.Equal(0, (await query.StatsAsync(tenant)).TotalJobs);
+    }
+
+    [Fact]
     public async Task SuccessWriteCommittedThenReportedFailed_OnAzureStorage_EndsOnceWithoutA412Loop()
     {
         // The grain keeps the blob's old ETag, as when a reply is lost: its next write would be a 412

@@ -7,12 +7,13 @@ namespace Praison.Orleans.Grains.Execution;
 /// The rest wait in one line per tenant, first in, first out within it, and a freed slot goes to the
 /// waiting tenant that runs the fewest jobs (in turn among equals): a tenant that queued a thousand long
 /// jobs delays another tenant's job by one freed slot, not by a thousand jobs. With <see cref="JobsOptions.MaxRunningPerTenant"/>,
-/// a tenant never holds more slots than that. A lease is held while a job's work runs.
+/// a tenant never holds more slots than that. A lease is held while a job's work runs. A waiter whose
+/// wait is cancelled (its job cancelled, deleted or handed over) leaves its line at once.
 /// </summary>
 public sealed class JobSlots(IOptions<JobsOptions> options)
 {
     private readonly object _gate = new();
-    private readonly Dictionary<string, Queue<Waiter>> _waiting = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LinkedList<Waiter>> _waiting = new(StringComparer.Ordinal);
     private readonly LinkedList<string> _turns = new(); // tenants with waiting jobs, next turn first
     private readonly Dictionary<string, int> _runningByTenant = new(StringComparer.Ordinal);
     private int _running;
@@ -33,17 +34,19 @@ public sealed class JobSlots(IOptions<JobsOptions> options)
         }
     }
 
-    /// <summary>Jobs waiting for a slot right now (a cancelled waiter counts until its turn passes).</summary>
+    /// <summary>Jobs waiting for a slot right now.</summary>
     public int Waiting
     {
         get
         {
             lock (_gate)
             {
-                return _waiting.Values.Sum(line => line.Count);
+                return _waitingCount;
             }
         }
     }
+
+    private int _waitingCount;
 
     /// <summary>
     /// Waits for a slot for a job of <paramref name="tenant"/>; throws <see cref="OperationCanceledException"/>
@@ -60,18 +63,50 @@ public sealed class JobSlots(IOptions<JobsOptions> options)
                 return ValueTask.FromResult<IDisposable>(Grant(tenant));
             }
 
-            waiter = new Waiter();
+            waiter = new Waiter(this, tenant);
             if (!_waiting.TryGetValue(tenant, out var line))
             {
-                _waiting[tenant] = line = new Queue<Waiter>();
+                _waiting[tenant] = line = new LinkedList<Waiter>();
                 _turns.AddLast(tenant);
             }
 
-            line.Enqueue(waiter);
+            waiter.Place = line.AddLast(waiter);
+            _waitingCount++;
         }
 
-        waiter.Cancellation = cancellationToken.Register(static state => ((Waiter)state!).Lease.TrySetCanceled(), waiter);
+        waiter.Cancellation = cancellationToken.Register(static state => ((Waiter)state!).Leave(), waiter);
         return new ValueTask<IDisposable>(waiter.Lease.Task);
+    }
+
+    /// <summary>A waiter's wait was cancelled: it leaves its line (unless a slot was handed to it first).</summary>
+    private void Leave(Waiter waiter)
+    {
+        lock (_gate)
+        {
+            if (!waiter.Lease.TrySetCanceled())
+            {
+                return; // granted just before: its lease is its holder's to dispose
+            }
+
+            Remove(waiter);
+        }
+    }
+
+    /// <summary>Takes <paramref name="waiter"/> out of its line; the caller holds the gate.</summary>
+    private void Remove(Waiter waiter)
+    {
+        if (waiter.Place is not { List: { } line } place)
+        {
+            return;
+        }
+
+        line.Remove(place);
+        _waitingCount--;
+        if (line.Count == 0)
+        {
+            _waiting.Remove(waiter.Tenant);
+            _turns.Remove(waiter.Tenant);
+        }
     }
 
     private int RunningOf(string tenant) => _runningByTenant.GetValueOrDefault(tenant);
@@ -105,18 +140,9 @@ public sealed class JobSlots(IOptions<JobsOptions> options)
             var tenant = turn.Value;
             _turns.Remove(turn);
             var line = _waiting[tenant];
-            while (line.TryDequeue(out var waiter))
-            {
-                var lease = Grant(tenant);
-                if (waiter.Lease.TrySetResult(lease))
-                {
-                    waiter.Cancellation.Dispose();
-                    break;
-                }
-
-                Undo(tenant); // that waiter was cancelled: the slot is free again
-            }
-
+            var waiter = line.First!.Value; // a line is removed with its last waiter
+            line.RemoveFirst();
+            _waitingCount--;
             if (line.Count == 0)
             {
                 _waiting.Remove(tenant);
@@ -124,6 +150,15 @@ public sealed class JobSlots(IOptions<JobsOptions> options)
             else
             {
                 _turns.AddLast(tenant);
+            }
+
+            if (waiter.Lease.TrySetResult(Grant(tenant)))
+            {
+                waiter.Cancellation.Dispose();
+            }
+            else
+            {
+                Undo(tenant); // cancelled, and not yet out of its line: the slot is free again
             }
         }
     }
@@ -153,11 +188,18 @@ public sealed class JobSlots(IOptions<JobsOptions> options)
         }
     }
 
-    private sealed class Waiter
+    private sealed class Waiter(JobSlots slots, string tenant)
     {
+        public string Tenant { get; } = tenant;
+
         public TaskCompletionSource<IDisposable> Lease { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        /// <summary>Its place in its tenant's line; detached once it leaves the line.</summary>
+        public LinkedListNode<Waiter>? Place { get; set; }
+
         public CancellationTokenRegistration Cancellation { get; set; }
+
+        public void Leave() => slots.Leave(this);
     }
 
     private sealed class Lease(JobSlots slots, string tenant) : IDisposable

@@ -82,6 +82,30 @@ public sealed class JobSlotsTests
     }
 
     [Fact]
+    public async Task CancelledWaiters_LeaveTheWaitingCountAtOnce_AndTheTurns()
+    {
+        // praison_jobs_waiting: 200 jobs cancelled while queued once stayed counted until their turns passed.
+        var slots = Slots(max: 1);
+        var holder = await slots.AcquireAsync("a", default);
+        using var cancel = new CancellationTokenSource();
+        var cancelled = Enumerable.Range(0, 200).Select(_ => slots.AcquireAsync("b", cancel.Token).AsTask()).ToList();
+        var kept = slots.AcquireAsync("c", default).AsTask();
+        Assert.Equal(201, slots.Waiting);
+
+        await cancel.CancelAsync();
+
+        Assert.Equal(1, slots.Waiting);
+        Assert.All(cancelled, t => Assert.True(t.IsCanceled));
+        holder.Dispose();
+        Assert.True(kept.IsCompletedSuccessfully);
+        Assert.Equal((1, 0), (slots.Running, slots.Waiting));
+        var again = slots.AcquireAsync("b", default).AsTask(); // b's line is gone with its waiters: a new one
+        Assert.False(again.IsCompleted);
+        (await kept).Dispose();
+        Assert.True(again.IsCompletedSuccessfully);
+    }
+
+    [Fact]
     public async Task ALeaseReleasedTwice_FreesOneSlot()
     {
         var slots = Slots(max: 1);

@@ -11,8 +11,8 @@ namespace Praison.Orleans.Grains.Jobs;
 internal sealed class JobEvents
 {
     /// <summary>
-    /// Events kept for replay, here and in a finished job's record; older ones are dropped (a watcher
-    /// resuming from before them then restarts from what is kept).
+    /// Events kept for replay on a live activation; older ones are dropped (a watcher resuming from
+    /// before them then restarts from what is kept). A finished job's record keeps fewer (<see cref="End"/>).
     /// </summary>
     public const int MaxKept = 1_000;
 
@@ -20,6 +20,9 @@ internal sealed class JobEvents
     public const int MaxResultText = 1000;
 
     private readonly Queue<JobEvent> _history = new();
+    // Every status event and the progress event last before it, also those the history dropped: what an ending keeps.
+    private readonly List<JobEvent> _milestones = [];
+    private JobEvent? _lastProgress;
     private readonly List<Channel<JobEvent>> _watchers = [];
     private uint _counter;
     private bool _ended;
@@ -35,6 +38,21 @@ internal sealed class JobEvents
 
     public void Publish(JobEvent e)
     {
+        if (e.Kind == JobEventKind.Progress)
+        {
+            _lastProgress = e;
+        }
+        else if (e.Kind == JobEventKind.Status)
+        {
+            if (_lastProgress is { } reached)
+            {
+                _milestones.Add(reached);
+                _lastProgress = null;
+            }
+
+            _milestones.Add(e);
+        }
+
         _history.Enqueue(e);
         if (_history.Count > MaxKept)
         {
@@ -134,18 +152,26 @@ internal sealed class JobEvents
 
     /// <summary>
     /// What an ending (<paramref name="record"/>, terminal) publishes before its final event: its status,
-    /// then its progress when that changed; and the history the record keeps, which is what was
-    /// published before plus these, one fewer than <see cref="MaxKept"/> at most: with the final event,
-    /// what a replay from the record keeps.
+    /// then its progress when that changed. And the history the record keeps, coalesced: every status
+    /// event published before and these, and of each run of progress events only its last — what the
+    /// job had reached when its status next changed, under that event's id. A finished job is kept for
+    /// a day, so it keeps a few events (two per attempt and three more, a step name at most
+    /// <see cref="JobProgress.MaxStepChars"/> each), not the thousand progress reports of a long run:
+    /// a replay from the record goes through the same states, and a reconnect after any id it gave
+    /// resumes with the states after it, nothing repeated.
     /// </summary>
     public JobEvent[] End(JobRecord record, bool progressChanged)
     {
         JobEvent[] ending = progressChanged
             ? [StatusEvent(record), ProgressEvent(record.ProgressEventId, record.Status, record.Progress)]
             : [StatusEvent(record)];
-        record.History = [.. _history.Skip(Math.Max(0, _history.Count + ending.Length - (MaxKept - 1))), .. ending];
+        record.History = Coalesced([.. _milestones.Concat(_history).Concat(ending).DistinctBy(e => e.Id).OrderBy(e => e.Id)]);
         return ending;
     }
+
+    /// <summary>The status events of <paramref name="events"/> and the last of each run of progress events, in order.</summary>
+    public static JobEvent[] Coalesced(IReadOnlyList<JobEvent> events) =>
+        [.. events.Where((e, i) => e.Kind != JobEventKind.Progress || i + 1 == events.Count || events[i + 1].Kind != JobEventKind.Progress)];
 
     public static JobEvent StatusEvent(JobRecord record) =>
         new(record.StatusEventId, JobEventKind.Status, record.Status, record.Progress.Percentage, record.Progress.CurrentStep, null);

@@ -74,9 +74,9 @@ public sealed class JobRecord
     [Id(25)] public string? TraceParent { get; set; }
 
     /// <summary>
-    /// A finished job's events before its final one, under the ids they were published with (with the
-    /// final one, the last <see cref="JobEvents.MaxKept"/>): a stream of the job read back from storage
-    /// replays exactly what its watchers saw. Null while the job is live.
+    /// A finished job's events before its final one, coalesced (<see cref="JobEvents.End"/>: its status
+    /// changes, and the progress it had reached at each), under the ids they were published with: a
+    /// stream of the job read back from storage replays the states its watchers saw. Null while the job is live.
     /// </summary>
     [Id(26)] public JobEvent[]? History { get; set; }
 

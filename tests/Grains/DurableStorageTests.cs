@@ -2,6 +2,7 @@ using System.Text.Json;
 using Orleans.Runtime.Placement;
 using Orleans.TestingHost;
 using Praison.Orleans.Grains.Index;
+using Praison.Orleans.Grains.Jobs;
 
 namespace Praison.Orleans.Tests.Grains;
 
@@ -260,7 +261,7 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
         Assert.Equal("kept", JsonSerializer.Deserialize<string>(result.Outcome!.ResultJson!));
         Assert.Equal("kept too", (await Again(failed).GetStatusAsync())!.Error);
         Assert.Equal([JobStatus.Queued, JobStatus.Running, JobStatus.Failed], watchedBefore.Where(e => e.Kind == JobEventKind.Status).Select(e => e.Status));
-        Assert.Equal(watchedBefore, await Again(failed).WatchAsync(0).ToListAsync()); // the whole stream, replayed from its record
+        Assert.Equal(JobEvents.Coalesced([.. watchedBefore.SkipLast(1)]).Append(watchedBefore[^1]), await Again(failed).WatchAsync(0).ToListAsync()); // its states, replayed from its record
         Assert.Equal(JobStatus.Cancelled, (await Again(cancelled).GetStatusAsync())!.Status);
         Assert.Equal(JobStatus.Succeeded, (await Again(running).UntilTerminal(TimeSpan.FromSeconds(60)))!.Status);
         Assert.Equal(JobStatus.Succeeded, (await Again(queued).UntilTerminal(TimeSpan.FromSeconds(60)))!.Status);

@@ -6,28 +6,35 @@ namespace Praison.Orleans.Tests.Grains;
 public sealed class JobEventsTests
 {
     [Fact]
-    public async Task AnEnding_KeepsTheLastEventsInTheRecord_AndTheRecordReadBackReplaysThemUnderTheirIds()
+    public async Task AnEnding_KeepsItsStatusChangesAndTheProgressReachedAtEach_AndTheRecordReadBackReplaysThemUnderTheirIds()
     {
+        // A 1,200-step run: its record keeps six events, not the thousand its live history holds.
         var events = new JobEvents();
-        for (var i = 0; i < JobEvents.MaxKept + 200; i++)
+        var record = new JobRecord { Spec = Specs.Recipe("wait"), Epoch = 1 };
+        JobEvent Status(JobStatus status) => new(events.NextId(1), JobEventKind.Status, status, 0, null, null);
+        JobEvent Progress(int step) => JobEvents.ProgressEvent(events.NextId(1), JobStatus.Running, new JobProgress(step / 12.0, $"step {step}", step, 1200));
+        var (queued, initial, running) = (Status(JobStatus.Queued), Progress(0), Status(JobStatus.Running));
+        foreach (var e in new[] { queued, initial, running })
         {
-            events.Publish(JobEvents.ProgressEvent(events.NextId(1), JobStatus.Running, new JobProgress(i / 20.0, $"step {i}", i, null)));
+            events.Publish(e);
         }
 
-        var ended = Failed(events);
+        var steps = Enumerable.Range(1, 1200).Select(Progress).ToList();
+        steps.ForEach(events.Publish);
+        (record.Status, record.Error, record.Progress) = (JobStatus.Failed, "it broke", new JobProgress(100, "step 1200", 1200, 1200));
+        (record.StatusEventId, record.ProgressEventId, record.FinalEventId) = (events.NextId(1), events.NextId(1), events.NextId(1));
 
-        var ending = events.End(ended, progressChanged: true);
+        var ending = events.End(record, progressChanged: true);
 
-        Assert.Equal(JobEvents.MaxKept - 1, ended.History!.Length); // and the final event makes the most kept
-        Assert.Equal(["step 203", "step 204"], ended.History.Take(2).Select(e => e.Step)); // the oldest 203 are dropped
-        Assert.Equal(ending, ended.History[^2..]);
+        Assert.Equal([queued, initial, running, steps[^1], .. ending], record.History!); // the first status events, though the live history dropped them
         Assert.Equal((JobEventKind.Status, JobStatus.Failed), (ending[0].Kind, ending[0].Status));
         var readBack = new JobEvents(); // a new activation, from the stored record
-        readBack.Restate(ended);
+        readBack.Restate(record);
         var replayed = await ReadAllAsync(readBack.Watch(0));
-        Assert.Equal([.. ended.History, JobEvents.FinalEvent(ended)], replayed);
+        Assert.Equal([.. record.History!, JobEvents.FinalEvent(record)], replayed);
         Assert.Equal(replayed.Select(e => e.Id).Order(), replayed.Select(e => e.Id));
-        Assert.Equal(ended.History[^10..].Append(JobEvents.FinalEvent(ended)), await ReadAllAsync(readBack.Watch(ended.History[^11].Id)));
+        // A client that saw step 600 live resumes with where the run got to, its end and the final event.
+        Assert.Equal([steps[^1], .. ending, JobEvents.FinalEvent(record)], await ReadAllAsync(readBack.Watch(steps[599].Id)));
     }
 
     [Fact]

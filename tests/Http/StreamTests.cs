@@ -70,7 +70,9 @@ public sealed class StreamTests(JobsClusterFixture fixture)
         var rest = await Http.ReadAllAsync(jobId, firstPart[^1].EventId);
         var whole = await Http.ReadAllAsync(jobId);
 
-        Assert.Equal(whole.Describe(), firstPart.Concat(rest).Describe());
+        // Read after the end, the whole stream may come from the record, which keeps the states coalesced.
+        Assert.Equal(whole.Coalesced().Describe(), firstPart.Concat(rest).Coalesced().Describe());
+        Assert.Equal(firstPart.Concat(rest).Select(e => e.EventId).Distinct().Count(), firstPart.Count + rest.Count);
         Assert.Equal("result", rest[^1].EventType);
         Assert.DoesNotContain(rest, e => firstPart.Any(f => f.EventId == e.EventId));
     }

@@ -38,6 +38,16 @@ public static class SseClient
         return items;
     }
 
+    /// <summary>
+    /// What a finished job's record keeps of a stream (<c>JobEvents.End</c>): its status changes, the
+    /// final event, and of each run of progress events the last; heartbeats left out.
+    /// </summary>
+    public static List<SseItem<string>> Coalesced(this IEnumerable<SseItem<string>> items)
+    {
+        var events = items.Where(i => i.EventType != "heartbeat").ToList();
+        return events.Where((e, i) => e.EventType != "progress" || i + 1 == events.Count || events[i + 1].EventType != "progress").ToList();
+    }
+
     /// <summary>The events as "id|type|data" lines, heartbeats left out (they carry no id and a changing time).</summary>
     public static List<string> Describe(this IEnumerable<SseItem<string>> items) =>
         items.Where(i => i.EventType != "heartbeat").Select(i => $"{i.EventId}|{i.EventType}|{i.Data}").ToList();

@@ -1,7 +1,11 @@
 namespace Praison.Orleans.Bench;
 
-/// <summary>The harness's command line: <c>all|submit|wrk|e2e|cancel|prompt|scale|persistent|scaleout [--duration S] [--concurrency N] [--cancels N] [--jobs N] [--out FILE]</c>.</summary>
-public sealed record BenchOptions(string Scenario, TimeSpan Duration, TimeSpan WarmUp, int Concurrency, int Cancels, int Jobs, string Output)
+/// <summary>
+/// The harness's command line: <c>all|submit|wrk|e2e|cancel|prompt|scale|persistent|scaleout [--duration S]
+/// [--concurrency N] [--cancels N] [--jobs N] [--steps N] [--out FILE]</c>. <c>--steps</c>: the scale
+/// scenario's jobs are instant <c>wait</c> jobs of that many progress steps instead of <c>echo</c> jobs.
+/// </summary>
+public sealed record BenchOptions(string Scenario, TimeSpan Duration, TimeSpan WarmUp, int Concurrency, int Cancels, int Jobs, string Output, int Steps = 0)
 {
     private static readonly string[] Scenarios = ["all", "scale", "submit", "wrk", "e2e", "cancel", "prompt", "persistent", "scaleout"];
 
@@ -30,6 +34,7 @@ public sealed record BenchOptions(string Scenario, TimeSpan Duration, TimeSpan W
             int.Parse(Value("--concurrency", "32"), System.Globalization.CultureInfo.InvariantCulture),
             int.Parse(Value("--cancels", "200"), System.Globalization.CultureInfo.InvariantCulture),
             int.Parse(Value("--jobs", "100000"), System.Globalization.CultureInfo.InvariantCulture),
-            Value("--out", "bench-results.json"));
+            Value("--out", "bench-results.json"),
+            int.Parse(Value("--steps", "0"), System.Globalization.CultureInfo.InvariantCulture));
     }
 }

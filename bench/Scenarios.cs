@@ -95,8 +95,9 @@ public sealed class Scenarios(BenchOptions options)
     }
 
     /// <summary>
-    /// Submit and complete <see cref="BenchOptions.Jobs"/> echo jobs, keep them (retained, not deleted),
-    /// then measure status and list latency at that size. Reports the sustained rate, the process's peak
+    /// Submit and complete <see cref="BenchOptions.Jobs"/> echo jobs (or instant wait jobs of
+    /// <see cref="BenchOptions.Steps"/> steps), keep them (retained, not deleted), then measure status,
+    /// list (page 1 and page 400) and stats latency at that size. Reports the sustained rate, the process's peak
     /// working set and the managed heap per job just after the last finished and once finished jobs have
     /// been released from memory (the process also holds the load generator).
     /// </summary>
@@ -108,13 +109,17 @@ public sealed class Scenarios(BenchOptions options)
         var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         var session = "scale-" + Guid.NewGuid().ToString("N");
         var ids = new string[options.Jobs];
+        object job = options.Steps > 0
+            ? new { prompt = "scale", recipe_name = "wait", recipe_config = new { seconds = 0, steps = options.Steps }, session_id = session }
+            : new { prompt = "scale", recipe_name = "echo", session_id = session };
+        var kind = options.Steps > 0 ? $"{options.Steps}-step wait" : "echo";
         var next = -1;
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(_ => Task.Run(async () =>
         {
             for (var i = Interlocked.Increment(ref next); i < ids.Length; i = Interlocked.Increment(ref next))
             {
-                ids[i] = await SubmitAsync(http, new { prompt = "scale", recipe_name = "echo", session_id = session }, CancellationToken.None);
+                ids[i] = await SubmitAsync(http, job, CancellationToken.None);
             }
         })));
         var submitted = clock.Elapsed;
@@ -146,6 +151,10 @@ public sealed class Scenarios(BenchOptions options)
             async ct => (await http.GetAsync($"/api/v1/runs/{ids[random.Next(ids.Length)]}", ct)).IsSuccessStatusCode);
         var list = await LoadGenerator.RunAsync($"list page 1 of {ids.Length:N0} jobs", 1, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5),
             async ct => (await http.GetAsync($"/api/v1/runs?session_id={session}&page_size=20", ct)).IsSuccessStatusCode);
+        var deep = await LoadGenerator.RunAsync($"list page 400 of {ids.Length:N0} jobs", 1, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5),
+            async ct => (await http.GetAsync("/api/v1/runs?page=400&page_size=20", ct)).IsSuccessStatusCode);
+        var stats = await LoadGenerator.RunAsync($"stats of {ids.Length:N0} jobs", 1, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5),
+            async ct => (await http.GetAsync("/stats", ct)).IsSuccessStatusCode);
         process.Refresh();
         await target.StopAsync();
         var peak = process.PeakWorkingSet64;
@@ -159,9 +168,11 @@ public sealed class Scenarios(BenchOptions options)
         Figures["scale: working set MiB with all retained, after an aggressive GC"] = workingSetCompacted / 1048576.0;
         return
         [
-            new Measurement($"scale: {ids.Length:N0} echo jobs to succeeded", ids.Length, 0, ids.Length / completed.TotalSeconds, double.NaN, double.NaN),
+            new Measurement($"scale: {ids.Length:N0} {kind} jobs to succeeded", ids.Length, 0, ids.Length / completed.TotalSeconds, double.NaN, double.NaN),
             status,
             list,
+            deep,
+            stats,
         ];
     }
 

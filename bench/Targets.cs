@@ -35,8 +35,8 @@ public static class Targets
 
     /// <summary>
     /// The embedded gateway's arguments on free loopback ports, as every scenario runs it (in this process
-    /// or as its own): its address, and quiet logs and no per-tenant quotas — the bench measures the
-    /// server, not its quotas.
+    /// or as its own): its address, and quiet logs and no per-tenant quotas or retained-jobs bound — the
+    /// bench measures the server, not its quotas.
     /// </summary>
     public static (string Url, string[] Args) EmbeddedGatewayArgs()
     {
@@ -45,7 +45,7 @@ public static class Targets
         return (url,
         [
             $"--urls={url}", $"--Cluster:SiloPort={ports[1]}", $"--Cluster:GatewayPort={ports[2]}", "--Logging:LogLevel:Default=Warning",
-            "--Api:SubmitsPerSecondPerTenant=0", "--Api:MaxLiveJobsPerTenant=0",
+            "--Api:SubmitsPerSecondPerTenant=0", "--Api:MaxLiveJobsPerTenant=0", "--Jobs:MaxRetainedPerTenant=0",
         ]);
     }
 

@@ -15,4 +15,11 @@ public interface IJobRecoveryGrain : IGrainWithStringKey
     /// </summary>
     [Alias("CatchUp")]
     Task<bool> CatchUpAsync(long indexedVersion, bool indexedWebhookPending);
+
+    /// <summary>
+    /// The index evicted this finished job (its tenant keeps too many): removes it as its retention's end
+    /// would. False when there is no job. Idempotent.
+    /// </summary>
+    [Alias("Evict")]
+    Task<bool> EvictAsync();
 }

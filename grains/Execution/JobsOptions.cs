@@ -52,6 +52,14 @@ public sealed class JobsOptions
     public TimeSpan Retention { get; set; } = TimeSpan.FromHours(24);
 
     /// <summary>
+    /// Memory mode: the most finished jobs one tenant keeps in the silo's memory; past that its oldest
+    /// finished jobs are removed before their retention ends (a tenant submitting at full speed would
+    /// otherwise fill the silo's memory within the retention). 0: no bound. Azure Storage keeps every
+    /// job for <see cref="Retention"/> (in storage, not memory). Default: 100,000.
+    /// </summary>
+    public int MaxRetainedPerTenant { get; set; } = 100_000;
+
+    /// <summary>
     /// How long a finished job stays in memory (activated) once nobody watches it and its webhook has
     /// settled; then only storage holds it, and a request reads it back (its record keeps the events a
     /// stream replays). Default: by storage (<see cref="FinishedJobIdleTimeIn"/>).
@@ -117,6 +125,11 @@ public sealed class JobsOptions
         if (FinishedJobIdleTime < TimeSpan.Zero)
         {
             yield return "Jobs:FinishedJobIdleTime must be zero or more.";
+        }
+
+        if (MaxRetainedPerTenant < 0)
+        {
+            yield return $"Jobs:MaxRetainedPerTenant must be 0 (no bound) or more, not {MaxRetainedPerTenant}.";
         }
 
         if (Retention <= TimeSpan.Zero)

@@ -30,6 +30,12 @@ public interface IJobIndex
     /// past its retention at <paramref name="now"/>.
     /// </summary>
     Task<IReadOnlyList<JobIndexEntry>> DueAsync(DateTimeOffset now);
+
+    /// <summary>
+    /// The entries this index evicted (<see cref="Execution.JobsOptions.MaxRetainedPerTenant"/>: no longer
+    /// listed or counted) whose jobs are still there to remove. Memory mode only; none elsewhere.
+    /// </summary>
+    Task<IReadOnlyList<JobIndexEntry>> EvictedAsync() => Task.FromResult<IReadOnlyList<JobIndexEntry>>([]);
 }
 
 /// <summary>

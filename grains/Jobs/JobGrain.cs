@@ -309,6 +309,26 @@ public sealed partial class JobGrain(
         return true;
     }
 
+    public async Task<bool> EvictAsync()
+    {
+        using var scope = LogScope();
+        if (!Exists)
+        {
+            return false;
+        }
+
+        if (Record.Removed)
+        {
+            await FinishRemovalOrDeliverAsync();
+        }
+        else if (Record.Status.IsTerminal())
+        {
+            await RemoveAsync("its tenant's finished jobs passed Jobs:MaxRetainedPerTenant");
+        }
+
+        return true;
+    }
+
     private long NextEventId(JobRecord record) => _events.NextId(record.Epoch);
 
     /// <summary>

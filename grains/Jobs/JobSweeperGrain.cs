@@ -50,30 +50,34 @@ public sealed partial class JobSweeperGrain(
 
     public async Task<int> SweepAsync()
     {
-        var due = await index.DueAsync(time.GetUtcNow());
         var grains = GrainFactory; // the visits run on the thread pool, outside this activation
-        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = ParallelVisits }, async (entry, _) =>
+        var due = await index.DueAsync(time.GetUtcNow());
+        await VisitAsync(due, (job, entry) => job.CatchUpAsync(entry.Version, entry.Job.Webhook is { Pending: true }));
+        var evicted = await index.EvictedAsync(); // their grains were told at once; told again should that have been lost
+        await VisitAsync(evicted, (job, _) => job.EvictAsync());
+        if (due.Count + evicted.Count > 0)
         {
-            try
-            {
-                var job = grains.JobRecovery(entry.Tenant, entry.Job.JobId);
-                if (!await job.CatchUpAsync(entry.Version, entry.Job.Webhook is { Pending: true }))
-                {
-                    await index.RemoveAsync(entry.Tenant, entry.Job.JobId, entry.Job.CreatedAt);
-                }
-            }
-            catch (Exception exception)
-            {
-                // Its silo may be dead and not yet declared so: the next sweep visits it again.
-                LogVisitFailed(logger, exception, entry.Job.JobId);
-            }
-        });
-        if (due.Count > 0)
-        {
-            LogSwept(logger, due.Count);
+            LogSwept(logger, due.Count + evicted.Count);
         }
 
-        return due.Count;
+        return due.Count + evicted.Count;
+
+        Task VisitAsync(IReadOnlyList<JobIndexEntry> entries, Func<IJobRecoveryGrain, JobIndexEntry, Task<bool>> visit) =>
+            Parallel.ForEachAsync(entries, new ParallelOptions { MaxDegreeOfParallelism = ParallelVisits }, async (entry, _) =>
+            {
+                try
+                {
+                    if (!await visit(grains.JobRecovery(entry.Tenant, entry.Job.JobId), entry))
+                    {
+                        await index.RemoveAsync(entry.Tenant, entry.Job.JobId, entry.Job.CreatedAt); // no job behind it
+                    }
+                }
+                catch (Exception exception)
+                {
+                    // Its silo may be dead and not yet declared so: the next sweep visits it again.
+                    LogVisitFailed(logger, exception, entry.Job.JobId);
+                }
+            });
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sweep: could not visit job {JobId}; the next sweep will")]

@@ -14,8 +14,8 @@ public sealed class MemoryJobStore
     /// <summary>Stored grain states by provider, state name and grain: their serialized bytes and ETag.</summary>
     internal ConcurrentDictionary<(string Provider, string StateName, GrainId Grain), StoredState> States { get; } = new();
 
-    /// <summary>Index entries by tenant, then job id.</summary>
-    internal ConcurrentDictionary<string, ConcurrentDictionary<string, JobIndexEntry>> IndexEntries { get; } = new(StringComparer.Ordinal);
+    /// <summary>Index entries by tenant.</summary>
+    internal ConcurrentDictionary<string, Index.TenantJobs> Tenants { get; } = new(StringComparer.Ordinal);
 
     internal string NewETag() => Interlocked.Increment(ref _version).ToString(System.Globalization.CultureInfo.InvariantCulture);
 

@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Options;
+using Microsoft.Extensions.DependencyInjection;
 using Praison.Orleans.Grains.Execution;
 using Praison.Orleans.Grains.Index;
 using Praison.Orleans.Grains.Webhooks;
@@ -83,7 +83,7 @@ public sealed class WebhookRoundTests(LongHorizonWebhookFixture fixture) : IClas
             () => Task.FromResult(!fixture.Cluster.TryGetGrainContext(grain, out _) && _receiver.DeliveriesTo(name).Count == 1),
             released => released,
             "the job to leave memory after its first round");
-        var index = new MemoryJobIndex(fixture.Store, Options.Create(new JobsOptions()), TimeProvider.System);
+        var index = ((global::Orleans.TestingHost.InProcessSiloHandle)fixture.Cluster.Silos[0]).SiloHost.Services.GetRequiredService<IJobIndex>();
         var due = (await index.DueAsync(DateTimeOffset.UtcNow)).Select(e => e.Job.JobId).ToList();
         var waiting = (await fixture.Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{jobId}"))!["webhook"]!;
         var nextRoundAt = DateTimeOffset.Parse((string)waiting["next_round_at"]!, System.Globalization.CultureInfo.InvariantCulture);

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using Praison.Orleans.Gateway.Runs;
 
 namespace Praison.Orleans.Gateway.Auth;
 
@@ -18,8 +19,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     ApiKeyRing keys,
-    BindAddresses bind,
-    IProblemDetailsService problems) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    BindAddresses bind) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
 
@@ -54,21 +54,10 @@ internal sealed class ApiKeyAuthenticationHandler(
         await Response.WriteAsJsonAsync(new { error });
     }
 
-    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
-    {
-        Response.StatusCode = StatusCodes.Status403Forbidden;
-        await problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = Context,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status403Forbidden,
-                Detail = Context.User.HasClaim(c => c.Type == Tenancy.TenantClaim)
-                    ? "This key is a tenant's: /metrics shows every tenant's counts and needs an operator key (Auth:MetricsKeySha256)."
-                    : "This key reads /metrics only (Auth:MetricsKeySha256); the jobs API needs a tenant's key.",
-            },
-        });
-    }
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        Context.WriteProblemAsync(StatusCodes.Status403Forbidden, Context.User.HasClaim(c => c.Type == Tenancy.TenantClaim)
+            ? "This key is a tenant's: /metrics shows every tenant's counts and needs an operator key (Auth:MetricsKeySha256)."
+            : "This key reads /metrics only (Auth:MetricsKeySha256); the jobs API needs a tenant's key.");
 
     private string? PresentedKey()
     {
@@ -81,7 +70,13 @@ internal sealed class ApiKeyAuthenticationHandler(
         return Request.Headers["X-API-Key"].ToString() is { Length: > 0 } key ? key : null;
     }
 
-    private static AuthenticateResult Success(KeyHolder holder)
+    /// <summary>One principal per holder, made once: a principal is never changed after authentication, and every request has one.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<KeyHolder, ClaimsPrincipal> Principals = new();
+
+    private static AuthenticateResult Success(KeyHolder holder) =>
+        AuthenticateResult.Success(new AuthenticationTicket(Principals.GetOrAdd(holder, PrincipalOf), SchemeName));
+
+    private static ClaimsPrincipal PrincipalOf(KeyHolder holder)
     {
         var claims = new List<Claim>();
         if (holder.Tenant is { } tenant)
@@ -94,7 +89,6 @@ internal sealed class ApiKeyAuthenticationHandler(
             claims.Add(new Claim(Tenancy.OperatorClaim, "true"));
         }
 
-        var identity = new ClaimsIdentity(claims, SchemeName);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
     }
 }

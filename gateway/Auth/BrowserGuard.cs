@@ -1,4 +1,5 @@
 using System.Net;
+using Praison.Orleans.Gateway.Runs;
 
 namespace Praison.Orleans.Gateway.Auth;
 
@@ -74,19 +75,11 @@ internal sealed class BrowserGuard(ApiKeyRing keys, BindAddresses bind)
 internal static class BrowserGuardMiddleware
 {
     /// <summary>Refuses, with 403 problem JSON, what <see cref="BrowserGuard"/> refuses; before authentication.</summary>
-    public static IApplicationBuilder UseBrowserGuard(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    public static IApplicationBuilder UseBrowserGuard(this IApplicationBuilder app)
     {
-        if (context.RequestServices.GetRequiredService<BrowserGuard>().Refusal(context.Request) is { } detail)
-        {
-            context.Response.StatusCode = StatusCodes.Status403Forbidden;
-            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                ProblemDetails = { Status = StatusCodes.Status403Forbidden, Detail = detail },
-            });
-            return;
-        }
-
-        await next(context);
-    });
+        var guard = app.ApplicationServices.GetRequiredService<BrowserGuard>();
+        return app.Use(next => context => guard.Refusal(context.Request) is { } detail
+            ? context.WriteProblemAsync(StatusCodes.Status403Forbidden, detail)
+            : next(context)); // no state machine on the way through: every request passes here
+    }
 }

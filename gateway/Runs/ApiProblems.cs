@@ -11,6 +11,17 @@ internal static class ApiProblems
     public static ProblemHttpResult NotFound(string jobId) =>
         Problem(StatusCodes.Status404NotFound, $"Job not found: {jobId}");
 
+    /// <summary>Writes a problem outside an endpoint (middleware), with <paramref name="status"/> and <paramref name="detail"/>.</summary>
+    public static Task WriteProblemAsync(this HttpContext context, int status, string detail)
+    {
+        context.Response.StatusCode = status;
+        return context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = { Status = status, Detail = detail },
+        }).AsTask();
+    }
+
     /// <summary>422 listing each offending field under <c>errors</c>; <c>detail</c> sums them up.</summary>
     public static ProblemHttpResult Validation(IDictionary<string, string[]> errors) =>
         TypedResults.Problem(new HttpValidationProblemDetails(errors)

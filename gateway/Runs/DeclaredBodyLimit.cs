@@ -16,27 +16,24 @@ internal static class DeclaredBodyLimit
     /// <summary>How many times the body limit a declared body may be to be read and discarded rather than cut off.</summary>
     public const int DrainFactor = 8;
 
-    public static IApplicationBuilder UseDeclaredBodyLimit(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    public static IApplicationBuilder UseDeclaredBodyLimit(this IApplicationBuilder app)
     {
-        var limit = context.RequestServices.GetRequiredService<IOptions<RunsApiOptions>>().Value.MaxRequestBodyBytes;
-        if (context.Request.ContentLength is not { } declared || declared <= limit)
+        var limit = app.ApplicationServices.GetRequiredService<IOptions<RunsApiOptions>>().Value.MaxRequestBodyBytes;
+        return app.Use(next => context =>
         {
-            await next(context);
-            return;
-        }
+            if (context.Request.ContentLength is not { } declared || declared <= limit)
+            {
+                return next(context); // no state machine on the way through: every request passes here
+            }
 
-        if (declared / DrainFactor <= limit && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
-        {
-            size.MaxRequestBodySize = declared; // not read here: drained by Kestrel once answered
-        }
+            if (declared / DrainFactor <= limit && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            {
+                size.MaxRequestBodySize = declared; // not read here: drained by Kestrel once answered
+            }
 
-        context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails = { Status = StatusCodes.Status413PayloadTooLarge, Detail = TooLarge(limit) },
+            return context.WriteProblemAsync(StatusCodes.Status413PayloadTooLarge, TooLarge(limit));
         });
-    });
+    }
 
     /// <summary>The 413's detail.</summary>
     public static string TooLarge(long limit) => $"Request body too large: the limit is {limit} bytes (Api:MaxRequestBodyBytes).";

@@ -77,7 +77,10 @@ internal static class RunsApi
             return refused;
         }
 
-        spec = spec with { ApiBaseUrl = ApiBase(context.Request) };
+        if (spec.WebhookUrl is not null)
+        {
+            spec = spec with { ApiBaseUrl = ApiBase(context.Request) }; // for the webhook's result_url
+        }
 
         if (spec.WebhookUrl is { } webhookUrl && await webhooks.ProblemAsync(webhookUrl, cancellationToken) is { } problem)
         {

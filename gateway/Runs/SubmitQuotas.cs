@@ -47,24 +47,13 @@ internal static class SubmitQuotas
         QueueLimit = 0,
     };
 
+    /// <summary>A 429 problem with <c>Retry-After</c> (whole seconds, at least one).</summary>
     private static async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
     {
         var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
-        await WriteTooManyAsync(
-            rejected.HttpContext, retryAfter,
+        rejected.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        await rejected.HttpContext.WriteProblemAsync(StatusCodes.Status429TooManyRequests,
             "Too many submits: this tenant's submit rate is limited (Api:SubmitsPerSecondPerTenant). Retry after the time given.");
-    }
-
-    /// <summary>Writes a 429 problem with <c>Retry-After</c> (whole seconds, at least one).</summary>
-    private static async Task WriteTooManyAsync(HttpContext context, TimeSpan retryAfter, string detail)
-    {
-        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-        context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Detail = detail },
-        });
     }
 }
 

@@ -59,7 +59,10 @@ internal static class SchedulesApi
         }
 
         var (id, spec) = created;
-        spec = spec with { Job = spec.Job with { ApiBaseUrl = RunsApi.ApiBase(context.Request) } };
+        if (spec.Job.WebhookUrl is not null)
+        {
+            spec = spec with { Job = spec.Job with { ApiBaseUrl = RunsApi.ApiBase(context.Request) } }; // for the webhook's result_url
+        }
         if (spec.Job.WebhookUrl is { } webhookUrl && await webhooks.ProblemAsync(webhookUrl, cancellationToken) is { } refused)
         {
             return ApiProblems.Validation(new Dictionary<string, string[]> { ["job.webhook_url"] = [refused] });
@@ -113,7 +116,7 @@ internal static class SchedulesApi
             return ApiProblems.Validation(new Dictionary<string, string[]> { ["job.webhook_url"] = [refused] });
         }
 
-        if (patch.Job is { } job)
+        if (patch.Job is { WebhookUrl: not null } job)
         {
             patch = patch with { Job = job with { ApiBaseUrl = RunsApi.ApiBase(context.Request) } };
         }

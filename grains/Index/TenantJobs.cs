@@ -41,6 +41,7 @@ internal sealed class TenantJobs
         var id = entry.Job.JobId;
         lock (_gate)
         {
+            var listed = !entry.Removed && !_evicted.Contains(id);
             if (_entries.TryGetValue(id, out var known))
             {
                 if (known.Version > entry.Version)
@@ -48,14 +49,21 @@ internal sealed class TenantJobs
                     return [];
                 }
 
-                Unlist(known);
+                if (!(listed && Relist(known, entry)))
+                {
+                    Unlist(known);
+                    if (listed)
+                    {
+                        List(entry);
+                    }
+                }
             }
-
-            _entries[id] = entry;
-            if (!entry.Removed && !_evicted.Contains(id))
+            else if (listed)
             {
                 List(entry);
             }
+
+            _entries[id] = entry;
 
             var needsAttention = !entry.Job.Status.IsTerminal() || entry.Removed || entry.Job.Webhook is { Pending: true };
             _ = needsAttention ? _attention.Add(id) : _attention.Remove(id);
@@ -208,6 +216,54 @@ internal sealed class TenantJobs
         }
 
         _keys += entry.HasIdempotencyKey ? 1 : 0;
+    }
+
+    /// <summary>
+    /// Moves a listed entry from what <paramref name="known"/> said to what <paramref name="entry"/> says
+    /// with the fewest set changes (a job's end: out of one status set, into another and the finished);
+    /// false, changing nothing, when <paramref name="known"/> was not listed. The caller holds the lock.
+    /// </summary>
+    private bool Relist(JobIndexEntry known, JobIndexEntry entry)
+    {
+        var (before, after, key) = (known.Job, entry.Job, ListKey.Of(entry.Job));
+        if (ListKey.Of(before) != key || !_listed.Contains(key))
+        {
+            return false;
+        }
+
+        if (before.Status != after.Status)
+        {
+            _byStatus[(int)before.Status].Remove(key);
+            _byStatus[(int)after.Status].Add(key);
+        }
+
+        if (before.SessionId != after.SessionId)
+        {
+            Ungroup(_bySession, before.SessionId, key);
+            Group(_bySession, after.SessionId)?.Add(key);
+        }
+
+        if (before.ScheduleId != after.ScheduleId)
+        {
+            Ungroup(_bySchedule, before.ScheduleId, key);
+            Group(_bySchedule, after.ScheduleId)?.Add(key);
+        }
+
+        if (before.Status.IsTerminal() != after.Status.IsTerminal() || EndOf(before) != EndOf(after))
+        {
+            if (before.Status.IsTerminal())
+            {
+                _finished.Remove(EndOf(before));
+            }
+
+            if (after.Status.IsTerminal())
+            {
+                _finished.Add(EndOf(after));
+            }
+        }
+
+        _keys += (entry.HasIdempotencyKey ? 1 : 0) - (known.HasIdempotencyKey ? 1 : 0);
+        return true;
     }
 
     /// <summary>Takes an entry out of the sets it is listed in, if it is; the caller holds the lock.</summary>

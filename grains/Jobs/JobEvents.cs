@@ -20,9 +20,8 @@ internal sealed class JobEvents
     public const int MaxResultText = 1000;
 
     private readonly Queue<JobEvent> _history = new();
-    // Every status event and the progress event last before it, also those the history dropped: what an ending keeps.
-    private readonly List<JobEvent> _milestones = [];
-    private JobEvent? _lastProgress;
+    // What an ending keeps of the events the history dropped (a long run): the coalesced dropped prefix.
+    private List<JobEvent>? _dropped;
     private readonly List<Channel<JobEvent>> _watchers = [];
     private uint _counter;
     private bool _ended;
@@ -38,25 +37,14 @@ internal sealed class JobEvents
 
     public void Publish(JobEvent e)
     {
-        if (e.Kind == JobEventKind.Progress)
-        {
-            _lastProgress = e;
-        }
-        else if (e.Kind == JobEventKind.Status)
-        {
-            if (_lastProgress is { } reached)
-            {
-                _milestones.Add(reached);
-                _lastProgress = null;
-            }
-
-            _milestones.Add(e);
-        }
-
         _history.Enqueue(e);
         if (_history.Count > MaxKept)
         {
-            _history.Dequeue();
+            var dropped = _history.Dequeue();
+            if (dropped.Kind != JobEventKind.Progress || _history.Peek().Kind != JobEventKind.Progress)
+            {
+                (_dropped ??= []).Add(dropped); // what coalescing would keep of it
+            }
         }
 
         foreach (var watcher in _watchers)
@@ -165,13 +153,25 @@ internal sealed class JobEvents
         JobEvent[] ending = progressChanged
             ? [StatusEvent(record), ProgressEvent(record.ProgressEventId, record.Status, record.Progress)]
             : [StatusEvent(record)];
-        record.History = Coalesced([.. _milestones.Concat(_history).Concat(ending).DistinctBy(e => e.Id).OrderBy(e => e.Id)]);
+        List<JobEvent> published = [.. _dropped ?? [], .. _history, .. ending];
+        record.History = Coalesced(published);
         return ending;
     }
 
     /// <summary>The status events of <paramref name="events"/> and the last of each run of progress events, in order.</summary>
-    public static JobEvent[] Coalesced(IReadOnlyList<JobEvent> events) =>
-        [.. events.Where((e, i) => e.Kind != JobEventKind.Progress || i + 1 == events.Count || events[i + 1].Kind != JobEventKind.Progress)];
+    public static JobEvent[] Coalesced(IReadOnlyList<JobEvent> events)
+    {
+        var kept = new List<JobEvent>(events.Count);
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (events[i].Kind != JobEventKind.Progress || i + 1 == events.Count || events[i + 1].Kind != JobEventKind.Progress)
+            {
+                kept.Add(events[i]);
+            }
+        }
+
+        return [.. kept];
+    }
 
     public static JobEvent StatusEvent(JobRecord record) =>
         new(record.StatusEventId, JobEventKind.Status, record.Status, record.Progress.Percentage, record.Progress.CurrentStep, null);

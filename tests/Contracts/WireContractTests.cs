@@ -124,7 +124,7 @@ public sealed class WireContractTests
                 "IIdempotencyGrain.FindAsync=Find", "IIdempotencyGrain.ReleaseAsync=Release", "IIdempotencyGrain.SubmitAsync=Submit",
                 "IJobGrain.CancelAsync=Cancel", "IJobGrain.DeleteAsync=Delete", "IJobGrain.GetResultAsync=GetResult",
                 "IJobGrain.GetStatusAsync=GetStatus", "IJobGrain.SubmitAsync=Submit", "IJobGrain.WatchAsync=Watch",
-                "IJobQueryGrain.ListAsync=List", "IJobQueryGrain.LiveCountAsync=LiveCount", "IJobQueryGrain.StatsAsync=Stats", "IJobRecoveryGrain.CatchUpAsync=CatchUp", "ISiloStatsGrain.GetAsync=Get",
+                "IJobQueryGrain.ListAsync=List", "IJobQueryGrain.LiveCountAsync=LiveCount", "IJobQueryGrain.StatsAsync=Stats", "IJobRecoveryGrain.CatchUpAsync=CatchUp", "IJobRecoveryGrain.EvictAsync=Evict", "ISiloStatsGrain.GetAsync=Get",
                 "IScheduleDirectoryGrain.ListAsync=List", "IScheduleDirectoryGrain.RemoveAsync=Remove", "IScheduleDirectoryGrain.TryAddAsync=TryAdd",
                 "IScheduleGrain.CreateAsync=Create", "IScheduleGrain.DeleteAsync=Delete", "IScheduleGrain.GetAsync=Get",
                 "IScheduleGrain.TriggerAsync=Trigger", "IScheduleGrain.UpdateAsync=Update",

@@ -1,7 +1,4 @@
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.ServerSentEvents;
@@ -137,14 +134,7 @@ public sealed class AuthTests(JobsClusterFixture fixture)
     [Fact]
     public async Task NoKeyConfigured_NonLoopbackBind_FailsClosedButHealthAnswers()
     {
-        // Tests may only listen on loopback, so the public bind is what the gateway is told it has.
-        await using var gateway = Praison.Orleans.Gateway.GatewayApp.Build(
-            ["--urls=http://127.0.0.1:0", "--Cluster:Mode=Client", "--Logging:LogLevel:Default=None"],
-            fixture.Client,
-            services => services.AddSingleton(new BindAddresses(() => ["http://0.0.0.0:8005"])));
-        await gateway.StartAsync();
-        var addresses = gateway.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
-        using var http = new HttpClient { BaseAddress = new Uri(addresses.Single()) };
+        using var http = await fixture.StartPublicGatewayAsync();
 
         var runs = await http.GetAsync("/api/v1/runs");
         var submit = await http.PostAsJsonAsync("/api/v1/runs", new { prompt = "x", recipe_name = "echo" });
@@ -154,7 +144,6 @@ public sealed class AuthTests(JobsClusterFixture fixture)
         Assert.Equal("""{"error":"PRAISONAI_JOBS_API_KEY required for non-localhost binding"}""", await runs.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.Unauthorized, submit.StatusCode);
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
-        await gateway.StopAsync();
     }
 
     [Theory]

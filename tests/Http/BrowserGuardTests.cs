@@ -2,10 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Praison.Orleans.Gateway.Auth;
 
 namespace Praison.Orleans.Tests.Http;
 
@@ -126,19 +122,13 @@ public sealed class BrowserGuardTests(JobsClusterFixture fixture)
     [Fact]
     public async Task OnAClosedNonLoopbackGateway_AForeignHostStillGetsThe401()
     {
-        await using var gateway = Praison.Orleans.Gateway.GatewayApp.Build(
-            ["--urls=http://127.0.0.1:0", "--Cluster:Mode=Client", "--Logging:LogLevel:Default=None"],
-            fixture.Client,
-            services => services.AddSingleton(new BindAddresses(() => ["http://0.0.0.0:8005"])));
-        await gateway.StartAsync();
-        using var http = new HttpClient { BaseAddress = new Uri(gateway.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()) };
+        using var http = await fixture.StartPublicGatewayAsync();
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/runs");
         request.Headers.Host = "jobs.internal";
 
         using var response = await http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        await gateway.StopAsync();
     }
 
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? origin, string? site, string? body = null, bool navigate = false)

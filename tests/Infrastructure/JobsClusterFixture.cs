@@ -97,10 +97,17 @@ public class JobsClusterFixture : IAsyncLifetime
     }
 
     /// <summary>Another gateway of this cluster with <paramref name="settings"/>; stopped with the fixture.</summary>
-    public async Task<HttpClient> StartGatewayAsync(params string[] settings)
+    public Task<HttpClient> StartGatewayAsync(params string[] settings) => StartGatewayAsync(null, settings);
+
+    /// <summary>A gateway that believes it listens on a public address (tests may only listen on loopback): keyless, it is closed.</summary>
+    public Task<HttpClient> StartPublicGatewayAsync(params string[] settings) =>
+        StartGatewayAsync(services => services.AddSingleton(new BindAddresses(() => ["http://0.0.0.0:8005"])), settings);
+
+    /// <summary>Another gateway of this cluster with <paramref name="settings"/> and service <paramref name="overrides"/>; stopped with the fixture.</summary>
+    public async Task<HttpClient> StartGatewayAsync(Action<IServiceCollection>? overrides, params string[] settings)
     {
         var gateway = GatewayApp.Build(
-            ["--urls=http://127.0.0.1:0", "--Cluster:Mode=Client", "--Logging:LogLevel:Default=Warning", .. settings], Client);
+            ["--urls=http://127.0.0.1:0", "--Cluster:Mode=Client", "--Logging:LogLevel:Default=Warning", .. settings], Client, overrides);
         await gateway.StartAsync();
         _gateways.Add(gateway);
         var address = gateway.Services.GetRequiredService<IServer>().Features

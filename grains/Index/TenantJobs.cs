@@ -147,12 +147,15 @@ internal sealed class TenantJobs
         }
     }
 
-    /// <summary>The entries evicted past the bound whose jobs have not been removed yet.</summary>
+    /// <summary>
+    /// The entries evicted past the bound whose jobs have not been removed yet; not those already removed
+    /// for clients while their webhook is pending, which the sweep visits when their round is due.
+    /// </summary>
     public IEnumerable<JobIndexEntry> Evicted()
     {
         lock (_gate)
         {
-            return [.. _evicted.Select(id => _entries[id])];
+            return [.. _evicted.Select(id => _entries[id]).Where(entry => !entry.Removed)];
         }
     }
 

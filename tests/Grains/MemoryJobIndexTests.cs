@@ -101,9 +101,9 @@ public sealed class MemoryJobIndexTests
         var page = jobs.Query(new JobListQuery("t", null, null, 1, 10), Options, Start);
         Assert.Equal([JobId(6), JobId(5), JobId(4), "run_live00000000"], page.Jobs.Select(j => j.JobId));
         Assert.Equal((4, 1), (jobs.Stats(Options, Start).TotalJobs, jobs.LiveCount()));
-        Assert.Equal([JobId(1), JobId(2), JobId(3)], jobs.Evicted().Select(e => e.Job.JobId).Order());
-        jobs.Remove(JobId(1)); // as each evicted job's grain removes it
-        jobs.Remove(JobId(2));
+        // Left for the sweep to tell again: not the one already removed for clients (its webhook pending, it is due as such).
+        Assert.Equal([JobId(2), JobId(3)], jobs.Evicted().Select(e => e.Job.JobId).Order());
+        jobs.Remove(JobId(2)); // as each evicted job's grain removes it
         Assert.Equal([JobId(3)], jobs.Evicted().Select(e => e.Job.JobId));
     }
 

@@ -77,14 +77,14 @@ internal static class RunsApi
             return refused;
         }
 
-        if (spec.WebhookUrl is not null)
+        if (spec.WebhookUrl is { } webhookUrl)
         {
-            spec = spec with { ApiBaseUrl = ApiBase(context.Request) }; // for the webhook's result_url
-        }
+            if (await webhooks.ProblemAsync(webhookUrl, cancellationToken) is { } problem)
+            {
+                return ApiProblems.Validation(new Dictionary<string, string[]> { ["webhook_url"] = [problem] });
+            }
 
-        if (spec.WebhookUrl is { } webhookUrl && await webhooks.ProblemAsync(webhookUrl, cancellationToken) is { } problem)
-        {
-            return ApiProblems.Validation(new Dictionary<string, string[]> { ["webhook_url"] = [problem] });
+            spec = spec with { ApiBaseUrl = ApiBase(context.Request) }; // for the webhook's result_url
         }
 
         var tenant = Tenancy.TenantOf(context.User);

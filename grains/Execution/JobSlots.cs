@@ -152,14 +152,8 @@ public sealed class JobSlots(IOptions<JobsOptions> options)
                 _turns.AddLast(tenant);
             }
 
-            if (waiter.Lease.TrySetResult(Grant(tenant)))
-            {
-                waiter.Cancellation.Dispose();
-            }
-            else
-            {
-                Undo(tenant); // cancelled, and not yet out of its line: the slot is free again
-            }
+            waiter.Lease.SetResult(Grant(tenant)); // a cancelled waiter left its line under the gate: this one is waiting
+            waiter.Cancellation.Dispose();
         }
     }
 

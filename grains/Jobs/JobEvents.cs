@@ -4,9 +4,9 @@ using System.Threading.Channels;
 namespace Praison.Orleans.Grains.Jobs;
 
 /// <summary>
-/// A job's event history on this activation and the watchers that follow it. Ids are reserved by the
-/// grain when it changes its record and published once the change is stored, so a watcher never sees
-/// a change that storage does not have. Not thread-safe: used on the grain's scheduler only.
+/// A job's event history on this activation and the watchers that follow it. Ids are reserved by a
+/// transition (<see cref="JobTransitions"/>) and published once its change is stored, so a watcher
+/// never sees a change that storage does not have. Not thread-safe: used on the grain's scheduler only.
 /// </summary>
 internal sealed class JobEvents
 {
@@ -23,7 +23,6 @@ internal sealed class JobEvents
     // What an ending keeps of the events the history dropped (a long run): the coalesced dropped prefix.
     private List<JobEvent>? _dropped;
     private readonly List<Channel<JobEvent>> _watchers = [];
-    private uint _counter;
     private bool _ended;
 
     /// <summary>
@@ -32,8 +31,11 @@ internal sealed class JobEvents
     /// </summary>
     public int WatcherCount { get; private set; }
 
-    /// <summary>The next id of this activation: epoch in the high 32 bits, a counter in the low.</summary>
-    public long NextId(int epoch) => ((long)epoch << 32) | ++_counter;
+    /// <summary>
+    /// Every event published on this activation, in order: the coalesced prefix the live history dropped
+    /// (<see cref="MaxKept"/>), then what it keeps.
+    /// </summary>
+    public IReadOnlyList<JobEvent> Published => [.. _dropped ?? [], .. _history];
 
     public void Publish(JobEvent e)
     {
@@ -141,20 +143,19 @@ internal sealed class JobEvents
     /// <summary>
     /// What an ending (<paramref name="record"/>, terminal) publishes before its final event: its status,
     /// then its progress when that changed. And the history the record keeps, coalesced: every status
-    /// event published before and these, and of each run of progress events only its last — what the
+    /// event <paramref name="published"/> before and these, and of each run of progress events only its last — what the
     /// job had reached when its status next changed, under that event's id. A finished job is kept for
     /// a day, so it keeps a few events (two per attempt and three more, a step name at most
     /// <see cref="JobProgress.MaxStepChars"/> each), not the thousand progress reports of a long run:
     /// a replay from the record goes through the same states, and a reconnect after any id it gave
     /// resumes with the states after it, nothing repeated.
     /// </summary>
-    public JobEvent[] End(JobRecord record, bool progressChanged)
+    public static JobEvent[] End(JobRecord record, IReadOnlyList<JobEvent> published, bool progressChanged)
     {
         JobEvent[] ending = progressChanged
             ? [StatusEvent(record), ProgressEvent(record.ProgressEventId, record.Status, record.Progress)]
             : [StatusEvent(record)];
-        List<JobEvent> published = [.. _dropped ?? [], .. _history, .. ending];
-        record.History = Coalesced(published);
+        record.History = Coalesced([.. published, .. ending]);
         return ending;
     }
 

@@ -86,7 +86,7 @@ public sealed partial class JobGrain
         using var scope = LogScope(); // the loop may start from a timer, outside any call
         try
         {
-            if (Record.Status == JobStatus.Running && Record.Attempt >= MaxAttempts)
+            if (JobTransitions.AttemptsExhausted(Record, MaxAttempts))
             {
                 await UntilStoredAsync(() => FailAsync($"Interrupted: attempts exhausted ({Record.Attempt})", "attempts exhausted"), stop);
                 return;
@@ -175,7 +175,7 @@ public sealed partial class JobGrain
         int attempt;
         try
         {
-            if (!await UntilStoredAsync(MarkRunningAsync, stop))
+            if (!await UntilStoredAsync(StartAttemptAsync, stop))
             {
                 DisposeTokens();
                 lease.Dispose();
@@ -230,7 +230,7 @@ public sealed partial class JobGrain
             var resultJson = output.Result?.ToJsonString() ?? "null";
             var maxResult = options.Value.MaxResultChars;
             return resultJson.Length <= maxResult
-                ? () => SucceedAsync(resultJson, output.Metrics)
+                ? () => SucceedAsync(resultJson, (output.Metrics ?? new JsonObject()).ToJsonString())
                 : () => FailAsync(
                     $"Result too large: {resultJson.Length} characters; the limit is {maxResult} (Jobs:MaxResultChars)", "result too large");
         }
@@ -250,113 +250,14 @@ public sealed partial class JobGrain
     }
 
     /// <summary>True while the stored record says attempt <paramref name="attempt"/> is running.</summary>
-    private bool IsRunning(int attempt) => _stored is { Status: JobStatus.Running } record && record.Attempt == attempt;
-
-    private async Task<bool> MarkRunningAsync()
-    {
-        var now = time.GetUtcNow();
-        var started = await UpdateAsync(record =>
-        {
-            if (record.Status.IsTerminal())
-            {
-                return false;
-            }
-
-            var resumed = record.Attempt > 0;
-            record.Status = JobStatus.Running;
-            record.StartedAt ??= now;
-            record.Attempt++;
-            record.Reason = resumed ? "resumed after the previous attempt was lost" : "started";
-            record.StatusEventId = NextEventId(record);
-            return true;
-        });
-        if (started)
-        {
-            // The index learns of it at the first progress checkpoint: a job that ends before then costs
-            // one index write fewer, and its entry goes from queued straight to its end.
-            _events.Publish(JobEvents.StatusEvent(Record));
-            metrics.Started(Record.Spec, Record.Attempt, Record.CreatedAt, now);
-        }
-
-        return started;
-    }
-
-    private Task<bool> SucceedAsync(string resultJson, JsonObject? metrics) =>
-        EndAsync(JobStatus.Succeeded, "the work succeeded", record =>
-        {
-            record.Progress = record.Progress with { Percentage = 100 };
-            record.ResultJson = resultJson;
-            record.MetricsJson = (metrics ?? new JsonObject()).ToJsonString();
-        });
-
-    private Task<bool> FailAsync(string error, string reason) =>
-        EndAsync(JobStatus.Failed, reason, record => record.Error = error);
-
-    /// <summary>
-    /// The one way into a terminal state: applies <paramref name="details"/>, stamps the end, commits,
-    /// then publishes the final events, updates the index and starts the webhook if there is one. False
-    /// when the job was already terminal; <see cref="JobStorageException"/> when storage did not take it.
-    /// </summary>
-    private async Task<bool> EndAsync(JobStatus status, string reason, Action<JobRecord> details)
-    {
-        var now = time.GetUtcNow();
-        _endings++; // from here the work's reports are not published: their ids would follow the ending's
-        var liveProgress = _liveProgress;
-        JobEvent[] ending = [];
-        bool ended;
-        try
-        {
-            ended = await UpdateAsync(record =>
-            {
-                if (record.Status.IsTerminal())
-                {
-                    return false;
-                }
-
-                record.Status = status;
-                record.Progress = record.Progress.Advance(liveProgress);
-                record.Reason = reason;
-                details(record);
-                record.CompletedAt ??= now;
-                // Status, progress, final, their ids rising in that order. The progress gets a new id even
-                // when unchanged (a record's progress always has one); it is published only if it changed.
-                record.StatusEventId = NextEventId(record);
-                record.ProgressEventId = NextEventId(record);
-                record.FinalEventId = NextEventId(record);
-                record.WebhookPending = record.Spec.WebhookUrl is not null;
-                ending = _events.End(record, progressChanged: record.Progress != liveProgress);
-                return true;
-            });
-        }
-        finally
-        {
-            _endings--;
-        }
-
-        if (ended)
-        {
-            foreach (var e in ending)
-            {
-                _events.Publish(e);
-            }
-
-            _events.Publish(JobEvents.FinalEvent(Record));
-            LogEnded(logger, JobId, status, reason);
-            metrics.Ended(Record.Spec, status, Record.StartedAt, Record.CompletedAt ?? now);
-            await IndexAsync(); // pending webhooks stay due for the sweep until they are settled
-            StartWebhookDelivery();
-            ReleaseWhenIdle();
-        }
-
-        return ended;
-    }
+    private bool IsRunning(int attempt) => Current is { Status: JobStatus.Running } record && record.Attempt == attempt;
 
     private void ApplyProgress(int attempt, JobProgress report)
     {
         var advanced = _liveProgress.Advance(report);
         if (IsRunning(attempt) && _endings == 0 && advanced != _liveProgress)
         {
-            (_liveProgress, _liveProgressEventId) = (advanced, _events.NextId(Record.Epoch));
+            (_liveProgress, _liveProgressEventId) = (advanced, _ids.Next(Record.Epoch));
             _events.Publish(JobEvents.ProgressEvent(_liveProgressEventId, JobStatus.Running, advanced));
         }
     }
@@ -368,7 +269,7 @@ public sealed partial class JobGrain
     /// </summary>
     private async Task CheckpointProgressAsync(CancellationToken cancellationToken)
     {
-        if (_stored is not { Status: JobStatus.Running } record)
+        if (Current is not { Status: JobStatus.Running } record)
         {
             return;
         }
@@ -386,17 +287,7 @@ public sealed partial class JobGrain
         var (liveProgress, liveEventId) = (_liveProgress, _liveProgressEventId);
         try
         {
-            await UpdateAsync(stored =>
-            {
-                if (stored.Status != JobStatus.Running)
-                {
-                    return false;
-                }
-
-                stored.Progress = stored.Progress.Advance(liveProgress);
-                stored.ProgressEventId = liveEventId;
-                return true;
-            });
+            await TransitionAsync(stored => JobTransitions.Checkpoint(stored, liveProgress, liveEventId));
         }
         catch (JobStorageException)
         {

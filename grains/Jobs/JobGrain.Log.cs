@@ -29,20 +29,6 @@ public sealed partial class JobGrain
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: the run loop failed; the sweep will resume it")]
     private static partial void LogLoopFailed(ILogger logger, Exception exception, string jobId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: a write failed and did not commit")]
-    private static partial void LogWriteFailed(ILogger logger, Exception exception, string jobId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: a write reported failure but had committed")]
-    private static partial void LogCommittedAfterAll(ILogger logger, Exception exception, string jobId);
-
-    [LoggerMessage(Level = LogLevel.Error,
-        Message = "Job {JobId}: could not read storage back after a failed write; deactivating to start again from storage")]
-    private static partial void LogReadBackFailed(ILogger logger, Exception exception, string jobId);
-
-    [LoggerMessage(Level = LogLevel.Error,
-        Message = "Job {JobId}: storage holds revision {StoredRevision}, this activation wrote {OwnRevision}; deactivating")]
-    private static partial void LogDiverged(ILogger logger, string jobId, long? storedRevision, long? ownRevision);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: storage did not take a transition; retrying in {Delay}")]
     private static partial void LogStorageRetry(ILogger logger, string jobId, TimeSpan delay);
 

@@ -73,13 +73,12 @@ public sealed partial class JobGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         using var scope = LogScope();
-        _stored = job.RecordExists ? job.State : null;
         if (!Exists)
         {
             return;
         }
 
-        await StartEpochAsync();
+        await StartEpochAsync(); // and heals an entry a lost activation may not have written
         if (!Exists)
         {
             return;
@@ -93,7 +92,6 @@ public sealed partial class JobGrain(
         }
         else
         {
-            await IndexAsync(); // heals an entry a lost activation may not have written
             // Not now: the request that woke the job (a cancel, say) is served first, then a lost attempt resumes.
             ResumeAfterThisRequest("activation");
         }
@@ -113,13 +111,7 @@ public sealed partial class JobGrain(
         {
             try
             {
-                await UpdateAsync(record =>
-                {
-                    record.Epoch++;
-                    record.StatusEventId = NextEventId(record);
-                    record.ProgressEventId = NextEventId(record);
-                    return true;
-                });
+                await TransitionAsync(record => JobTransitions.NewEpoch(record, _ids));
                 return;
             }
             catch (JobStorageException) when (tries < 3)
@@ -155,7 +147,7 @@ public sealed partial class JobGrain(
     public async Task<SubmitReply> SubmitAsync(JobSpec spec)
     {
         using var scope = LogScope();
-        await PresentAsync(); // a job past its retention goes first; a removed one still delivering its webhook keeps its id
+        await ExpireIfDueAsync(); // a removed one still delivering its webhook keeps its id
         if (Exists)
         {
             return new SubmitReply(SubmitStatus.IdTaken, null, null, null);
@@ -168,34 +160,25 @@ public sealed partial class JobGrain(
             return new SubmitReply(status, null, problem.Field, problem.Message);
         }
 
-        var record = new JobRecord
-        {
-            Spec = spec,
-            Status = JobStatus.Queued,
-            CreatedAt = time.GetUtcNow(),
-            AgentId = JobExecutor.AgentIdFor(spec),
-            Prepared = prepared,
-            Reason = "submitted",
-            Epoch = 1,
-            TraceParent = JobTracing.CurrentTraceParent(),
-        };
-        record.StatusEventId = NextEventId(record);
-        record.ProgressEventId = NextEventId(record);
-        await CreateAsync(record);
-        (_liveProgress, _liveProgressEventId) = (Record.Progress, Record.ProgressEventId);
-        _events.Restate(Record);
-        LogSubmitted(logger, JobId, Record.AgentId);
-        metrics.Submitted(spec);
-        var queued = Snapshot();
+        var submit = JobTransitions.Submit(
+            spec, JobExecutor.AgentIdFor(spec), prepared, JobTracing.CurrentTraceParent(), time.GetUtcNow(), _ids);
+        (_liveProgress, _liveProgressEventId) = (submit.Next!.Progress, submit.Next.ProgressEventId);
+        await TransitionAsync(submit);
+        var queued = Snapshot(); // before the loop starts, which may record running at once
         StartLoop();
         return new SubmitReply(SubmitStatus.Accepted, queued, null, null);
     }
 
-    public async Task<JobSnapshot?> GetStatusAsync() => await PresentAsync() ? Snapshot() : null;
+    public async Task<JobSnapshot?> GetStatusAsync()
+    {
+        await ExpireIfDueAsync();
+        return IsVisible ? Snapshot() : null;
+    }
 
     public async Task<JobResultReply> GetResultAsync()
     {
-        if (!await PresentAsync())
+        await ExpireIfDueAsync();
+        if (!IsVisible)
         {
             return new JobResultReply(JobCommandStatus.NotFound, null, null);
         }
@@ -212,17 +195,13 @@ public sealed partial class JobGrain(
     public async Task<JobCommandReply> CancelAsync()
     {
         using var scope = LogScope();
-        if (!await PresentAsync())
+        await ExpireIfDueAsync();
+        if (!IsVisible)
         {
             return new JobCommandReply(JobCommandStatus.NotFound, null);
         }
 
-        var now = time.GetUtcNow();
-        var cancelled = await EndAsync(JobStatus.Cancelled, "cancelled through the API", record =>
-        {
-            record.CancelledAt = now;
-            record.CompletedAt = now;
-        });
+        var cancelled = await CancelTransitionAsync();
         if (!cancelled)
         {
             return new JobCommandReply(JobCommandStatus.WrongState, Snapshot());
@@ -236,7 +215,8 @@ public sealed partial class JobGrain(
     public async Task<JobCommandReply> DeleteAsync()
     {
         using var scope = LogScope();
-        if (!await PresentAsync())
+        await ExpireIfDueAsync();
+        if (!IsVisible)
         {
             return new JobCommandReply(JobCommandStatus.NotFound, null);
         }
@@ -255,7 +235,8 @@ public sealed partial class JobGrain(
     public async IAsyncEnumerable<JobEvent> WatchAsync(
         long afterEventId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        if (!await PresentAsync())
+        await ExpireIfDueAsync();
+        if (!IsVisible)
         {
             yield break;
         }
@@ -283,7 +264,7 @@ public sealed partial class JobGrain(
             return false; // nothing behind the entry: the sweep drops it
         }
 
-        await PresentAsync(); // removes a job past its retention, or hides it while its webhook is pending
+        await ExpireIfDueAsync(); // removes a job past its retention, or hides it while its webhook is pending
         if (!Exists)
         {
             return true; // removed just now, entry and all
@@ -328,8 +309,6 @@ public sealed partial class JobGrain(
 
         return true;
     }
-
-    private long NextEventId(JobRecord record) => _events.NextId(record.Epoch);
 
     /// <summary>
     /// A finished job that nobody watches and whose webhook has settled needs nothing its activation

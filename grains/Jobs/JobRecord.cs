@@ -5,7 +5,7 @@ namespace Praison.Orleans.Grains.Jobs;
 /// holds as stored is never changed: a change is made to a <see cref="Copy"/>, which replaces it once written.
 /// </summary>
 [GenerateSerializer, Alias("Praison.JobRecord")]
-public sealed class JobRecord
+public sealed class JobRecord : Storage.ICommittedRecord<JobRecord>
 {
     [Id(0)] public JobSpec Spec { get; set; } = null!;
     [Id(1)] public JobStatus Status { get; set; }

@@ -9,10 +9,10 @@ public sealed class JobEventsTests
     public async Task AnEnding_KeepsItsStatusChangesAndTheProgressReachedAtEach_AndTheRecordReadBackReplaysThemUnderTheirIds()
     {
         // A 1,200-step run: its record keeps six events, not the thousand its live history holds.
-        var events = new JobEvents();
+        var (events, ids) = (new JobEvents(), new JobEventIds());
         var record = new JobRecord { Spec = Specs.Recipe("wait"), Epoch = 1 };
-        JobEvent Status(JobStatus status) => new(events.NextId(1), JobEventKind.Status, status, 0, null, null);
-        JobEvent Progress(int step) => JobEvents.ProgressEvent(events.NextId(1), JobStatus.Running, new JobProgress(step / 12.0, $"step {step}", step, 1200));
+        JobEvent Status(JobStatus status) => new(ids.Next(1), JobEventKind.Status, status, 0, null, null);
+        JobEvent Progress(int step) => JobEvents.ProgressEvent(ids.Next(1), JobStatus.Running, new JobProgress(step / 12.0, $"step {step}", step, 1200));
         var (queued, initial, running) = (Status(JobStatus.Queued), Progress(0), Status(JobStatus.Running));
         foreach (var e in new[] { queued, initial, running })
         {
@@ -22,9 +22,9 @@ public sealed class JobEventsTests
         var steps = Enumerable.Range(1, 1200).Select(Progress).ToList();
         steps.ForEach(events.Publish);
         (record.Status, record.Error, record.Progress) = (JobStatus.Failed, "it broke", new JobProgress(100, "step 1200", 1200, 1200));
-        (record.StatusEventId, record.ProgressEventId, record.FinalEventId) = (events.NextId(1), events.NextId(1), events.NextId(1));
+        (record.StatusEventId, record.ProgressEventId, record.FinalEventId) = (ids.Next(1), ids.Next(1), ids.Next(1));
 
-        var ending = events.End(record, progressChanged: true);
+        var ending = JobEvents.End(record, events.Published, progressChanged: true);
 
         Assert.Equal([queued, initial, running, steps[^1], .. ending], record.History!); // the first status events, though the live history dropped them
         Assert.Equal((JobEventKind.Status, JobStatus.Failed), (ending[0].Kind, ending[0].Status));
@@ -41,7 +41,7 @@ public sealed class JobEventsTests
     public async Task AWatcherHandedTheFinalEvent_CountsUntilItStopsReading()
     {
         var events = new JobEvents();
-        var record = Failed(events);
+        var record = Failed(new JobEventIds());
         var watcher = events.Watch(0);
 
         events.Publish(JobEvents.FinalEvent(record));
@@ -52,10 +52,10 @@ public sealed class JobEventsTests
         Assert.Equal(0, events.WatcherCount);
     }
 
-    private static JobRecord Failed(JobEvents events)
+    private static JobRecord Failed(JobEventIds ids)
     {
         var record = new JobRecord { Spec = Specs.Recipe("wait"), Status = JobStatus.Failed, Error = "it broke", Epoch = 1 };
-        (record.StatusEventId, record.ProgressEventId, record.FinalEventId) = (events.NextId(1), events.NextId(1), events.NextId(1));
+        (record.StatusEventId, record.ProgressEventId, record.FinalEventId) = (ids.Next(1), ids.Next(1), ids.Next(1));
         return record;
     }
 

@@ -1,4 +1,4 @@
-namespace Praison.Orleans.Grains.Jobs; // a part of JobGrain, kept beside the index it writes
+namespace Praison.Orleans.Grains.Jobs;
 
 /// <summary>
 /// The job's entry in the job index (<see cref="Index.IJobIndex"/>): written from the stored record only,
@@ -15,26 +15,39 @@ public sealed partial class JobGrain
     private Index.JobIndexWrite? _indexWrite;
 
     /// <summary>
-    /// Writes this job's entry from the stored record. A failure is logged, not thrown: the job itself is
-    /// stored, its entry is there from submit, and the next transition (or sweep) writes it again.
+    /// Writes this job's entry from the stored record, outside a transition: an entry a lost activation
+    /// or a failed write left behind, or a running job's first. A failure is logged, not thrown.
     /// </summary>
     private async Task IndexAsync()
     {
         await _writes.WaitAsync();
         try
         {
-            if (_stored is { } record)
+            if (Current is { } record)
             {
-                await WriteIndexEntryAsync(record);
+                await TryWriteIndexEntryAsync(record);
             }
-        }
-        catch (Exception exception)
-        {
-            LogIndexFailed(logger, exception, JobId);
         }
         finally
         {
             _writes.Release();
+        }
+    }
+
+    /// <summary>
+    /// Writes the entry of <paramref name="record"/>; the caller holds <see cref="_writes"/>. A failure is
+    /// logged, not thrown: the job itself is stored, its entry is there from submit, and the next
+    /// transition (or sweep) writes it again.
+    /// </summary>
+    private async Task TryWriteIndexEntryAsync(JobRecord record)
+    {
+        try
+        {
+            await WriteIndexEntryAsync(record);
+        }
+        catch (Exception exception)
+        {
+            LogIndexFailed(logger, exception, JobId);
         }
     }
 

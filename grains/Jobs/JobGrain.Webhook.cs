@@ -1,7 +1,7 @@
 using Praison.Orleans.Grains.Telemetry;
 using Praison.Orleans.Grains.Webhooks;
 
-namespace Praison.Orleans.Grains.Jobs; // a part of JobGrain, kept beside the webhook sender it drives
+namespace Praison.Orleans.Grains.Jobs;
 
 /// <summary>
 /// The terminal-state webhook: delivered by <see cref="WebhookSender"/> once the terminal state is
@@ -19,7 +19,7 @@ public sealed partial class JobGrain
     /// <summary>Starts delivering the pending webhook, unless none is pending or a delivery is under way.</summary>
     private void StartWebhookDelivery()
     {
-        if (_stored is not { WebhookPending: true } record || !record.Status.IsTerminal() || _webhook is { IsCompleted: false }
+        if (Current is not { WebhookPending: true } record || !record.Status.IsTerminal() || _webhook is { IsCompleted: false }
             || record.WebhookRetryAt > time.GetUtcNow())
         {
             return;
@@ -54,27 +54,7 @@ public sealed partial class JobGrain
 
             var now = time.GetUtcNow();
             var nextRoundAt = round.WasDelivered ? null : webhooks.NextRoundAt(round, record.WebhookRounds + 1, record.CompletedAt ?? now, now);
-            await UpdateAsync(stored =>
-            {
-                stored.WebhookPending = nextRoundAt is not null;
-                stored.WebhookRounds += round.WasDelivered ? 0 : 1;
-                stored.WebhookRetryAt = nextRoundAt;
-                stored.WebhookDeliveredAt = round.WasDelivered ? now : null;
-                stored.WebhookError = round.Error;
-                return true;
-            });
-            var outcome = round.WasDelivered ? "delivered" : nextRoundAt is null ? "given_up" : "retrying";
-            LogWebhook(logger, JobId, outcome, round.Error, nextRoundAt);
-            metrics.WebhookRound(outcome);
-            if (Record.Removed)
-            {
-                await FinishRemovalOrDeliverAsync(); // the job was deleted meanwhile: now it can go
-            }
-            else
-            {
-                await IndexAsync(); // settled: no longer due for the sweep; or due at its next round
-                ReleaseWhenIdle();
-            }
+            await TransitionAsync(stored => JobTransitions.WebhookRound(stored, round.Error, nextRoundAt, now));
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {

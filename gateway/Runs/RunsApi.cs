@@ -5,7 +5,6 @@ using Praison.Orleans.Gateway.Auth;
 using Praison.Orleans.Grains.Webhooks;
 using Praison.Orleans.Gateway.Docs;
 using Praison.Orleans.Grains.Hosting;
-using Praison.Orleans.Grains.Jobs;
 
 namespace Praison.Orleans.Gateway.Runs;
 

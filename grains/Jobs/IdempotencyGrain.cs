@@ -4,9 +4,13 @@ namespace Praison.Orleans.Grains.Jobs;
 
 /// <summary>The job an idempotency key names, persisted before that job is created.</summary>
 [GenerateSerializer, Alias("Praison.IdempotencyRecord")]
-public sealed class IdempotencyRecord
+public sealed class IdempotencyRecord : Storage.ICommittedRecord<IdempotencyRecord>
 {
     [Id(0)] public string? JobId { get; set; }
+
+    [Id(1)] public long Revision { get; set; }
+
+    public IdempotencyRecord Copy() => (IdempotencyRecord)MemberwiseClone();
 }
 
 /// <summary>
@@ -18,7 +22,12 @@ public sealed partial class IdempotencyGrain(
     [PersistentState("key", JobStorage.Name)] IPersistentState<IdempotencyRecord> key,
     ILogger<IdempotencyGrain> logger) : Grain, IIdempotencyGrain
 {
-    private const int MaxDraws = 5;
+    private Storage.CommittedState<IdempotencyRecord>? _store;
+
+    private Storage.CommittedState<IdempotencyRecord> Store =>
+        _store ??= new(key, GrainContext, logger, "an idempotency key", record => record.JobId is not null);
+
+    private string? KnownJobId => Store.Stored?.JobId;
 
     private string Tenant => JobKeys.Parse(this.GetPrimaryKeyString()).Tenant;
 
@@ -30,41 +39,30 @@ public sealed partial class IdempotencyGrain(
         }
 
         // Free, or reserved by a submit that never created its job: reserve a fresh id, then create.
-        for (var draw = 0; draw < MaxDraws; draw++)
+        var reply = await JobIds.UnderFreshIdAsync(async jobId =>
         {
-            var jobId = JobIds.New();
-            key.State.JobId = jobId;
-            await StoreAsync(key.WriteStateAsync);
-            var reply = await JobOf(jobId).SubmitAsync(spec);
-            if (reply.Status == SubmitStatus.IdTaken)
-            {
-                continue;
-            }
-
-            if (reply.Status != SubmitStatus.Accepted)
-            {
-                await StoreAsync(key.ClearStateAsync); // refused: the key stays free
-            }
-
-            return reply;
+            await Store.CommitAsync(new IdempotencyRecord { JobId = jobId });
+            return await JobOf(jobId).SubmitAsync(spec);
+        });
+        if (reply.Status != SubmitStatus.Accepted)
+        {
+            await Store.ClearAsync(); // refused: the key stays free
         }
 
-        throw new InvalidOperationException($"No free job id after {MaxDraws} draws.");
+        return reply;
     }
 
     public async Task<JobSnapshot?> FindAsync() =>
-        key.State.JobId is { } known ? await JobOf(known).GetStatusAsync() : null;
+        KnownJobId is { } known ? await JobOf(known).GetStatusAsync() : null;
 
     public async Task ReleaseAsync(string jobId)
     {
-        if (key.State.JobId == jobId)
+        if (KnownJobId == jobId)
         {
-            await StoreAsync(key.ClearStateAsync);
+            await Store.ClearAsync();
             LogReleased(logger, jobId);
         }
     }
-
-    private Task StoreAsync(Func<Task> write) => key.StoreAsync(write, GrainContext, logger, "an idempotency key");
 
     private IJobGrain JobOf(string jobId) => GrainFactory.Job(Tenant, jobId);
 

@@ -12,34 +12,44 @@ public sealed class ScheduleDirectoryGrain(
     [PersistentState("schedules", JobStorage.Name)] IPersistentState<ScheduleDirectoryRecord> state,
     ILogger<ScheduleDirectoryGrain> logger) : Grain, IScheduleDirectoryGrain
 {
+    private Storage.CommittedState<ScheduleDirectoryRecord>? _store;
+
+    private Storage.CommittedState<ScheduleDirectoryRecord> Store =>
+        _store ??= new(state, GrainContext, logger, "a tenant's schedule list", _ => true);
+
+    private List<string> Ids => Store.Stored?.Ids ?? [];
+
     public async Task<bool> TryAddAsync(string scheduleId, int max)
     {
-        if (state.State.Ids.Contains(scheduleId))
+        if (Ids.Contains(scheduleId))
         {
             return true;
         }
 
-        if (state.State.Ids.Count >= max)
+        if (Ids.Count >= max)
         {
             return false;
         }
 
-        state.State.Ids.Add(scheduleId);
-        await state.StoreAsync(state.WriteStateAsync, GrainContext, logger, "a tenant's schedule list");
+        var next = Store.Stored?.Copy() ?? new ScheduleDirectoryRecord();
+        next.Ids.Add(scheduleId);
+        await Store.CommitAsync(next);
         return true;
     }
 
     public async Task RemoveAsync(string scheduleId)
     {
-        if (state.State.Ids.Remove(scheduleId))
+        if (Ids.Contains(scheduleId))
         {
-            await state.StoreAsync(state.WriteStateAsync, GrainContext, logger, "a tenant's schedule list");
+            var next = Store.Stored!.Copy();
+            next.Ids.Remove(scheduleId);
+            await Store.CommitAsync(next);
         }
     }
 
     public Task<(IReadOnlyList<string> Ids, int Total)> ListAsync(int page, int pageSize)
     {
-        var ids = state.State.Ids;
+        var ids = Ids;
         var newestFirst = Enumerable.Range(0, ids.Count).Select(i => ids[ids.Count - 1 - i]);
         return Task.FromResult<(IReadOnlyList<string>, int)>((newestFirst.Skip((page - 1) * pageSize).Take(pageSize).ToList(), ids.Count));
     }

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -34,7 +32,13 @@ public sealed partial class ScheduleGrain(
 
     private (string Tenant, string ScheduleId) Key => JobKeys.Parse(this.GetPrimaryKeyString());
 
-    private ScheduleRecord? Record => state.RecordExists && state.State.Spec is not null ? state.State : null;
+    private Storage.CommittedState<ScheduleRecord>? _store;
+
+    /// <summary>The schedule as storage last confirmed it (changes are made to a copy, committed, then seen).</summary>
+    private Storage.CommittedState<ScheduleRecord> Store =>
+        _store ??= new(state, GrainContext, logger, $"schedule {Key.ScheduleId}", record => record.Spec is not null);
+
+    private ScheduleRecord? Record => Store.Stored;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -64,10 +68,9 @@ public sealed partial class ScheduleGrain(
                 $"Too many schedules: a tenant may have {options.Value.MaxPerTenant} (Schedules:MaxPerTenant). Delete some first.");
         }
 
-        state.State = new ScheduleRecord { Spec = spec, CreatedAt = now, UpdatedAt = now, NextRunAt = FirstRun(spec, now) };
         try
         {
-            await StoreAsync(state.WriteStateAsync);
+            await Store.CommitAsync(new ScheduleRecord { Spec = spec, CreatedAt = now, UpdatedAt = now, NextRunAt = FirstRun(spec, now) });
         }
         catch (JobStorageException)
         {
@@ -99,16 +102,17 @@ public sealed partial class ScheduleGrain(
 
         // New times, or a resume, count from now: a paused schedule's firings are not caught up.
         var retimed = spec.Cron != record.Spec.Cron || spec.TimeZone != record.Spec.TimeZone || spec.Paused != record.Spec.Paused;
-        (record.Spec, record.UpdatedAt) = (spec, now);
+        var next = record.Copy();
+        (next.Spec, next.UpdatedAt) = (spec, now);
         if (retimed)
         {
-            record.NextRunAt = FirstRun(spec, now);
+            next.NextRunAt = FirstRun(spec, now);
         }
 
-        await StoreAsync(state.WriteStateAsync);
+        await Store.CommitAsync(next);
         await KeepRemindingAsync(!spec.Paused);
         Arm();
-        return new ScheduleReply(ScheduleCommandStatus.Done, Snapshot(record));
+        return new ScheduleReply(ScheduleCommandStatus.Done, Snapshot(next));
     }
 
     /// <summary>
@@ -125,7 +129,7 @@ public sealed partial class ScheduleGrain(
             return false;
         }
 
-        await StoreAsync(state.ClearStateAsync);
+        await Store.ClearAsync();
         Arm();
         await directory.RemoveAsync(Key.ScheduleId);
         await KeepRemindingAsync(false);
@@ -162,8 +166,9 @@ public sealed partial class ScheduleGrain(
 
             if (reply.HasJob)
             {
-                (record.LastJobId, record.Runs, record.Triggers) = (reply.Job.JobId, record.Runs + 1, triggers);
-                await StoreAsync(state.WriteStateAsync);
+                var next = record.Copy();
+                (next.LastJobId, next.Runs, next.Triggers) = (reply.Job.JobId, record.Runs + 1, triggers);
+                await Store.CommitAsync(next);
             }
 
             return reply;
@@ -193,7 +198,7 @@ public sealed partial class ScheduleGrain(
     private async Task FireDueAsync()
     {
         var now = time.GetUtcNow();
-        if (Record is not { Spec.Paused: false, NextRunAt: { } next } record || next > now)
+        if (Record is not { Spec.Paused: false, NextRunAt: { } due } record || due > now)
         {
             Arm();
             return;
@@ -201,21 +206,33 @@ public sealed partial class ScheduleGrain(
 
         if (Times(record.Spec, now) is not { } times)
         {
-            record.LastError = "its cron or time zone can no longer be read here"; // its zone left this machine's database
+            await StoreErrorAsync(record, "its cron or time zone can no longer be read here"); // its zone left this machine's database
             return;
         }
 
-        var (latest, passedOver) = times.LatestDue(next, now);
+        var (latest, passedOver) = times.LatestDue(due, now);
         var missed = now - latest > options.Value.LateFiringGrace;
         var outcome = missed && record.Spec.CatchUp == ScheduleCatchUp.None
             ? Firing.Skipped("missed while no silo could fire it (catch_up: none)")
             : await FireAsync(record, latest);
-        outcome.ApplyTo(record);
-        record.Skipped += passedOver;
-        (record.LastRunAt, record.NextRunAt) = (latest, times.NextAfter(latest));
-        await StoreAsync(state.WriteStateAsync);
+        var next = record.Copy();
+        outcome.ApplyTo(next);
+        next.Skipped += passedOver;
+        (next.LastRunAt, next.NextRunAt) = (latest, times.NextAfter(latest));
+        await Store.CommitAsync(next);
         LogFired(logger, Key.ScheduleId, latest, outcome.JobId, outcome.Error, passedOver);
         Arm();
+    }
+
+    /// <summary>Stores <paramref name="error"/> as the schedule's last, once (each check would find it again).</summary>
+    private async Task StoreErrorAsync(ScheduleRecord record, string error)
+    {
+        if (record.LastError != error)
+        {
+            var next = record.Copy();
+            next.LastError = error;
+            await Store.CommitAsync(next);
+        }
     }
 
     /// <summary>
@@ -251,8 +268,7 @@ public sealed partial class ScheduleGrain(
     /// </summary>
     private string JobIdOf(ScheduleRecord record, string occasion)
     {
-        var name = $"{this.GetPrimaryKeyString()}@{record.CreatedAt.UtcTicks}@{occasion}";
-        return "run_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)).AsSpan(0, 6));
+        return JobIds.Derived($"{this.GetPrimaryKeyString()}@{record.CreatedAt.UtcTicks}@{occasion}");
     }
 
     /// <summary>The job a firing submits: the schedule's, named by it (its session, unless the job gives one).</summary>
@@ -305,8 +321,6 @@ public sealed partial class ScheduleGrain(
             }
         }
     }
-
-    private Task StoreAsync(Func<Task> write) => state.StoreAsync(write, GrainContext, logger, "a schedule");
 
     private ScheduleSnapshot Snapshot(ScheduleRecord record) => new(
         Key.ScheduleId, record.Spec, record.CreatedAt, record.UpdatedAt, record.Spec.Paused ? null : record.NextRunAt,

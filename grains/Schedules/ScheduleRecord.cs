@@ -2,7 +2,7 @@ namespace Praison.Orleans.Grains.Schedules;
 
 /// <summary>A schedule as storage holds it (see <see cref="ScheduleSnapshot"/> for the fields' meaning).</summary>
 [GenerateSerializer, Alias("Praison.ScheduleRecord")]
-public sealed class ScheduleRecord
+public sealed class ScheduleRecord : Storage.ICommittedRecord<ScheduleRecord>
 {
     [Id(0)] public ScheduleSpec Spec { get; set; } = null!;
 
@@ -26,11 +26,20 @@ public sealed class ScheduleRecord
 
     /// <summary>Triggers that made a job; the next one's job id is derived from the count after it.</summary>
     [Id(9)] public long Triggers { get; set; }
+
+    [Id(10)] public long Revision { get; set; }
+
+    /// <summary>A copy to change and commit; every member is immutable, so a shallow copy is a full one.</summary>
+    public ScheduleRecord Copy() => (ScheduleRecord)MemberwiseClone();
 }
 
 /// <summary>A tenant's schedule ids in creation order.</summary>
 [GenerateSerializer, Alias("Praison.ScheduleDirectoryRecord")]
-public sealed class ScheduleDirectoryRecord
+public sealed class ScheduleDirectoryRecord : Storage.ICommittedRecord<ScheduleDirectoryRecord>
 {
     [Id(0)] public List<string> Ids { get; set; } = [];
+
+    [Id(1)] public long Revision { get; set; }
+
+    public ScheduleDirectoryRecord Copy() => new() { Ids = [.. Ids], Revision = Revision };
 }

@@ -1,7 +1,6 @@
 using Praison.Orleans.Gateway.Auth;
 using Praison.Orleans.Gateway.Dashboard;
 using Praison.Orleans.Gateway.Docs;
-using Praison.Orleans.Gateway.Errors;
 using Praison.Orleans.Gateway.Health;
 using Praison.Orleans.Gateway.Hosting;
 using Praison.Orleans.Gateway.Runs;

@@ -1,2 +1,3 @@
 global using Orleans;
 global using Praison.Orleans.GrainInterfaces;
+global using Praison.Orleans.Gateway.Http;

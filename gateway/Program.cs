@@ -1,8 +1,7 @@
 using Praison.Orleans.Gateway;
-using Praison.Orleans.Grains.Hosting;
+using Praison.Orleans.Gateway.Hosting;
 
-// Asked to stop, the process exits within Cluster:ShutdownTimeout (not in tests that host the gateway).
-GatewayApp.Build(args, overrides: services => services.AddBoundedShutdown()).Run();
+GatewayApp.Build(args, overrides: ClusterHosting.StopWithinShutdownTimeout).Run();
 
 /// <summary>The gateway's entry point, visible to tests that host it.</summary>
 public partial class Program;

@@ -7,6 +7,12 @@ public interface IScheduleGrain : IGrainWithStringKey
     /// <summary>The longest schedule id (ids: letters, digits, <c>_</c> and <c>-</c>).</summary>
     const int MaxIdLength = 64;
 
+    /// <summary>The longest cron expression read.</summary>
+    const int MaxCronLength = 256;
+
+    /// <summary>The longest time zone id read.</summary>
+    const int MaxTimeZoneLength = 64;
+
     [Alias("Create")]
     Task<ScheduleReply> CreateAsync(ScheduleSpec spec);
 

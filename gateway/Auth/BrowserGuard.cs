@@ -1,5 +1,4 @@
 using System.Net;
-using Praison.Orleans.Gateway.Runs;
 
 namespace Praison.Orleans.Gateway.Auth;
 

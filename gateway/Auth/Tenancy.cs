@@ -16,7 +16,4 @@ internal static class Tenancy
     public static string TenantOf(ClaimsPrincipal user) =>
         user.FindFirst(TenantClaim)?.Value ?? throw new InvalidOperationException("The request was authorized without a tenant.");
 
-    /// <summary>The caller's job grain for <paramref name="jobId"/>; another tenant's job is a grain with nothing in it.</summary>
-    public static IJobGrain JobOf(this IGrainFactory grains, HttpContext context, string jobId) =>
-        grains.Job(TenantOf(context.User), jobId);
 }

@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Praison.Orleans.Grains.Hosting;
+using Praison.Orleans.Gateway.Hosting;
 
 namespace Praison.Orleans.Gateway.Health;
 
@@ -18,7 +18,7 @@ internal static class HealthApi
     }
 
     private static async Task<Results<Ok<HealthResponse>, ProblemHttpResult>> GetHealthAsync(
-        IGrainFactory grains, JobsClusterOptions cluster, IHostApplicationLifetime lifetime, ILoggerFactory loggers)
+        IGrainFactory grains, ClusterFacts cluster, IHostApplicationLifetime lifetime, ILoggerFactory loggers)
     {
         var silos = await ClusterStats.ReadSilosAsync(grains, loggers.CreateLogger(typeof(HealthApi)));
         if (silos.Count == 0)
@@ -29,7 +29,7 @@ internal static class HealthApi
 
         return TypedResults.Ok(new HealthResponse(
             "healthy",
-            cluster.Storage.ToString().ToLowerInvariant(),
+            cluster.Store,
             ExecutorStatsResponse.From(silos, lifetime),
             new ClusterResponse(silos.Count)));
     }

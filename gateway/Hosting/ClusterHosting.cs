@@ -3,7 +3,14 @@ using Praison.Orleans.Grains.Hosting;
 
 namespace Praison.Orleans.Gateway.Hosting;
 
-internal static class ClusterHosting
+/// <summary>What this gateway says about the cluster it serves (<c>/health</c>): the store its jobs are kept in.</summary>
+public sealed record ClusterFacts(string Store);
+
+/// <summary>
+/// The gateway's one door to the grains project: joining the cluster (or co-hosting its silo), and the
+/// process's bounded shutdown. Everything else in the gateway knows only the contracts.
+/// </summary>
+public static class ClusterHosting
 {
     /// <summary>The address <c>dotnet run --project gateway</c> serves when nothing else is configured.</summary>
     public const string DefaultUrl = "http://127.0.0.1:8005";
@@ -12,10 +19,11 @@ internal static class ClusterHosting
     /// Joins the jobs cluster as <c>Cluster:Mode</c> says: <c>Embedded</c> co-hosts a silo in this
     /// process (which also provides the cluster client); <c>Client</c> connects to the silos' gateways.
     /// </summary>
-    public static WebApplicationBuilder AddJobsCluster(this WebApplicationBuilder builder, IClusterClient? client = null)
+    internal static WebApplicationBuilder AddJobsCluster(this WebApplicationBuilder builder, IClusterClient? client = null)
     {
         var cluster = builder.Configuration.GetJobsClusterOptions();
         builder.Services.AddSingleton(cluster);
+        builder.Services.AddSingleton(new ClusterFacts(WireNames.Of(cluster.Storage)));
         if (client is not null)
         {
             builder.Services.AddSingleton(client);
@@ -39,7 +47,7 @@ internal static class ClusterHosting
     /// Without keys it is served to anyone who reaches the gateway: on loopback (behind the browser guard),
     /// or on the private address of a gateway of its own, whose jobs API stays closed (401) without keys.
     /// </summary>
-    public static WebApplication MapOrleansDashboardIfEnabled(this WebApplication app)
+    internal static WebApplication MapOrleansDashboardIfEnabled(this WebApplication app)
     {
         if (!app.Services.GetRequiredService<JobsClusterOptions>().OrleansDashboard)
         {
@@ -57,9 +65,12 @@ internal static class ClusterHosting
         return app;
     }
 
+    /// <summary>Asked to stop, the process exits within <c>Cluster:ShutdownTimeout</c> (not in tests that host the gateway).</summary>
+    public static void StopWithinShutdownTimeout(IServiceCollection services) => services.AddBoundedShutdown();
+
     /// <summary>Listens on <see cref="DefaultUrl"/> unless <c>--urls</c>, <c>ASPNETCORE_URLS</c> or
     /// Kestrel endpoints are configured.</summary>
-    public static WebApplicationBuilder ListenOnDefaultAddress(this WebApplicationBuilder builder)
+    internal static WebApplicationBuilder ListenOnDefaultAddress(this WebApplicationBuilder builder)
     {
         var configured = builder.Configuration["urls"] is { Length: > 0 }
             || builder.Configuration.GetSection("Kestrel:Endpoints").Exists();

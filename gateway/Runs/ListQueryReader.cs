@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Praison.Orleans.Gateway.Runs;
 
 /// <summary>
@@ -9,11 +7,6 @@ namespace Praison.Orleans.Gateway.Runs;
 /// </summary>
 internal static class ListQueryReader
 {
-    public const int MaxPageSize = 100;
-
-    /// <summary>How deep a listing may page: the last entry a page may reach.</summary>
-    public const int MaxDepth = 10_000;
-
     public static Parsed<JobListQuery> Read(IQueryCollection query, string tenant)
     {
         JobStatus? status = null;
@@ -30,12 +23,11 @@ internal static class ListQueryReader
         }
 
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        var page = Number(query, "page", 1, 1, MaxDepth, errors);
-        var pageSize = Number(query, "page_size", 20, 1, MaxPageSize, errors);
-        if (errors.Count == 0 && (long)page * pageSize > MaxDepth)
+        var (page, pageSize) = PageQuery.Read(query, errors);
+        if (errors.Count == 0 && (long)page * pageSize > PageQuery.MaxDepth)
         {
             // Each index shard returns the first page × page_size entries to merge: past this, narrow the filter.
-            errors["page"] = [$"page × page_size must be at most {MaxDepth}; filter by status or session_id to reach older jobs"];
+            errors["page"] = [$"page × page_size must be at most {PageQuery.MaxDepth}; filter by status or session_id to reach older jobs"];
         }
 
         if (errors.Count > 0)
@@ -45,21 +37,5 @@ internal static class ListQueryReader
 
         var (sessionId, scheduleId) = (query["session_id"].ToString(), query["schedule_id"].ToString());
         return new JobListQuery(tenant, status, sessionId.Length == 0 ? null : sessionId, page, pageSize, scheduleId.Length == 0 ? null : scheduleId);
-    }
-
-    public static int Number(IQueryCollection query, string name, int fallback, int min, int max, Dictionary<string, string[]> errors)
-    {
-        var text = query[name].ToString();
-        if (text.Length == 0)
-        {
-            return fallback;
-        }
-
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
-        {
-            errors[name] = [$"Must be a whole number from {min} to {max}"];
-        }
-
-        return value;
     }
 }

@@ -1,10 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
-using Praison.Orleans.Gateway.Auth;
-using Praison.Orleans.Grains.Webhooks;
 using Praison.Orleans.Gateway.Docs;
-using Praison.Orleans.Grains.Hosting;
 
 namespace Praison.Orleans.Gateway.Runs;
 
@@ -14,15 +11,15 @@ namespace Praison.Orleans.Gateway.Runs;
 /// </summary>
 internal static class RunsApi
 {
-    /// <summary>JSON in snake_case with UTC timestamps, and the request body limit of <see cref="RunsApiOptions"/>.</summary>
+    /// <summary>JSON in snake_case with UTC timestamps, and the request body limit of <see cref="ApiOptions"/>.</summary>
     public static WebApplicationBuilder AddRunsApi(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<RunsApiOptions>()
-            .BindConfiguration(RunsApiOptions.Section)
+        builder.Services.AddOptions<ApiOptions>()
+            .BindConfiguration(ApiOptions.Section)
             .ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<RunsApiOptions>>(new ProblemsValidator<RunsApiOptions>(o => o.Problems()));
+        builder.Services.AddSingleton<IValidateOptions<ApiOptions>>(new ProblemsValidator<ApiOptions>(o => o.Problems()));
         builder.Services.AddOptions<KestrelServerOptions>()
-            .Configure<IOptions<RunsApiOptions>>((kestrel, api) =>
+            .Configure<IOptions<ApiOptions>>((kestrel, api) =>
                 kestrel.Limits.MaxRequestBodySize = api.Value.MaxRequestBodyBytes);
         builder.Services.AddSingleton<RunEventStream>();
         builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section); // AllowPrivateTargets, as the silos read it
@@ -65,12 +62,11 @@ internal static class RunsApi
         return runs;
     }
 
-    private static async Task<Results<Accepted<SubmitResponse>, ProblemHttpResult>> SubmitAsync(
-        HttpContext context, IGrainFactory grains, IOptions<RunsApiOptions> api, WebhookTargets webhooks,
-        LiveJobQuota liveJobs, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<SubmitResponse>, ProblemHttpResult>> SubmitAsync([AsParameters] ApiServices api)
     {
+        var (context, grains, liveJobs) = (api.Context, api.Grains, api.LiveJobs);
         var idempotencyKey = context.Request.Headers["Idempotency-Key"].ToString();
-        var read = await SubmitRequestReader.ReadAsync(context.Request, idempotencyKey, api.Value, time.GetUtcNow(), cancellationToken);
+        var read = await SubmitRequestReader.ReadAsync(context.Request, idempotencyKey, api.Limits, api.Time.GetUtcNow(), api.Aborted);
         if (!read.TryGet(out var spec, out var refused))
         {
             return refused;
@@ -78,21 +74,21 @@ internal static class RunsApi
 
         if (spec.WebhookUrl is { } webhookUrl)
         {
-            if (await webhooks.ProblemAsync(webhookUrl, cancellationToken) is { } problem)
+            if (await api.Webhooks.ProblemAsync(webhookUrl, api.Aborted) is { } problem)
             {
                 return ApiProblems.Validation(new Dictionary<string, string[]> { ["webhook_url"] = [problem] });
             }
 
-            spec = spec with { ApiBaseUrl = ApiBase(context.Request) }; // for the webhook's result_url
+            spec = spec with { ApiBaseUrl = api.ApiBase }; // for the webhook's result_url
         }
 
-        var tenant = Tenancy.TenantOf(context.User);
+        var tenant = api.Tenant;
         using var place = await liveJobs.TryTakeAsync(tenant);
         if (place is null)
         {
             // At the quota, a repeat still gets the job its key names: it creates nothing.
             return spec.IdempotencyKey is { } known && await grains.IdempotencyKey(tenant, known).FindAsync() is { } existing
-                ? Submitted(context, existing)
+                ? Submitted(api, existing)
                 : liveJobs.Refusal(context);
         }
 
@@ -117,79 +113,78 @@ internal static class RunsApi
             throw new InvalidOperationException($"A submit answered {reply.Status}, which is neither a job nor a refusal.");
         }
 
-        return Submitted(context, reply.Job);
+        return Submitted(api, reply.Job);
     }
 
     /// <summary>The 202 of a submitted job (also a schedule's trigger): its URLs, <c>Location</c> and <c>Retry-After</c>.</summary>
-    public static Accepted<SubmitResponse> Submitted(HttpContext context, JobSnapshot job)
+    public static Accepted<SubmitResponse> Submitted(ApiServices api, JobSnapshot job)
     {
-        var pollUrl = PollUrl(context.Request, job.JobId);
+        var pollUrl = $"{api.ApiBase}/api/v1/runs/{job.JobId}";
         if (RunStatusResponse.RetryAfterSeconds(job.Status) is { } retryAfter)
         {
-            context.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            api.Context.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         return TypedResults.Accepted(pollUrl, new SubmitResponse(
             job.JobId, job.Status.ToWireName(), job.CreatedAt, pollUrl, pollUrl + "/stream", job.ScheduledFor));
     }
 
-    private static async Task<Results<Ok<RunListResponse>, ProblemHttpResult>> ListAsync(
-        HttpContext context, IGrainFactory grains)
+    private static async Task<Results<Ok<RunListResponse>, ProblemHttpResult>> ListAsync([AsParameters] ApiServices api)
     {
-        if (!ListQueryReader.Read(context.Request.Query, Tenancy.TenantOf(context.User)).TryGet(out var query, out var refused))
+        if (!ListQueryReader.Read(api.Context.Request.Query, api.Tenant).TryGet(out var query, out var refused))
         {
             return refused;
         }
 
-        var page = await grains.GetGrain<IJobQueryGrain>(0).ListAsync(query);
+        var page = await api.Grains.GetGrain<IJobQueryGrain>(0).ListAsync(query);
         return TypedResults.Ok(new RunListResponse(
             page.Jobs.Select(RunStatusResponse.From).ToList(), page.Total, query.Page, query.PageSize));
     }
 
     private static async Task<Results<Ok<RunStatusResponse>, ProblemHttpResult>> GetStatusAsync(
-        string jobId, HttpContext context, IGrainFactory grains)
+        string jobId, [AsParameters] ApiServices api)
     {
-        var job = JobIds.IsWellFormed(jobId) ? await grains.JobOf(context, jobId).GetStatusAsync() : null;
+        var job = JobIds.IsWellFormed(jobId) ? await api.Job(jobId).GetStatusAsync() : null;
         return job is null ? ApiProblems.NotFound(jobId) : TypedResults.Ok(RunStatusResponse.From(job));
     }
 
     private static async Task<Results<Ok<RunResultResponse>, ProblemHttpResult>> GetResultAsync(
-        string jobId, HttpContext context, IGrainFactory grains)
+        string jobId, [AsParameters] ApiServices api)
     {
         if (!JobIds.IsWellFormed(jobId))
         {
             return ApiProblems.NotFound(jobId);
         }
 
-        var reply = await grains.JobOf(context, jobId).GetResultAsync();
+        var reply = await api.Job(jobId).GetResultAsync();
         return reply.Finished ? TypedResults.Ok(RunResultResponse.From(reply.Outcome))
             : reply.Found ? ApiProblems.Problem(StatusCodes.Status409Conflict, $"Job is not complete. Current status: {reply.Job.Status.ToWireName()}")
             : ApiProblems.NotFound(jobId);
     }
 
     private static async Task<Results<Ok<RunStatusResponse>, ProblemHttpResult>> CancelAsync(
-        string jobId, HttpContext context, IGrainFactory grains)
+        string jobId, [AsParameters] ApiServices api)
     {
         if (!JobIds.IsWellFormed(jobId))
         {
             return ApiProblems.NotFound(jobId);
         }
 
-        var reply = await grains.JobOf(context, jobId).CancelAsync();
+        var reply = await api.Job(jobId).CancelAsync();
         return !reply.Found ? ApiProblems.NotFound(jobId)
             : reply.Status == JobCommandStatus.Done ? TypedResults.Ok(RunStatusResponse.From(reply.Job))
             : ApiProblems.Problem(StatusCodes.Status400BadRequest, $"Job already completed (status: {reply.Job.Status.ToWireName()})");
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
-        string jobId, HttpContext context, IGrainFactory grains)
+        string jobId, [AsParameters] ApiServices api)
     {
         if (!JobIds.IsWellFormed(jobId))
         {
             return ApiProblems.NotFound(jobId);
         }
 
-        var reply = await grains.JobOf(context, jobId).DeleteAsync();
+        var reply = await api.Job(jobId).DeleteAsync();
         return reply.Status switch
         {
             JobCommandStatus.Done => TypedResults.NoContent(),
@@ -200,8 +195,9 @@ internal static class RunsApi
     }
 
     private static async Task<Results<ServerSentEventsResult<string>, ProblemHttpResult>> StreamAsync(
-        string jobId, HttpContext context, IGrainFactory grains, RunEventStream stream)
+        string jobId, [AsParameters] ApiServices api, RunEventStream stream)
     {
+        var context = api.Context;
         var lastEventId = context.Request.Headers["Last-Event-ID"].ToString();
         long after = 0;
         if (lastEventId.Length > 0 && (!long.TryParse(lastEventId, out after) || after < 0))
@@ -210,7 +206,7 @@ internal static class RunsApi
                 $"Invalid Last-Event-ID: {lastEventId} (expected the id of an event from this stream)");
         }
 
-        var job = JobIds.IsWellFormed(jobId) ? grains.JobOf(context, jobId) : null;
+        var job = JobIds.IsWellFormed(jobId) ? api.Job(jobId) : null;
         if (job is null || await job.GetStatusAsync() is null)
         {
             return ApiProblems.NotFound(jobId);
@@ -220,9 +216,4 @@ internal static class RunsApi
         context.Response.Headers["X-Accel-Buffering"] = "no";
         return TypedResults.ServerSentEvents(stream.ReadAsync(job, jobId, after, context.RequestAborted));
     }
-
-    private static string PollUrl(HttpRequest request, string jobId) => $"{ApiBase(request)}/api/v1/runs/{jobId}";
-
-    /// <summary>Where the caller reached the API: the base of the links it is given (and a webhook's <c>result_url</c>).</summary>
-    public static string ApiBase(HttpRequest request) => $"{request.Scheme}://{request.Host}{request.PathBase}";
 }

@@ -1,43 +1,37 @@
 using System.Text.Json;
 using Praison.Orleans.Gateway.Runs;
-using Praison.Orleans.Grains.Schedules;
 
 namespace Praison.Orleans.Gateway.Schedules;
 
 /// <summary>
 /// Reads a schedule body (README: Schedules): the create body into an id and a
 /// <see cref="ScheduleSpec"/>, a PATCH body into a <see cref="SchedulePatch"/>, or into the problem
-/// that refuses it (400 not JSON, 413 too large, 422 naming every bad field). The cron, the time zone
-/// and whether the job can run are the schedule grain's to check; this reads their shapes.
+/// that refuses it (<see cref="JsonBodyReader"/>). The cron, the time zone and whether the job can run
+/// are the schedule grain's to check; this reads their shapes.
 /// </summary>
-internal sealed class ScheduleRequestReader
+internal sealed class ScheduleRequestReader(JsonElement body) : JsonBodyReader(body)
 {
     /// <summary>A create request: the schedule's id (given or new) and its spec.</summary>
     public sealed record NewSchedule(string Id, ScheduleSpec Spec);
 
-    private readonly JsonElement _body;
-    private readonly Dictionary<string, string[]> _errors = new(StringComparer.Ordinal);
-
-    private ScheduleRequestReader(JsonElement body) => _body = body;
-
     public static Task<Parsed<NewSchedule>> ReadCreateAsync(
-        HttpRequest request, RunsApiOptions limits, DateTimeOffset now, CancellationToken cancellationToken) =>
+        HttpRequest request, ApiOptions limits, DateTimeOffset now, CancellationToken cancellationToken) =>
         ReadAsync<NewSchedule>(request, limits, reader =>
         {
             var id = reader.ScheduleId();
-            var cron = reader.Text("cron", ScheduleTimes.MaxCronLength, required: true);
-            var timeZone = reader.Text("timezone", ScheduleTimes.MaxTimeZoneLength) ?? "UTC";
+            var cron = reader.Text("cron", IScheduleGrain.MaxCronLength, required: true);
+            var timeZone = reader.Text("timezone", IScheduleGrain.MaxTimeZoneLength) ?? "UTC";
             var job = reader.Job(limits, now, required: true);
-            var overlap = reader.Choice("overlap", Overlaps) ?? ScheduleOverlap.Skip;
-            var catchUp = reader.Choice("catch_up", CatchUps) ?? ScheduleCatchUp.One;
+            var overlap = reader.Choice<ScheduleOverlap>("overlap") ?? ScheduleOverlap.Skip;
+            var catchUp = reader.Choice<ScheduleCatchUp>("catch_up") ?? ScheduleCatchUp.One;
             var paused = reader.Flag("paused") ?? false;
-            return cron is null || job is null || reader._errors.Count > 0
-                ? ApiProblems.Validation(reader._errors)
+            return cron is null || job is null || reader.HasErrors
+                ? reader.Refusal()
                 : new NewSchedule(id, new ScheduleSpec(cron, timeZone, job, overlap, catchUp, paused));
         }, cancellationToken);
 
     public static Task<Parsed<SchedulePatch>> ReadPatchAsync(
-        HttpRequest request, RunsApiOptions limits, DateTimeOffset now, CancellationToken cancellationToken) =>
+        HttpRequest request, ApiOptions limits, DateTimeOffset now, CancellationToken cancellationToken) =>
         ReadAsync<SchedulePatch>(request, limits, reader =>
         {
             if (reader.Given("schedule_id"))
@@ -46,43 +40,26 @@ internal sealed class ScheduleRequestReader
             }
 
             var patch = new SchedulePatch(
-                reader.Text("cron", ScheduleTimes.MaxCronLength),
-                reader.Text("timezone", ScheduleTimes.MaxTimeZoneLength),
+                reader.Text("cron", IScheduleGrain.MaxCronLength),
+                reader.Text("timezone", IScheduleGrain.MaxTimeZoneLength),
                 reader.Job(limits, now, required: false),
-                reader.Choice("overlap", Overlaps),
-                reader.Choice("catch_up", CatchUps),
+                reader.Choice<ScheduleOverlap>("overlap"),
+                reader.Choice<ScheduleCatchUp>("catch_up"),
                 reader.Flag("paused"));
-            return reader._errors.Count > 0 ? ApiProblems.Validation(reader._errors) : patch;
+            return reader.HasErrors ? reader.Refusal() : patch;
         }, cancellationToken);
 
-    /// <summary>Parses the body as a JSON object (or refuses it) and reads it with <paramref name="read"/>.</summary>
-    private static async Task<Parsed<T>> ReadAsync<T>(
-        HttpRequest request, RunsApiOptions limits, Func<ScheduleRequestReader, Parsed<T>> read, CancellationToken cancellationToken)
-        where T : class
-    {
-        if (!(await SubmitRequestReader.ParseObjectAsync(request, limits.MaxRequestBodyBytes, cancellationToken)).TryGet(out var document, out var problem))
-        {
-            return problem;
-        }
-
-        using (document)
-        {
-            return read(new ScheduleRequestReader(document.RootElement));
-        }
-    }
-
-    public static readonly IReadOnlyDictionary<string, ScheduleOverlap> Overlaps =
-        new Dictionary<string, ScheduleOverlap> { ["skip"] = ScheduleOverlap.Skip, ["allow"] = ScheduleOverlap.Allow };
-
-    public static readonly IReadOnlyDictionary<string, ScheduleCatchUp> CatchUps =
-        new Dictionary<string, ScheduleCatchUp> { ["one"] = ScheduleCatchUp.One, ["none"] = ScheduleCatchUp.None };
+    private static Task<Parsed<T>> ReadAsync<T>(
+        HttpRequest request, ApiOptions limits, Func<ScheduleRequestReader, Parsed<T>> read, CancellationToken cancellationToken)
+        where T : class =>
+        ReadAsync(request, limits.MaxRequestBodyBytes, body => read(new ScheduleRequestReader(body)), cancellationToken);
 
     /// <summary>The given id, or a new one (<c>sch_</c> and 12 hex characters).</summary>
     private string ScheduleId()
     {
         if (Text("schedule_id", IScheduleGrain.MaxIdLength) is not { } id)
         {
-            return "sch_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
+            return JobIds.NewSchedule();
         }
 
         if (!JobKeys.IsValidScheduleId(id))
@@ -93,79 +70,16 @@ internal sealed class ScheduleRequestReader
         return id;
     }
 
-    private JobSpec? Job(RunsApiOptions limits, DateTimeOffset now, bool required)
+    private JobSpec? Job(ApiOptions limits, DateTimeOffset now, bool required)
     {
         if (!Given("job"))
         {
             return required ? Error<JobSpec>("job", "Field required") : null;
         }
 
-        var (spec, errors) = SubmitRequestReader.ReadScheduledJob(_body.GetProperty("job"), limits, now);
-        foreach (var (field, messages) in errors)
-        {
-            _errors[field] = messages;
-        }
-
+        var (spec, errors) = SubmitRequestReader.ReadScheduledJob(Body.GetProperty("job"), limits, now);
+        AddErrors("", errors);
         return spec;
     }
 
-    private string? Text(string field, int maxLength, bool required = false)
-    {
-        if (!Given(field))
-        {
-            return required ? Error(field, "Field required") : null;
-        }
-
-        var value = _body.GetProperty(field);
-        return value.ValueKind != JsonValueKind.String ? Error(field, "Must be a string")
-            : value.GetString() is not { Length: > 0 } text ? Error(field, "Must not be empty")
-            : text.Length > maxLength ? Error(field, $"Must be at most {maxLength} characters")
-            : text;
-    }
-
-    private T? Choice<T>(string field, IReadOnlyDictionary<string, T> choices)
-        where T : struct
-    {
-        if (!Given(field))
-        {
-            return null;
-        }
-
-        var value = _body.GetProperty(field);
-        if (value.ValueKind == JsonValueKind.String && choices.TryGetValue(value.GetString()!, out var choice))
-        {
-            return choice;
-        }
-
-        Error(field, $"Must be one of: {string.Join(", ", choices.Keys)}");
-        return null;
-    }
-
-    private bool? Flag(string field)
-    {
-        if (!Given(field))
-        {
-            return null;
-        }
-
-        var value = _body.GetProperty(field);
-        if (value.ValueKind is JsonValueKind.True or JsonValueKind.False)
-        {
-            return value.GetBoolean();
-        }
-
-        Error(field, "Must be true or false");
-        return null;
-    }
-
-    /// <summary>Present and not JSON null.</summary>
-    private bool Given(string field) => _body.TryGetProperty(field, out var value) && value.ValueKind != JsonValueKind.Null;
-
-    private T? Error<T>(string field, string message)
-    {
-        _errors[field] = [message];
-        return default;
-    }
-
-    private string? Error(string field, string message) => Error<string>(field, message);
 }

@@ -1,6 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
-using Praison.Orleans.Gateway.Auth;
 using Praison.Orleans.Gateway.Docs;
 using Praison.Orleans.Gateway.Runs;
 
@@ -34,11 +32,11 @@ internal static class SchedulesApi
         schedules.MapDelete("/{scheduleId}", DeleteAsync).WithName("DeleteSchedule")
             .WithDescription("Deletes the schedule; the jobs it submitted stay.")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        schedules.MapPost("/{scheduleId}/pause", (string scheduleId, HttpContext context, IGrainFactory grains) =>
-                SetPausedAsync(scheduleId, context, grains, paused: true)).WithName("PauseSchedule")
+        schedules.MapPost("/{scheduleId}/pause", (string scheduleId, [AsParameters] ApiServices api) =>
+                SetPausedAsync(scheduleId, api, paused: true)).WithName("PauseSchedule")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        schedules.MapPost("/{scheduleId}/resume", (string scheduleId, HttpContext context, IGrainFactory grains) =>
-                SetPausedAsync(scheduleId, context, grains, paused: false)).WithName("ResumeSchedule")
+        schedules.MapPost("/{scheduleId}/resume", (string scheduleId, [AsParameters] ApiServices api) =>
+                SetPausedAsync(scheduleId, api, paused: false)).WithName("ResumeSchedule")
             .WithDescription("Resumes from now: firings missed while paused are not run.")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         schedules.MapPost("/{scheduleId}/trigger", TriggerAsync).WithName("TriggerSchedule").RequireRateLimiting(SubmitQuotas.RatePolicy)
@@ -50,10 +48,9 @@ internal static class SchedulesApi
     }
 
     private static async Task<Results<Created<ScheduleResponse>, ProblemHttpResult>> CreateAsync(
-        HttpContext context, IGrainFactory grains, IOptions<RunsApiOptions> api, WebhookTargets webhooks, TimeProvider time,
-        CancellationToken cancellationToken)
+        [AsParameters] ApiServices api)
     {
-        if (!(await ScheduleRequestReader.ReadCreateAsync(context.Request, api.Value, time.GetUtcNow(), cancellationToken)).TryGet(out var created, out var problem))
+        if (!(await ScheduleRequestReader.ReadCreateAsync(api.Context.Request, api.Limits, api.Time.GetUtcNow(), api.Aborted)).TryGet(out var created, out var problem))
         {
             return problem;
         }
@@ -61,96 +58,93 @@ internal static class SchedulesApi
         var (id, spec) = created;
         if (spec.Job.WebhookUrl is not null)
         {
-            spec = spec with { Job = spec.Job with { ApiBaseUrl = RunsApi.ApiBase(context.Request) } }; // for the webhook's result_url
+            spec = spec with { Job = spec.Job with { ApiBaseUrl = api.ApiBase } }; // for the webhook's result_url
         }
-        if (spec.Job.WebhookUrl is { } webhookUrl && await webhooks.ProblemAsync(webhookUrl, cancellationToken) is { } refused)
+        if (spec.Job.WebhookUrl is { } webhookUrl && await api.Webhooks.ProblemAsync(webhookUrl, api.Aborted) is { } refused)
         {
             return ApiProblems.Validation(new Dictionary<string, string[]> { ["job.webhook_url"] = [refused] });
         }
 
-        var reply = await grains.Schedule(Tenancy.TenantOf(context.User), id).CreateAsync(spec);
+        var reply = await api.Schedule(id).CreateAsync(spec);
         return reply.Status == ScheduleCommandStatus.Created && reply.HasSchedule
             ? TypedResults.Created($"/api/v1/schedules/{id}", ScheduleResponse.From(reply.Schedule))
             : reply.Status == ScheduleCommandStatus.Exists ? ApiProblems.Problem(StatusCodes.Status409Conflict, $"Schedule already exists: {id}")
-            : Refused(reply);
+            : Refused(api, reply);
     }
 
-    private static async Task<Results<Ok<ScheduleListResponse>, ProblemHttpResult>> ListAsync(HttpContext context, IGrainFactory grains)
+    private static async Task<Results<Ok<ScheduleListResponse>, ProblemHttpResult>> ListAsync([AsParameters] ApiServices api)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        var page = ListQueryReader.Number(context.Request.Query, "page", 1, 1, ListQueryReader.MaxDepth, errors);
-        var pageSize = ListQueryReader.Number(context.Request.Query, "page_size", 20, 1, ListQueryReader.MaxPageSize, errors);
+        var (page, pageSize) = PageQuery.Read(api.Context.Request.Query, errors);
         if (errors.Count > 0)
         {
             return ApiProblems.Validation(errors);
         }
 
-        var tenant = Tenancy.TenantOf(context.User);
-        var (ids, total) = await grains.ScheduleDirectory(tenant).ListAsync(page, pageSize);
-        var found = await Task.WhenAll(ids.Select(id => grains.Schedule(tenant, id).GetAsync()));
+        var (ids, total) = await api.Grains.ScheduleDirectory(api.Tenant).ListAsync(page, pageSize);
+        var found = await Task.WhenAll(ids.Select(id => api.Schedule(id).GetAsync()));
         return TypedResults.Ok(new ScheduleListResponse(
             found.OfType<ScheduleSnapshot>().Select(ScheduleResponse.From).ToList(), total, page, pageSize));
     }
 
-    private static async Task<Results<Ok<ScheduleResponse>, ProblemHttpResult>> GetAsync(string scheduleId, HttpContext context, IGrainFactory grains) =>
-        (JobKeys.IsValidScheduleId(scheduleId) ? await ScheduleOf(context, grains, scheduleId).GetAsync() : null) is { } schedule
+    private static async Task<Results<Ok<ScheduleResponse>, ProblemHttpResult>> GetAsync(string scheduleId, [AsParameters] ApiServices api) =>
+        (JobKeys.IsValidScheduleId(scheduleId) ? await api.Schedule(scheduleId).GetAsync() : null) is { } schedule
             ? TypedResults.Ok(ScheduleResponse.From(schedule))
             : NotFound(scheduleId);
 
     private static async Task<Results<Ok<ScheduleResponse>, ProblemHttpResult>> UpdateAsync(
-        string scheduleId, HttpContext context, IGrainFactory grains, IOptions<RunsApiOptions> api, WebhookTargets webhooks,
-        TimeProvider time, CancellationToken cancellationToken)
+        string scheduleId, [AsParameters] ApiServices api)
     {
         if (!JobKeys.IsValidScheduleId(scheduleId))
         {
             return NotFound(scheduleId);
         }
 
-        if (!(await ScheduleRequestReader.ReadPatchAsync(context.Request, api.Value, time.GetUtcNow(), cancellationToken)).TryGet(out var patch, out var problem))
+        if (!(await ScheduleRequestReader.ReadPatchAsync(api.Context.Request, api.Limits, api.Time.GetUtcNow(), api.Aborted)).TryGet(out var patch, out var problem))
         {
             return problem;
         }
 
-        if (patch.Job?.WebhookUrl is { } webhookUrl && await webhooks.ProblemAsync(webhookUrl, cancellationToken) is { } refused)
+        if (patch.Job?.WebhookUrl is { } webhookUrl && await api.Webhooks.ProblemAsync(webhookUrl, api.Aborted) is { } refused)
         {
             return ApiProblems.Validation(new Dictionary<string, string[]> { ["job.webhook_url"] = [refused] });
         }
 
         if (patch.Job is { WebhookUrl: not null } job)
         {
-            patch = patch with { Job = job with { ApiBaseUrl = RunsApi.ApiBase(context.Request) } };
+            patch = patch with { Job = job with { ApiBaseUrl = api.ApiBase } };
         }
 
-        return Answer(scheduleId, await ScheduleOf(context, grains, scheduleId).UpdateAsync(patch));
+        return Answer(api, scheduleId, await api.Schedule(scheduleId).UpdateAsync(patch));
     }
 
     private static async Task<Results<Ok<ScheduleResponse>, ProblemHttpResult>> SetPausedAsync(
-        string scheduleId, HttpContext context, IGrainFactory grains, bool paused) =>
+        string scheduleId, ApiServices api, bool paused) =>
         JobKeys.IsValidScheduleId(scheduleId)
-            ? Answer(scheduleId, await ScheduleOf(context, grains, scheduleId).UpdateAsync(new SchedulePatch(null, null, null, null, null, paused)))
+            ? Answer(api, scheduleId, await api.Schedule(scheduleId).UpdateAsync(new SchedulePatch(null, null, null, null, null, paused)))
             : NotFound(scheduleId);
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string scheduleId, HttpContext context, IGrainFactory grains) =>
-        JobKeys.IsValidScheduleId(scheduleId) && await ScheduleOf(context, grains, scheduleId).DeleteAsync()
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string scheduleId, [AsParameters] ApiServices api) =>
+        JobKeys.IsValidScheduleId(scheduleId) && await api.Schedule(scheduleId).DeleteAsync()
             ? TypedResults.NoContent()
             : NotFound(scheduleId);
 
     private static async Task<Results<Accepted<SubmitResponse>, ProblemHttpResult>> TriggerAsync(
-        string scheduleId, HttpContext context, IGrainFactory grains, LiveJobQuota liveJobs)
+        string scheduleId, [AsParameters] ApiServices api)
     {
-        if (!JobKeys.IsValidScheduleId(scheduleId) || await ScheduleOf(context, grains, scheduleId).GetAsync() is null)
+        if (!JobKeys.IsValidScheduleId(scheduleId) || await api.Schedule(scheduleId).GetAsync() is null)
         {
             return NotFound(scheduleId);
         }
 
         // A trigger is a submit: the tenant's live-jobs quota holds as for POST /api/v1/runs (and its rate, above).
-        using var place = await liveJobs.TryTakeAsync(Tenancy.TenantOf(context.User));
+        using var place = await api.LiveJobs.TryTakeAsync(api.Tenant);
         if (place is null)
         {
-            return liveJobs.Refusal(context);
+            return api.LiveJobs.Refusal(api.Context);
         }
 
-        if (await ScheduleOf(context, grains, scheduleId).TriggerAsync() is not { } reply)
+        if (await api.Schedule(scheduleId).TriggerAsync() is not { } reply)
         {
             return NotFound(scheduleId);
         }
@@ -165,23 +159,20 @@ internal static class SchedulesApi
             return ApiProblems.Validation(new Dictionary<string, string[]> { ["job." + reply.Field] = [reply.Error ?? "Refused"] });
         }
 
-        return RunsApi.Submitted(context, reply.Job);
+        return RunsApi.Submitted(api, reply.Job);
     }
 
-    private static Results<Ok<ScheduleResponse>, ProblemHttpResult> Answer(string scheduleId, ScheduleReply reply) =>
+    private static Results<Ok<ScheduleResponse>, ProblemHttpResult> Answer(ApiServices api, string scheduleId, ScheduleReply reply) =>
         reply.HasSchedule ? TypedResults.Ok(ScheduleResponse.From(reply.Schedule))
         : reply.Status == ScheduleCommandStatus.NotFound ? NotFound(scheduleId)
-        : Refused(reply);
+        : Refused(api, reply);
 
-    /// <summary>429 past the tenant's schedules, else 422 naming the field.</summary>
-    private static ProblemHttpResult Refused(ScheduleReply reply) =>
+    /// <summary>429 past the tenant's schedules (no Retry-After: only a delete makes room), else 422 naming the field.</summary>
+    private static ProblemHttpResult Refused(ApiServices api, ScheduleReply reply) =>
         !reply.Refused ? throw new InvalidOperationException($"A schedule command answered {reply.Status}, which is not a refusal.")
-        : reply.Status == ScheduleCommandStatus.TooMany ? ApiProblems.Problem(StatusCodes.Status429TooManyRequests, reply.Error)
+        : reply.Status == ScheduleCommandStatus.TooMany ? ApiProblems.TooManyRequests(api.Context, reply.Error, retryAfter: null)
         : ApiProblems.Validation(new Dictionary<string, string[]> { [reply.Field ?? "body"] = [reply.Error] });
 
     private static ProblemHttpResult NotFound(string scheduleId) =>
         ApiProblems.Problem(StatusCodes.Status404NotFound, $"Schedule not found: {scheduleId}");
-
-    private static IScheduleGrain ScheduleOf(HttpContext context, IGrainFactory grains, string scheduleId) =>
-        grains.Schedule(Tenancy.TenantOf(context.User), scheduleId);
 }

@@ -161,7 +161,7 @@ public static class JobTransitions
     {
         if (record.Status.IsTerminal())
         {
-            return JobTransition.Refuse(kind, $"already {record.Status.ToString().ToLowerInvariant()}");
+            return JobTransition.Refuse(kind, $"already {record.Status.ToWireName()}");
         }
 
         record.Status = status;

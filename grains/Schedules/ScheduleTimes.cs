@@ -9,8 +9,8 @@ namespace Praison.Orleans.Grains.Schedules;
 /// </summary>
 public sealed class ScheduleTimes
 {
-    /// <summary>The longest cron expression and time zone id read.</summary>
-    public const int MaxCronLength = 256, MaxTimeZoneLength = 64;
+    /// <summary>The longest cron expression and time zone id read (the contract's).</summary>
+    public const int MaxCronLength = IScheduleGrain.MaxCronLength, MaxTimeZoneLength = IScheduleGrain.MaxTimeZoneLength;
 
     /// <summary>How many coming firings are checked against the minimum interval.</summary>
     private const int IntervalChecks = 500;

@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
-using Praison.Orleans.Grains.Hosting;
 
 namespace Praison.Orleans.Grains.Webhooks;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Praison.Orleans.Gateway.Auth;
-using Praison.Orleans.Gateway.Runs;
+using Praison.Orleans.Gateway.Http;
 
 namespace Praison.Orleans.Tests.Http;
 
@@ -67,10 +67,10 @@ public sealed class QuotaTests(JobsClusterFixture fixture)
     [Fact]
     public void TheDefaultSubmitRate_Is200PerSecondWithKeys_AndNoneWithout()
     {
-        Assert.Equal((200, 400), new RunsApiOptions().SubmitRate(keysConfigured: true));
-        Assert.Equal((0, 1), new RunsApiOptions().SubmitRate(keysConfigured: false));
-        Assert.Equal((5, 10), new RunsApiOptions { SubmitsPerSecondPerTenant = 5 }.SubmitRate(keysConfigured: false));
-        Assert.Equal((0, 7), new RunsApiOptions { SubmitsPerSecondPerTenant = 0, SubmitBurstPerTenant = 7 }.SubmitRate(keysConfigured: true));
+        Assert.Equal((200, 400), new ApiOptions().SubmitRate(keysConfigured: true));
+        Assert.Equal((0, 1), new ApiOptions().SubmitRate(keysConfigured: false));
+        Assert.Equal((5, 10), new ApiOptions { SubmitsPerSecondPerTenant = 5 }.SubmitRate(keysConfigured: false));
+        Assert.Equal((0, 7), new ApiOptions { SubmitsPerSecondPerTenant = 0, SubmitBurstPerTenant = 7 }.SubmitRate(keysConfigured: true));
     }
 
     [Fact]

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Praison.Orleans.Grains.Execution;
-using Praison.Orleans.Grains.Webhooks;
 
 namespace Praison.Orleans.Tests.Http;
 

@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Praison.Orleans.Grains.Execution;
 using Praison.Orleans.Grains.Index;
-using Praison.Orleans.Grains.Webhooks;
 
 namespace Praison.Orleans.Tests.Http;
 

@@ -11,7 +11,6 @@ using Praison.Orleans.Grains.Hosting;
 using Praison.Orleans.Grains.Jobs;
 using Praison.Orleans.Grains.Llm;
 using Praison.Orleans.Grains.Schedules;
-using Praison.Orleans.Grains.Webhooks;
 
 namespace Praison.Orleans.Tests.Infrastructure;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Praison.Orleans.Grains.Hosting;
+namespace Praison.Orleans.GrainInterfaces;
 
 /// <summary>Validates options at start-up by their own list of problems, failing with every one named.</summary>
 public sealed class ProblemsValidator<TOptions>(Func<TOptions, IEnumerable<string>> problems) : IValidateOptions<TOptions>

@@ -1,16 +1,14 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Praison.Orleans.Gateway.Auth;
-using Praison.Orleans.Grains.Jobs;
 
-namespace Praison.Orleans.Gateway.Runs;
+namespace Praison.Orleans.Gateway.Http;
 
 /// <summary>
-/// What one tenant may submit: <see cref="RunsApiOptions.SubmitsPerSecondPerTenant"/> (a token bucket per
+/// What one tenant may submit: <see cref="ApiOptions.SubmitsPerSecondPerTenant"/> (a token bucket per
 /// tenant, ASP.NET Core's rate limiter) and <see cref="LiveJobsOptions.MaxLiveJobsPerTenant"/>
 /// (<see cref="LiveJobQuota"/>). Past either, a submit is 429 problem JSON with <c>Retry-After</c>.
 /// </summary>
@@ -27,7 +25,7 @@ internal static class SubmitQuotas
         {
             limiter.AddPolicy(RatePolicy, context =>
             {
-                var rate = context.RequestServices.GetRequiredService<IOptions<RunsApiOptions>>().Value
+                var rate = context.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value
                     .SubmitRate(keysConfigured: context.RequestServices.GetRequiredService<ApiKeyRing>().Enabled);
                 return rate.PerSecond <= 0
                     ? RateLimitPartition.GetNoLimiter(string.Empty)
@@ -51,9 +49,8 @@ internal static class SubmitQuotas
     private static async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
     {
         var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
-        rejected.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         await rejected.HttpContext.WriteProblemAsync(StatusCodes.Status429TooManyRequests,
-            "Too many submits: this tenant's submit rate is limited (Api:SubmitsPerSecondPerTenant). Retry after the time given.");
+            "Too many submits: this tenant's submit rate is limited (Api:SubmitsPerSecondPerTenant). Retry after the time given.", retryAfter);
     }
 }
 
@@ -92,11 +89,8 @@ internal sealed class LiveJobQuota(IGrainFactory grains, IOptions<LiveJobsOption
     }
 
     /// <summary>The 429 of a tenant past its live jobs, with <c>Retry-After</c>.</summary>
-    public Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Refusal(HttpContext context)
-    {
-        context.Response.Headers.RetryAfter = "5";
-        return ApiProblems.Problem(StatusCodes.Status429TooManyRequests, options.Value.Refusal + ". Retry once some have ended.");
-    }
+    public Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Refusal(HttpContext context) =>
+        ApiProblems.TooManyRequests(context, options.Value.Refusal + ". Retry once some have ended.", TimeSpan.FromSeconds(5));
 
     /// <summary>One tenant's live jobs as this gateway knows them.</summary>
     internal sealed class Tally

@@ -1,9 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
-using Praison.Orleans.Grains.Webhooks;
 
-namespace Praison.Orleans.Gateway.Runs;
+namespace Praison.Orleans.Gateway.Http;
 
 /// <summary>
 /// Checks a submit's <c>webhook_url</c> (README: API, webhooks): http or https, a host of at most 253 characters, and —

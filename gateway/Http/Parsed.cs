@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace Praison.Orleans.Gateway.Runs;
+namespace Praison.Orleans.Gateway.Http;
 
 /// <summary>What a request said (<typeparamref name="T"/>), or the problem that refuses it: one or the other.</summary>
 internal sealed class Parsed<T>

@@ -1,10 +1,10 @@
-namespace Praison.Orleans.Gateway.Runs;
+namespace Praison.Orleans.Gateway.Http;
 
 /// <summary>
 /// Limits of the HTTP API, enforced by each gateway. Section <c>Api</c>, which also holds the live-jobs
-/// quota (<see cref="Grains.Jobs.LiveJobsOptions"/>, read by silos too).
+/// quota (<see cref="LiveJobsOptions"/>, read by silos too).
 /// </summary>
-public sealed class RunsApiOptions
+public sealed class ApiOptions
 {
     public const string Section = "Api";
 

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 
-namespace Praison.Orleans.Gateway.Errors;
+namespace Praison.Orleans.Gateway.Http;
 
 /// <summary>
 /// Maps the exceptions that are not the server's fault to their status codes in one place: a cluster
@@ -9,7 +9,7 @@ namespace Praison.Orleans.Gateway.Errors;
 /// server could not read is the 4xx Kestrel chose. Anything else stays a 500.
 /// </summary>
 internal sealed partial class ClusterUnavailableHandler(
-    IProblemDetailsService problems, ILogger<ClusterUnavailableHandler> logger) : IExceptionHandler
+    ILogger<ClusterUnavailableHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(
         HttpContext context, Exception exception, CancellationToken cancellationToken)
@@ -32,19 +32,14 @@ internal sealed partial class ClusterUnavailableHandler(
             return false;
         }
 
+        TimeSpan? retryAfter = null;
         if (status == StatusCodes.Status503ServiceUnavailable)
         {
             LogUnavailable(logger, exception, context.Request.Path);
-            context.Response.Headers.RetryAfter = "1";
+            retryAfter = TimeSpan.FromSeconds(1);
         }
 
-        context.Response.StatusCode = status;
-        return await problems.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            Exception = exception,
-            ProblemDetails = { Status = status, Detail = detail },
-        });
+        return await context.TryWriteProblemAsync(status, detail!, retryAfter, exception);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cluster unavailable while serving {Path}")]

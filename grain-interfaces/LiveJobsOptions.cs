@@ -1,9 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Praison.Orleans.Grains.Hosting;
 
-namespace Praison.Orleans.Grains.Jobs;
+namespace Praison.Orleans.GrainInterfaces;
 
 /// <summary>
 /// The live-jobs quota (README: Limits): how many queued and running jobs one tenant may have,

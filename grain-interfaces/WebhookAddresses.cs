@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Praison.Orleans.Grains.Webhooks;
+namespace Praison.Orleans.GrainInterfaces;
 
 /// <summary>
 /// Which addresses a webhook may not reach unless private targets are allowed: loopback, private,

@@ -1,4 +1,4 @@
-namespace Praison.Orleans.Grains.Webhooks;
+namespace Praison.Orleans.GrainInterfaces;
 
 /// <summary>How job webhooks are delivered (README: API, webhooks). Section <c>Webhooks</c>.</summary>
 public sealed class WebhookOptions

@@ -1,10 +1,10 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
-namespace Praison.Orleans.Gateway.Runs;
+namespace Praison.Orleans.Gateway.Http;
 
 /// <summary>
-/// A body declared (<c>Content-Length</c>) past <see cref="RunsApiOptions.MaxRequestBodyBytes"/> is
+/// A body declared (<c>Content-Length</c>) past <see cref="ApiOptions.MaxRequestBodyBytes"/> is
 /// answered 413 problem JSON before any of it is read. Most clients (httpx, PraisonAI's) write the whole
 /// body before they read an answer: had the server closed at the limit, they would meet a broken pipe
 /// and never see the 413. So up to <see cref="DrainFactor"/> times the limit, Kestrel is let to read and
@@ -18,7 +18,7 @@ internal static class DeclaredBodyLimit
 
     public static IApplicationBuilder UseDeclaredBodyLimit(this IApplicationBuilder app)
     {
-        var limit = app.ApplicationServices.GetRequiredService<IOptions<RunsApiOptions>>().Value.MaxRequestBodyBytes;
+        var limit = app.ApplicationServices.GetRequiredService<IOptions<ApiOptions>>().Value.MaxRequestBodyBytes;
         return app.Use(next => context =>
         {
             if (context.Request.ContentLength is not { } declared || declared <= limit)

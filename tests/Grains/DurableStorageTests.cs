@@ -95,7 +95,11 @@ public sealed class DurableStorageTests(AzureClusterFixture fixture)
             "every job's last record and index write");
         await fixture.Azurite.SettleAsync();
 
-        var requests = fixture.Azurite.Requests.Since(before).Where(w => !w.Key.EndsWith(" OrleansSiloInstances", StringComparison.Ordinal)).ToDictionary();
+        // Membership and the reminder service read their tables on their own schedules (the reminder
+        // service's first read of its range may come late on a loaded machine): not what jobs cost.
+        var requests = fixture.Azurite.Requests.Since(before)
+            .Where(w => !w.Key.EndsWith(" OrleansSiloInstances", StringComparison.Ordinal) && !w.Key.EndsWith(" OrleansReminders", StringComparison.Ordinal))
+            .ToDictionary();
         // The silo reads each of its tally rows once, at its first write to it (a row per lane and
         // partition; AzureTableTallies), and never a job's index entry.
         Assert.InRange(requests.Remove("GET PraisonJobIndex", out var tallyReads) ? tallyReads : 0, 0, AzureTableJobIndex.Partitions * AzureTableTallies.Lanes);

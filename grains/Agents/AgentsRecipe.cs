@@ -1,11 +1,10 @@
 using Microsoft.Extensions.Options;
-using Praison.Orleans.Grains.Execution;
 using Praison.Orleans.Grains.Recipes;
 
 namespace Praison.Orleans.Grains.Agents;
 
 /// <summary>
-/// The built-in recipe of a job with <c>agent_yaml</c> or <c>agent_file</c> (README: Use it from
+/// The built-in recipe of a job with <c>agent_yaml</c> or <c>agent_file</c> (docs/api.md: PraisonAI's clients
 /// PraisonAI). At submit it reads the file (confined to the agents folder) and parses it, refusing an
 /// invalid inline one; the text read is kept with the job, so every attempt runs the file as submitted.
 /// An <c>agent_file</c> that cannot be read is accepted and the job fails saying so, as PraisonAI's does.

@@ -6,13 +6,7 @@ using Praison.Orleans.Grains.Recipes;
 namespace Praison.Orleans.Grains.Execution;
 
 /// <summary>
-/// A submit that this silo cannot run, with the request field it is about; <paramref name="Unreadable"/>
-/// when the field points at something that cannot be read rather than being invalid itself.
-/// </summary>
-public sealed record SpecProblem(string Field, string Message, bool Unreadable = false);
-
-/// <summary>
-/// What a job runs (README: Use it from PraisonAI) — the registered recipe its <c>recipe_name</c> names,
+/// What a job runs (docs/api.md: PraisonAI's clients) — the registered recipe its <c>recipe_name</c> names,
 /// else the built-in agents recipe for an agents file, else the built-in prompt recipe — found by one
 /// lookup (<see cref="RecipeOf"/>), prepared at submit and run per attempt the same way for all three.
 /// </summary>

@@ -1,10 +1,9 @@
-using Praison.Orleans.Grains.Hosting;
 
 namespace Praison.Orleans.Grains.Execution;
 
 /// <summary>
 /// How a silo runs and keeps jobs. Bound from the <c>Jobs</c> configuration section; the rules that
-/// read its retention and sweep settings (expired, due) live beside the sweep, in <see cref="Jobs.JobSweepRules"/>.
+/// read its retention and sweep settings (expired, due) live beside the sweep, in <see cref="Index.JobSweepRules"/>.
 /// </summary>
 public sealed class JobsOptions
 {
@@ -62,19 +61,23 @@ public sealed class JobsOptions
     /// <summary>
     /// How long a finished job stays in memory (activated) once nobody watches it and its webhook has
     /// settled; then only storage holds it, and a request reads it back (its record keeps the events a
-    /// stream replays). Default: by storage (<see cref="FinishedJobIdleTimeIn"/>).
+    /// stream replays). Default: by storage (<see cref="FinishedJobIdleTimeInMemory"/>, <see cref="FinishedJobIdleTimeInStorage"/>).
     /// </summary>
     public TimeSpan? FinishedJobIdleTime { get; set; }
 
     /// <summary>
-    /// The default of <see cref="FinishedJobIdleTime"/> for a storage mode. In memory: zero, at once —
-    /// reading a record back is a dictionary lookup, while a finished activation kept a few seconds
-    /// dies in gen2, whose pauses took a fifth of the time under load (docs/benchmarks.md). In Azure
-    /// Storage: 5 seconds — the client that polled a job to its end usually reads its status or result
-    /// once more, and there each read back is a storage request.
+    /// The default of <see cref="FinishedJobIdleTime"/> in memory: zero, at once — reading a record back
+    /// is a dictionary lookup, while a finished activation kept a few seconds dies in gen2, whose pauses
+    /// took a fifth of the time under load (docs/benchmarks.md).
     /// </summary>
-    public static TimeSpan FinishedJobIdleTimeIn(JobStorageMode storage) =>
-        storage == JobStorageMode.Memory ? TimeSpan.Zero : TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan FinishedJobIdleTimeInMemory = TimeSpan.Zero;
+
+    /// <summary>
+    /// The default of <see cref="FinishedJobIdleTime"/> in durable storage: 5 seconds — the client that
+    /// polled a job to its end usually reads its status or result once more, and each read back is a
+    /// storage request.
+    /// </summary>
+    public static readonly TimeSpan FinishedJobIdleTimeInStorage = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// The sweep runs on a reminder, which Orleans refuses below its minimum period: a shorter

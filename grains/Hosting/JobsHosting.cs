@@ -17,6 +17,7 @@ using Praison.Orleans.Grains.Jobs;
 using Praison.Orleans.Grains.Llm;
 using Praison.Orleans.Grains.Recipes;
 using Praison.Orleans.Grains.Schedules;
+using Praison.Orleans.Grains.Storage;
 using Praison.Orleans.Grains.Telemetry;
 using Praison.Orleans.Grains.Webhooks;
 
@@ -170,7 +171,7 @@ public static class JobsHosting
             (string)key!, services.GetRequiredService<Serializer>(), services.GetRequiredService<MemoryJobStore>()));
         silo.Services.RemoveAll<IJobIndex>();
         silo.Services.AddSingleton<IJobIndex, MemoryJobIndex>();
-        silo.Services.PostConfigure<JobsOptions>(o => o.FinishedJobIdleTime ??= JobsOptions.FinishedJobIdleTimeIn(JobStorageMode.Memory));
+        silo.Services.PostConfigure<JobsOptions>(o => o.FinishedJobIdleTime ??= JobsOptions.FinishedJobIdleTimeInMemory);
         return silo.UseInMemoryReminderService();
     }
 
@@ -183,7 +184,7 @@ public static class JobsHosting
         silo.Services.RemoveAll<IJobIndex>();
         silo.Services.AddSingleton<IJobIndex>(services => ActivatorUtilities.CreateInstance<AzureTableJobIndex>(
             services, new TableServiceClient(connectionString)));
-        silo.Services.PostConfigure<JobsOptions>(o => o.FinishedJobIdleTime ??= JobsOptions.FinishedJobIdleTimeIn(JobStorageMode.Azure));
+        silo.Services.PostConfigure<JobsOptions>(o => o.FinishedJobIdleTime ??= JobsOptions.FinishedJobIdleTimeInStorage);
         return silo.AddAzureBlobGrainStorage(JobStorage.Name, o => o.BlobServiceClient = new BlobServiceClient(connectionString))
             .UseAzureTableReminderService(o => o.TableServiceClient = new TableServiceClient(connectionString));
     }

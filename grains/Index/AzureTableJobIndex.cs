@@ -4,7 +4,6 @@ using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using Praison.Orleans.Grains.Execution;
-using Praison.Orleans.Grains.Jobs;
 
 namespace Praison.Orleans.Grains.Index;
 

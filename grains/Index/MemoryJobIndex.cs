@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using Praison.Orleans.Grains.Execution;
-using Praison.Orleans.Grains.Jobs;
 
 namespace Praison.Orleans.Grains.Index;
 

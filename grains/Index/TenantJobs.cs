@@ -1,5 +1,4 @@
 using Praison.Orleans.Grains.Execution;
-using Praison.Orleans.Grains.Jobs;
 
 namespace Praison.Orleans.Grains.Index;
 

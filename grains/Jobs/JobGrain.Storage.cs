@@ -1,3 +1,5 @@
+using Praison.Orleans.Grains.Index;
+
 namespace Praison.Orleans.Grains.Jobs;
 
 /// <summary>

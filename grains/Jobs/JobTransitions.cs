@@ -31,7 +31,7 @@ public sealed record JobTransition(JobTransitionKind Kind, JobRecord? Next, IRea
 }
 
 /// <summary>
-/// A job's state machine, without IO (README: Job states): each transition checks the state it may leave,
+/// A job's state machine, without IO (docs/architecture.md): each transition checks the state it may leave,
 /// returns the changed copy of the record with the events it announces, or a refusal. The grain
 /// (<see cref="JobGrain"/>) loads, commits and runs the effects; this type only decides. Every method
 /// takes a copy of the stored record, which it may change and return.

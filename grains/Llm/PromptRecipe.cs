@@ -1,10 +1,9 @@
-using Praison.Orleans.Grains.Execution;
 using Praison.Orleans.Grains.Recipes;
 
 namespace Praison.Orleans.Grains.Llm;
 
 /// <summary>
-/// The built-in recipe of a job with neither <c>recipe_name</c> nor an agents file (README: Use it
+/// The built-in recipe of a job with neither <c>recipe_name</c> nor an agents file (docs/api.md: PraisonAI's clients
 /// from PraisonAI): its <c>prompt</c> sent to the configured LLM, with <c>config.system_prompt</c> (or
 /// <c>instructions</c>) as the system prompt; the streamed answer is the result.
 /// </summary>

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-using Praison.Orleans.Grains.Execution;
 
 namespace Praison.Orleans.Grains.Recipes;
 

@@ -1,7 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using Orleans.Storage;
+using Praison.Orleans.Grains.Index;
 using Praison.Orleans.Grains.Jobs;
+using Praison.Orleans.Grains.Storage;
 
 namespace Praison.Orleans.Tests.Grains;
 

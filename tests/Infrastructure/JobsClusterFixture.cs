@@ -8,7 +8,7 @@ using Praison.Orleans.Gateway;
 using Praison.Orleans.Gateway.Auth;
 using Praison.Orleans.Grains.Execution;
 using Praison.Orleans.Grains.Hosting;
-using Praison.Orleans.Grains.Jobs;
+using Praison.Orleans.Grains.Index;
 using Praison.Orleans.Grains.Llm;
 using Praison.Orleans.Grains.Schedules;
 

@@ -1,9 +1,9 @@
 using Praison.Orleans.Grains.Execution;
 
-namespace Praison.Orleans.Grains.Jobs;
+namespace Praison.Orleans.Grains.Index;
 
 /// <summary>
-/// What the sweep (<see cref="JobSweeperGrain"/>) and everyone who must agree with it ask of a job's
+/// What the sweep (<see cref="Jobs.JobSweeperGrain"/>) and everyone who must agree with it ask of a job's
 /// index snapshot: is it past its retention (<see cref="JobsOptions.Retention"/>), is it due for a
 /// visit (<see cref="JobsOptions.SweepPeriod"/>).
 /// </summary>

@@ -1,7 +1,9 @@
 using Orleans.Serialization;
 using Orleans.Storage;
 
-namespace Praison.Orleans.Grains.Jobs;
+using Praison.Orleans.Grains.Index;
+
+namespace Praison.Orleans.Grains.Storage;
 
 /// <summary>
 /// Grain state in this silo's memory (<see cref="MemoryJobStore"/>), without Orleans' memory

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 
-namespace Praison.Orleans.Grains.Jobs;
+namespace Praison.Orleans.Grains.Index;
 
 /// <summary>
-/// What memory mode keeps: the job records (<see cref="SiloMemoryGrainStorage"/>) and the job index
-/// (<see cref="Index.MemoryJobIndex"/>), in the one silo's memory. The silos of an in-process test
+/// What memory mode keeps: the job records (<see cref="Storage.SiloMemoryGrainStorage"/>) and the job index
+/// (<see cref="MemoryJobIndex"/>), in the one silo's memory. The silos of an in-process test
 /// cluster share one, as they would share a database; silos in different processes cannot.
 /// </summary>
 public sealed class MemoryJobStore
@@ -15,7 +15,7 @@ public sealed class MemoryJobStore
     internal ConcurrentDictionary<(string Provider, string StateName, GrainId Grain), StoredState> States { get; } = new();
 
     /// <summary>Index entries by tenant.</summary>
-    internal ConcurrentDictionary<string, Index.TenantJobs> Tenants { get; } = new(StringComparer.Ordinal);
+    internal ConcurrentDictionary<string, TenantJobs> Tenants { get; } = new(StringComparer.Ordinal);
 
     internal string NewETag() => Interlocked.Increment(ref _version).ToString(System.Globalization.CultureInfo.InvariantCulture);
 

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Praison.Orleans.GrainInterfaces;
 
 /// <summary>
-/// The live-jobs quota (README: Limits): how many queued and running jobs one tenant may have,
+/// The live-jobs quota (docs/api.md: Limits): how many queued and running jobs one tenant may have,
 /// cluster-wide. Read by every gateway (submits and triggers) and every silo (schedule firings), from the
 /// same setting. Section <c>Api</c>.
 /// </summary>

@@ -1,7 +1,7 @@
 namespace Praison.Orleans.GrainInterfaces;
 
 /// <summary>
-/// A recurring job (README: Schedules): fire <see cref="Job"/> at each time <see cref="Cron"/> names
+/// A recurring job (docs/api.md: Schedules): fire <see cref="Job"/> at each time <see cref="Cron"/> names
 /// in <see cref="TimeZone"/>. Read by the gateway; the cron, the zone, the interval and the job are
 /// checked by the schedule's grain, which answers a bad one with the field it is about.
 /// </summary>

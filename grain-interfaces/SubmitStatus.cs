@@ -16,6 +16,6 @@ public enum SubmitStatus
     /// <summary>The idempotency key already names a job; that job is returned and nothing is created.</summary>
     Existing = 3,
 
-    /// <summary>The spec points at something the silo cannot read (an <c>agent_file</c> missing or out of bounds).</summary>
+    /// <summary>The spec points where the silo may not read (an <c>agent_file</c> outside its root: 400). A missing file is accepted, and its job fails.</summary>
     Unreadable = 4,
 }

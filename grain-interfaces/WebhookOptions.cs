@@ -1,6 +1,6 @@
 namespace Praison.Orleans.GrainInterfaces;
 
-/// <summary>How job webhooks are delivered (README: API, webhooks). Section <c>Webhooks</c>.</summary>
+/// <summary>How job webhooks are delivered (docs/api.md: Webhooks). Section <c>Webhooks</c>.</summary>
 public sealed class WebhookOptions
 {
     public const string Section = "Webhooks";

@@ -1,7 +1,7 @@
 namespace Praison.Orleans.Gateway.Auth;
 
 /// <summary>
-/// API keys (README: API keys and tenants). Section <c>Auth</c>, plus the environment variable
+/// API keys (docs/api.md: API keys and tenants). Section <c>Auth</c>, plus the environment variable
 /// <c>PRAISONAI_JOBS_API_KEY</c>. With no key at all the API is open on loopback binds and closed
 /// (401) on any other.
 /// </summary>

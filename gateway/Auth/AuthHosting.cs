@@ -8,7 +8,7 @@ namespace Praison.Orleans.Gateway.Auth;
 
 internal static class AuthHosting
 {
-    /// <summary>API-key authentication (README: API keys and tenants) and a fallback policy: every endpoint needs a
+    /// <summary>API-key authentication (docs/api.md: API keys and tenants) and a fallback policy: every endpoint needs a
     /// tenant unless it opts out (<c>/health</c>) or asks for the operator (<c>/metrics</c>).</summary>
     public static WebApplicationBuilder AddApiKeyAuth(this WebApplicationBuilder builder)
     {

@@ -36,7 +36,7 @@ internal static class ApiDocs
         return app;
     }
 
-    /// <summary>Title, and the two ways to send an API key (README: API keys and tenants), either of which is enough.</summary>
+    /// <summary>Title, and the two ways to send an API key (docs/api.md: API keys and tenants), either of which is enough.</summary>
     private static Task DescribeAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {
         document.Info.Title = "Praison.Orleans Jobs API";

@@ -4,7 +4,7 @@ using Praison.Orleans.Gateway.Hosting;
 namespace Praison.Orleans.Gateway.Health;
 
 /// <summary>
-/// <c>GET /health</c> (README: API), and HEAD for probes: always public, answered within
+/// <c>GET /health</c> (docs/api.md), and HEAD for probes: always public, answered within
 /// <see cref="ClusterStats.Budget"/>; executor figures summed over the silos that answered in time.
 /// 503 when no silo answered: this gateway cannot run jobs.
 /// </summary>

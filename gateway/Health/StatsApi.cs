@@ -2,7 +2,7 @@ using Praison.Orleans.Gateway.Auth;
 
 namespace Praison.Orleans.Gateway.Health;
 
-/// <summary><c>GET /stats</c> (README: API): executor figures of every silo and the caller's stored jobs, cluster-wide.</summary>
+/// <summary><c>GET /stats</c> (docs/api.md): executor figures of every silo and the caller's stored jobs, cluster-wide.</summary>
 internal static class StatsApi
 {
     public static IEndpointRouteBuilder MapStatsApi(this IEndpointRouteBuilder app)

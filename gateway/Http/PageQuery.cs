@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Praison.Orleans.Gateway.Http;
 
 /// <summary>
-/// A list's page in the query string (README: API): <c>page</c> ≥ 1 (default 1) and <c>page_size</c>
+/// A list's page in the query string (docs/api.md): <c>page</c> ≥ 1 (default 1) and <c>page_size</c>
 /// 1–<see cref="MaxPageSize"/> (default 20), each a 422 naming it when out of range.
 /// </summary>
 internal readonly record struct PageQuery(int Page, int PageSize)

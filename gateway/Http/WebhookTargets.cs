@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Praison.Orleans.Gateway.Http;
 
 /// <summary>
-/// Checks a submit's <c>webhook_url</c> (README: API, webhooks): http or https, a host of at most 253 characters, and —
+/// Checks a submit's <c>webhook_url</c> (docs/api.md: Webhooks): http or https, a host of at most 253 characters, and —
 /// unless private targets are allowed — a host that is not, and does not resolve to, a non-public
 /// address (<see cref="WebhookAddresses"/>). Null when the URL is acceptable, else the reason. The silo
 /// checks again where it connects, so a redirect or a DNS answer that changed since cannot get past.

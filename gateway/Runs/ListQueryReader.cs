@@ -1,7 +1,7 @@
 namespace Praison.Orleans.Gateway.Runs;
 
 /// <summary>
-/// Reads <c>GET /api/v1/runs</c>'s query (README: API): <c>status</c> must name a status (else 400 listing
+/// Reads <c>GET /api/v1/runs</c>'s query (docs/api.md): <c>status</c> must name a status (else 400 listing
 /// them), <c>page</c> ≥ 1, <c>page_size</c> 1–100 and page × page_size ≤ 10,000 (else 422),
 /// <c>session_id</c> and <c>schedule_id</c> exact, empty = none.
 /// </summary>

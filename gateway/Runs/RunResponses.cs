@@ -4,10 +4,10 @@ using System.Text.Json.Serialization;
 namespace Praison.Orleans.Gateway.Runs;
 
 // The bodies of /api/v1/runs, serialized in snake_case. Kept apart from the grain records: the HTTP
-// contract (README: API) and the wire contract change for different reasons.
+// contract (docs/api.md) and the wire contract change for different reasons.
 
 /// <summary>
-/// The submit body as documented (README: API). The handler reads the body itself (<c>SubmitRequestReader</c>),
+/// The submit body as documented (docs/api.md). The handler reads the body itself (<c>SubmitRequestReader</c>),
 /// so that every malformed body gets its precise answer; this type only describes it.
 /// </summary>
 public sealed record SubmitRunRequest(

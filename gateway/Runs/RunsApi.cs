@@ -6,7 +6,7 @@ using Praison.Orleans.Gateway.Docs;
 namespace Praison.Orleans.Gateway.Runs;
 
 /// <summary>
-/// <c>/api/v1/runs</c> (README: API): each handler maps one request to one <see cref="IJobGrain"/> call
+/// <c>/api/v1/runs</c> (docs/api.md): each handler maps one request to one <see cref="IJobGrain"/> call
 /// and its reply to the spec's status codes and bodies.
 /// </summary>
 internal static class RunsApi
@@ -103,7 +103,7 @@ internal static class RunsApi
 
         if (reply.Refused)
         {
-            return reply.Status == SubmitStatus.Unreadable // an agent_file outside the agents folder or missing: 400, as upstream
+            return reply.Status == SubmitStatus.Unreadable // an agent_file outside the agents folder: 400, as upstream (a missing one is accepted; the job fails)
                 ? ApiProblems.Problem(StatusCodes.Status400BadRequest, reply.Error)
                 : ApiProblems.Validation(new Dictionary<string, string[]> { [reply.Field] = [reply.Error] });
         }

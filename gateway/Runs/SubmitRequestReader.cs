@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Praison.Orleans.Gateway.Runs;
 
 /// <summary>
-/// Reads a submit body (README: API) into a <see cref="JobSpec"/>, or into the problem that rejects it
+/// Reads a submit body (docs/api.md) into a <see cref="JobSpec"/>, or into the problem that rejects it
 /// (<see cref="JsonBodyReader"/>: 400, 413, or 422 naming every bad field).
 /// </summary>
 internal sealed class SubmitRequestReader : JsonBodyReader

@@ -4,7 +4,7 @@ using Praison.Orleans.Gateway.Runs;
 namespace Praison.Orleans.Gateway.Schedules;
 
 /// <summary>
-/// Reads a schedule body (README: Schedules): the create body into an id and a
+/// Reads a schedule body (docs/api.md: Schedules): the create body into an id and a
 /// <see cref="ScheduleSpec"/>, a PATCH body into a <see cref="SchedulePatch"/>, or into the problem
 /// that refuses it (<see cref="JsonBodyReader"/>). The cron, the time zone and whether the job can run
 /// are the schedule grain's to check; this reads their shapes.

@@ -67,7 +67,7 @@ public sealed record ScheduledJobResponse(
 public sealed record ScheduleListResponse(IReadOnlyList<ScheduleResponse> Schedules, int Total, int Page, int PageSize);
 
 /// <summary>
-/// The create body as documented (README: Schedules); the handler reads the body itself
+/// The create body as documented (docs/api.md: Schedules); the handler reads the body itself
 /// (<c>ScheduleRequestReader</c>), this type only describes it. <c>job</c> takes the submit fields
 /// except <c>run_at</c>, <c>delay_seconds</c> and <c>idempotency_key</c>.
 /// </summary>

@@ -5,7 +5,7 @@ using Praison.Orleans.Gateway.Runs;
 namespace Praison.Orleans.Gateway.Schedules;
 
 /// <summary>
-/// <c>/api/v1/schedules</c> (README: Schedules): each handler maps one request to one
+/// <c>/api/v1/schedules</c> (docs/api.md: Schedules): each handler maps one request to one
 /// <see cref="IScheduleGrain"/> call (the list: the tenant's directory, then its page's schedules).
 /// </summary>
 internal static class SchedulesApi

@@ -7,7 +7,7 @@ using Praison.Orleans.Grains.Jobs;
 namespace Praison.Orleans.Grains.Schedules;
 
 /// <summary>
-/// One schedule (README: Schedules): owns its spec and its firings. A durable reminder ticks every
+/// One schedule (docs/api.md: Schedules): owns its spec and its firings. A durable reminder ticks every
 /// <see cref="SchedulesOptions.CheckPeriod"/> (it survives the silo, and keeps the schedule active
 /// somewhere in the cluster); while active, a timer fires each time exactly. A firing submits the job
 /// under an id derived from (schedule, fire time), so however often a firing is attempted — a silo lost

@@ -1,6 +1,6 @@
 namespace Praison.Orleans.Grains.Schedules;
 
-/// <summary>How schedules fire (README: Schedules). Bound from the <c>Schedules</c> section, validated at start-up.</summary>
+/// <summary>How schedules fire (docs/api.md: Schedules). Bound from the <c>Schedules</c> section, validated at start-up.</summary>
 public sealed class SchedulesOptions
 {
     public const string Section = "Schedules";

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace Praison.Orleans.Grains.Webhooks;
 
 /// <summary>
-/// The body POSTed to a job's <c>webhook_url</c> when it ends (README: API, webhooks). A result longer
+/// The body POSTed to a job's <c>webhook_url</c> when it ends (docs/api.md: Webhooks). A result longer
 /// than <see cref="WebhookOptions.MaxResultChars"/> is not carried: <see cref="ResultUrl"/> says where to
 /// read it instead.
 /// </summary>

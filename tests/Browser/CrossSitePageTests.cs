@@ -7,7 +7,7 @@ using static Microsoft.Playwright.Assertions;
 namespace Praison.Orleans.Tests.Browser;
 
 /// <summary>
-/// Another site's page in real Chromium against the keyless gateway (README: Security): what it can
+/// Another site's page in real Chromium against the keyless gateway (docs/api.md: Security): what it can
 /// send without a CORS preflight — a <c>no-cors</c> fetch and a <c>text/plain</c> form — is refused
 /// and makes no job.
 /// </summary>

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 
 namespace Praison.Orleans.Tests.Grains;
 
-/// <summary>Memory mode keeps at most Jobs:MaxRetainedPerTenant finished jobs per tenant (README: Limits).</summary>
+/// <summary>Memory mode keeps at most Jobs:MaxRetainedPerTenant finished jobs per tenant (docs/api.md: Limits).</summary>
 public sealed class RetainedJobsTests
 {
     [Fact]

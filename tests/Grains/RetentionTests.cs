@@ -19,7 +19,7 @@ public sealed class ShortRetentionFixture : JobsClusterFixture
         (options.Retention, options.SweepPeriod) = (Retention, TimeSpan.FromSeconds(1));
 }
 
-/// <summary>Retention (README: API): finished jobs go after their retention, with their index entries and idempotency keys.</summary>
+/// <summary>Retention (docs/api.md): finished jobs go after their retention, with their index entries and idempotency keys.</summary>
 public sealed class RetentionTests(ShortRetentionFixture fixture) : IClassFixture<ShortRetentionFixture>
 {
     [Fact]

@@ -7,7 +7,7 @@ using Praison.Orleans.Gateway.Auth;
 
 namespace Praison.Orleans.Tests.Http;
 
-/// <summary>API keys and tenants (README): API keys, tenants and their isolation, through a gateway that requires keys.</summary>
+/// <summary>API keys and tenants (docs/api.md): API keys, tenants and their isolation, through a gateway that requires keys.</summary>
 [Collection(JobsClusterCollection.Name)]
 public sealed class AuthTests(JobsClusterFixture fixture)
 {

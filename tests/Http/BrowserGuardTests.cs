@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 namespace Praison.Orleans.Tests.Http;
 
 /// <summary>
-/// Keyless mode against what a web page in the developer's browser can send (README: Security): another
+/// Keyless mode against what a web page in the developer's browser can send (docs/api.md: Security): another
 /// site's requests and DNS-rebound host names are refused, and change nothing; curl, SDKs and same-origin
 /// pages go on. The headers are the ones Chromium sends (the browser test sends them for real).
 /// </summary>

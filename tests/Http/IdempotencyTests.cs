@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 
 namespace Praison.Orleans.Tests.Http;
 
-/// <summary>Idempotency (README: API; API keys and tenants): one job per (tenant, key), whatever races.</summary>
+/// <summary>Idempotency (docs/api.md; API keys and tenants): one job per (tenant, key), whatever races.</summary>
 [Collection(JobsClusterCollection.Name)]
 public sealed class IdempotencyTests(JobsClusterFixture fixture)
 {

@@ -6,7 +6,7 @@ using Praison.Orleans.Grains.Jobs;
 
 namespace Praison.Orleans.Tests.Http;
 
-/// <summary><c>GET /api/v1/runs/{id}/stream</c> (README: API) through the gateway on Kestrel.</summary>
+/// <summary><c>GET /api/v1/runs/{id}/stream</c> (docs/api.md) through the gateway on Kestrel.</summary>
 [Collection(JobsClusterCollection.Name)]
 public sealed class StreamTests(JobsClusterFixture fixture)
 {

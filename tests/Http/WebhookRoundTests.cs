@@ -23,7 +23,7 @@ public sealed class LongHorizonWebhookFixture : JobsClusterFixture
 }
 
 /// <summary>
-/// What a webhook's answer makes of its rounds (README: API, webhooks): a refusal that will not change
+/// What a webhook's answer makes of its rounds (docs/api.md: Webhooks): a refusal that will not change
 /// ends the delivery at once, one that may is retried, a <c>Retry-After</c> is kept, and between rounds
 /// the job costs neither an activation nor a sweep's visit.
 /// </summary>

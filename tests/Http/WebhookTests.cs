@@ -6,7 +6,7 @@ using Praison.Orleans.Grains.Webhooks;
 
 namespace Praison.Orleans.Tests.Http;
 
-/// <summary>Webhooks (README: API) against a real receiver on loopback: one signed delivery per terminal transition.</summary>
+/// <summary>Webhooks (docs/api.md) against a real receiver on loopback: one signed delivery per terminal transition.</summary>
 [Collection(JobsClusterCollection.Name)]
 public sealed class WebhookTests(JobsClusterFixture fixture) : IAsyncLifetime
 {

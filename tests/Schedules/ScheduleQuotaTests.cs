@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 
 namespace Praison.Orleans.Tests.Schedules;
 
-/// <summary>A schedule's firings keep to the tenant's live-jobs quota, as a direct submit does (README: Schedules, Limits).</summary>
+/// <summary>A schedule's firings keep to the tenant's live-jobs quota, as a direct submit does (docs/api.md: Schedules, Limits).</summary>
 public sealed class ScheduleQuotaTests
 {
     [Fact]

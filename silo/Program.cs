@@ -3,6 +3,10 @@ using Microsoft.Extensions.Hosting;
 using Praison.Orleans.Grains.Hosting;
 using Praison.Orleans.Grains.Telemetry;
 
+// A silo runs the grains. Where to read on: a job is grains/Jobs/JobGrain.cs (its requests, with
+// JobGrain.*.cs beside it), its state machine grains/Jobs/JobTransitions.cs, its store
+// grains/Jobs/JobStore.cs; a schedule's firing is ScheduleGrain.FireDueAsync (grains/Schedules/); what
+// a silo is made of, ConfigureJobsSilo (grains/Hosting/JobsHosting.cs).
 var builder = Host.CreateApplicationBuilder(args);
 var cluster = builder.Configuration.GetJobsClusterOptions(); // section Cluster: ids, ports, storage
 builder.UseOrleans(silo => silo.ConfigureJobsSilo(cluster)); // storage, reminders, execution slots, recipes

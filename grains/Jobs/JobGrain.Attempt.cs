@@ -274,7 +274,7 @@ public sealed partial class JobGrain
             return;
         }
 
-        if (_indexed.Version != record.StatusEventId)
+        if (Store.Indexed.Version != record.StatusEventId)
         {
             await IndexAsync();
         }

@@ -40,7 +40,4 @@ public sealed partial class JobGrain
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: webhook delivery failed; the sweep retries it")]
     private static partial void LogWebhookFailed(ILogger logger, Exception exception, string jobId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: could not update its job index entry")]
-    private static partial void LogIndexFailed(ILogger logger, Exception exception, string jobId);
 }

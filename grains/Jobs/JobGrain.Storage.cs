@@ -3,21 +3,23 @@ using Praison.Orleans.Grains.Index;
 namespace Praison.Orleans.Grains.Jobs;
 
 /// <summary>
-/// The job's store: its record (committed by the rule every grain state follows,
-/// <see cref="Storage.CommittedState{T}"/>: nothing outside the grain sees what storage does not hold) and
-/// its index entry, changed together by one commit; and the job's removal.
+/// The job's side of its store (<see cref="JobStore"/>, the seam: record and index entry committed as
+/// one unit): one write at a time, what each transition changes in the index, the entry's shape, and the
+/// job's removal.
 /// </summary>
 public sealed partial class JobGrain
 {
     /// <summary>One write (or removal) at a time; requests, the run loop and timers all go through it.</summary>
     private readonly SemaphoreSlim _writes = new(1, 1);
 
-    private Storage.CommittedState<JobRecord>? _store;
+    private JobStore? _store;
+
+    private JobStore Store => _store ??= new(
+        new Storage.CommittedState<JobRecord>(
+            job, GrainContext, logger, $"job {JobId}", record => record.Spec is not null, mayAdopt: () => !LoopIsLive),
+        index, Tenant, JobId, EntryOf, logger);
 
     /// <summary>The record as storage last confirmed it; null when there is no job (never submitted, or removed).</summary>
-    private Storage.CommittedState<JobRecord> Store => _store ??= new(
-        job, GrainContext, logger, $"job {JobId}", record => record.Spec is not null, mayAdopt: () => !LoopIsLive);
-
     private JobRecord? Current => Store.Stored;
 
     private bool Exists => Current is not null;
@@ -26,26 +28,32 @@ public sealed partial class JobGrain
     private JobRecord Record => Current!;
 
     /// <summary>
-    /// The store's commit: <paramref name="next"/> and the index change its transition carries, as one
-    /// unit; the caller holds <see cref="_writes"/>. A new job's entry goes first, and must: it is what
-    /// the sweep finds the job by (should the record's write then fail, the sweep finds no job behind the
-    /// entry and drops it, whereas a stored job without an entry could never be recovered). Other
-    /// changes write the entry after the record, from it, when the entry shows what changed: a failure
-    /// there is logged, as the next write or the sweep writes it again.
+    /// What a transition changes in the index: a new job's entry comes first; a start reaches the index at
+    /// the first checkpoint (a job that ends before then costs one index write fewer, and its entry goes
+    /// from queued straight to its end); a checkpoint's progress is not listed.
     /// </summary>
-    private async Task StoreAsync(JobRecord next, JobTransitionKind kind)
+    private static JobIndexChange IndexChangeOf(JobTransitionKind kind) => kind switch
     {
-        if (kind == JobTransitionKind.Submit)
-        {
-            await WriteIndexEntryOrRefuseAsync(next, removed: false, "it was not created");
-        }
+        JobTransitionKind.Submit => JobIndexChange.First,
+        JobTransitionKind.Start or JobTransitionKind.Checkpoint => JobIndexChange.None,
+        _ => JobIndexChange.After,
+    };
 
-        await Store.CommitAsync(next);
-        if (kind is not (JobTransitionKind.Submit or JobTransitionKind.Start or JobTransitionKind.Checkpoint))
+    /// <summary>The index entry of <paramref name="record"/> (<paramref name="removed"/>: hidden before its removal).</summary>
+    private JobIndexEntry EntryOf(JobRecord record, bool removed) =>
+        new(Tenant, Snapshot(record), record.StatusEventId, record.Spec.IdempotencyKey is not null, record.Removed || removed);
+
+    /// <summary>Writes this job's entry outside a transition (<see cref="JobStore.IndexAsync"/>), under <see cref="_writes"/>.</summary>
+    private async Task IndexAsync()
+    {
+        await _writes.WaitAsync();
+        try
         {
-            // A start reaches the index at the first checkpoint: a job that ends before then costs one
-            // index write fewer, and its entry goes from queued straight to its end.
-            await TryWriteIndexEntryAsync(next);
+            await Store.IndexAsync();
+        }
+        finally
+        {
+            _writes.Release();
         }
     }
 
@@ -65,10 +73,9 @@ public sealed partial class JobGrain
     }
 
     /// <summary>
-    /// Removes the job and all that points at it: the record, its index entry, its watchers and its
-    /// idempotency key. The index entry goes under the same lock as every index write of this job, so no
-    /// late write can bring it back; it is hidden before the record goes, and if its removal fails the
-    /// sweep finds the hidden entry, no job behind it, and removes it.
+    /// Removes the job and all that points at it: the record and its index entry (<see cref="JobStore.RemoveAsync"/>),
+    /// its watchers and its idempotency key. The entry goes under the same lock as every index write of
+    /// this job, so no late write can bring it back.
     /// </summary>
     private async Task RemoveAsync(string reason)
     {
@@ -79,22 +86,18 @@ public sealed partial class JobGrain
             return;
         }
 
-        var (idempotencyKey, createdAt) = (Record.Spec.IdempotencyKey, Record.CreatedAt);
+        var idempotencyKey = Record.Spec.IdempotencyKey;
         await _writes.WaitAsync();
         try
         {
-            if (Current is not { } record)
+            if (!Exists)
             {
                 return;
             }
 
-            // The entry is hidden first: should the record's removal or the entry's then fail, no client
-            // lists or counts the job, and the sweep (which visits hidden entries) drops what is left.
-            await WriteIndexEntryOrRefuseAsync(record, removed: true, "it is unchanged");
-            await Store.ClearAsync();
+            await Store.RemoveAsync();
             _webhookStop?.Cancel();
             _events.EndAll();
-            await UnindexAsync(createdAt);
         }
         finally
         {

@@ -34,7 +34,7 @@ public sealed partial class JobGrain
                 return false;
             }
 
-            await StoreAsync(next, change.Kind);
+            await Store.CommitAsync(next, IndexChangeOf(change.Kind));
         }
         finally
         {

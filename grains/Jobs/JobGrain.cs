@@ -280,7 +280,7 @@ public sealed partial class JobGrain(
         // written the current one since the sweep read it (activating a live job writes it, for one) or
         // an attempt runs here (its checkpoints write the running entry).
         var current = (Record.StatusEventId, Record.WebhookPending);
-        if (current != (indexedVersion, indexedWebhookPending) && current != _indexed && !LoopIsLive)
+        if (current != (indexedVersion, indexedWebhookPending) && current != Store.Indexed && !LoopIsLive)
         {
             await IndexAsync();
         }

@@ -6,7 +6,7 @@ namespace Praison.Orleans.Gateway.Http;
 /// What an API handler works with besides its route values, as one <c>[AsParameters]</c> parameter: the
 /// request, the cluster's grains, the API's limits, the checks a submit passes, the clock.
 /// </summary>
-internal sealed record ApiServices(
+internal readonly record struct ApiServices(
     HttpContext Context,
     IGrainFactory Grains,
     IOptions<ApiOptions> Options,

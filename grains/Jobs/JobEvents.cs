@@ -35,7 +35,7 @@ internal sealed class JobEvents
     /// Every event published on this activation, in order: the coalesced prefix the live history dropped
     /// (<see cref="MaxKept"/>), then what it keeps.
     /// </summary>
-    public IReadOnlyList<JobEvent> Published => [.. _dropped ?? [], .. _history];
+    public IEnumerable<JobEvent> Published => _dropped is null ? _history : _dropped.Concat(_history);
 
     public void Publish(JobEvent e)
     {
@@ -150,28 +150,35 @@ internal sealed class JobEvents
     /// a replay from the record goes through the same states, and a reconnect after any id it gave
     /// resumes with the states after it, nothing repeated.
     /// </summary>
-    public static JobEvent[] End(JobRecord record, IReadOnlyList<JobEvent> published, bool progressChanged)
+    public static JobEvent[] End(JobRecord record, IEnumerable<JobEvent> published, bool progressChanged)
     {
         JobEvent[] ending = progressChanged
             ? [StatusEvent(record), ProgressEvent(record.ProgressEventId, record.Status, record.Progress)]
             : [StatusEvent(record)];
-        record.History = Coalesced([.. published, .. ending]);
+        // The ending starts with a status event and coalesces to itself, so the whole coalesces as the
+        // published events coalesced, then the ending.
+        record.History = [.. Coalesced(published), .. ending];
         return ending;
     }
 
     /// <summary>The status events of <paramref name="events"/> and the last of each run of progress events, in order.</summary>
-    public static JobEvent[] Coalesced(IReadOnlyList<JobEvent> events)
+    public static IEnumerable<JobEvent> Coalesced(IEnumerable<JobEvent> events)
     {
-        var kept = new List<JobEvent>(events.Count);
-        for (var i = 0; i < events.Count; i++)
+        JobEvent? held = null;
+        foreach (var e in events)
         {
-            if (events[i].Kind != JobEventKind.Progress || i + 1 == events.Count || events[i + 1].Kind != JobEventKind.Progress)
+            if (held is not null && (held.Kind != JobEventKind.Progress || e.Kind != JobEventKind.Progress))
             {
-                kept.Add(events[i]);
+                yield return held;
             }
+
+            held = e;
         }
 
-        return [.. kept];
+        if (held is not null)
+        {
+            yield return held;
+        }
     }
 
     public static JobEvent StatusEvent(JobRecord record) =>

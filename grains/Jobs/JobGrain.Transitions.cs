@@ -15,20 +15,23 @@ public sealed partial class JobGrain
     /// there is no job or the transition refused (nothing written). Throws <see cref="JobStorageException"/>
     /// when storage did not take it: the stored record is then unchanged, and no effect has run.
     /// </summary>
-    private Task<bool> TransitionAsync(Func<JobRecord, JobTransition> transition) =>
-        CommitTransitionAsync(stored => stored is null ? null : transition(stored.Copy()));
+    private Task<bool> TransitionAsync(Func<JobRecord, JobTransition> transition) => CommitTransitionAsync(null, transition);
 
     /// <summary>Creates the job <paramref name="submit"/> describes; false when one exists already.</summary>
-    private Task<bool> TransitionAsync(JobTransition submit) =>
-        CommitTransitionAsync(stored => stored is null ? submit : null);
+    private Task<bool> TransitionAsync(JobTransition submit) => CommitTransitionAsync(submit, null);
 
-    private async Task<bool> CommitTransitionAsync(Func<JobRecord?, JobTransition?> transition)
+    private async Task<bool> CommitTransitionAsync(JobTransition? submit, Func<JobRecord, JobTransition>? transition)
     {
         JobTransition? change;
         await _writes.WaitAsync();
         try
         {
-            change = transition(Current);
+            change = (Current, transition) switch
+            {
+                (null, null) => submit,
+                ({ } stored, { }) => transition(stored.Copy()),
+                _ => null, // a submit for a job that exists, a change of one that does not
+            };
             if (change is not { Next: { } next })
             {
                 return false;

@@ -124,7 +124,7 @@ public static class JobTransitions
 
     /// <summary>The work's result: succeeded, progress at 100.</summary>
     public static JobTransition Succeed(
-        JobRecord record, string resultJson, string metricsJson, JobProgress live, IReadOnlyList<JobEvent> published,
+        JobRecord record, string resultJson, string metricsJson, JobProgress live, IEnumerable<JobEvent> published,
         DateTimeOffset now, JobEventIds ids) =>
         End(JobTransitionKind.Succeed, record, JobStatus.Succeeded, "the work succeeded", live, published, now, ids, ended =>
         {
@@ -135,13 +135,13 @@ public static class JobTransitions
 
     /// <summary>Failed with <paramref name="error"/> (the work threw, timed out, attempts ran out, …).</summary>
     public static JobTransition Fail(
-        JobRecord record, string error, string reason, JobProgress live, IReadOnlyList<JobEvent> published, DateTimeOffset now,
+        JobRecord record, string error, string reason, JobProgress live, IEnumerable<JobEvent> published, DateTimeOffset now,
         JobEventIds ids) =>
         End(JobTransitionKind.Fail, record, JobStatus.Failed, reason, live, published, now, ids, ended => ended.Error = error);
 
     /// <summary>Cancelled through the API; whatever the work produces from now on is discarded.</summary>
     public static JobTransition Cancel(
-        JobRecord record, JobProgress live, IReadOnlyList<JobEvent> published, DateTimeOffset now, JobEventIds ids) =>
+        JobRecord record, JobProgress live, IEnumerable<JobEvent> published, DateTimeOffset now, JobEventIds ids) =>
         End(JobTransitionKind.Cancel, record, JobStatus.Cancelled, "cancelled through the API", live, published, now, ids, ended =>
         {
             ended.CancelledAt = now;
@@ -156,7 +156,7 @@ public static class JobTransitions
     /// A webhook, if the job has one, is pending from this write.
     /// </summary>
     private static JobTransition End(
-        JobTransitionKind kind, JobRecord record, JobStatus status, string reason, JobProgress live, IReadOnlyList<JobEvent> published,
+        JobTransitionKind kind, JobRecord record, JobStatus status, string reason, JobProgress live, IEnumerable<JobEvent> published,
         DateTimeOffset now, JobEventIds ids, Action<JobRecord> details)
     {
         if (record.Status.IsTerminal())

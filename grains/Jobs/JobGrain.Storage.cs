@@ -16,8 +16,8 @@ public sealed partial class JobGrain
 
     private JobStore Store => _store ??= new(
         new Storage.CommittedState<JobRecord>(
-            job, GrainContext, logger, $"job {JobId}", record => record.Spec is not null, mayAdopt: () => !LoopIsLive),
-        index, Tenant, JobId, EntryOf, logger);
+            job, GrainContext, logger, "job", record => record.Spec is not null, mayAdopt: () => !LoopIsLive),
+        index, Tenant, JobId, this, logger);
 
     /// <summary>The record as storage last confirmed it; null when there is no job (never submitted, or removed).</summary>
     private JobRecord? Current => Store.Stored;
@@ -39,8 +39,7 @@ public sealed partial class JobGrain
         _ => JobIndexChange.After,
     };
 
-    /// <summary>The index entry of <paramref name="record"/> (<paramref name="removed"/>: hidden before its removal).</summary>
-    private JobIndexEntry EntryOf(JobRecord record, bool removed) =>
+    JobIndexEntry IJobEntries.EntryOf(JobRecord record, bool removed) =>
         new(Tenant, Snapshot(record), record.StatusEventId, record.Spec.IdempotencyKey is not null, record.Removed || removed);
 
     /// <summary>Writes this job's entry outside a transition (<see cref="JobStore.IndexAsync"/>), under <see cref="_writes"/>.</summary>

@@ -28,7 +28,7 @@ public sealed partial class JobGrain(
     JobMetrics metrics,
     IOptions<JobsOptions> options,
     TimeProvider time,
-    ILogger<JobGrain> logger) : Grain, IJobGrain, IJobRecoveryGrain
+    ILogger<JobGrain> logger) : Grain, IJobGrain, IJobRecoveryGrain, IJobEntries
 {
     private readonly JobEvents _events = new();
     private IGrainTimer? _release;

@@ -17,6 +17,13 @@ public enum JobIndexChange
     After,
 }
 
+/// <summary>What a job's index entry says of its record (the grain knows: it adds the progress reported since the last checkpoint).</summary>
+public interface IJobEntries
+{
+    /// <summary>The entry of <paramref name="record"/>; <paramref name="removed"/>: hidden before its removal.</summary>
+    JobIndexEntry EntryOf(JobRecord record, bool removed);
+}
+
 /// <summary>
 /// One job's store, the seam every change of it goes through: its record (by the commit rule of
 /// <see cref="CommittedState{T}"/>) and its index entry (<see cref="IJobIndex"/>) committed as one
@@ -28,7 +35,7 @@ public enum JobIndexChange
 /// makes one call at a time.
 /// </summary>
 public sealed partial class JobStore(
-    CommittedState<JobRecord> record, IJobIndex index, string tenant, string jobId, Func<JobRecord, bool, JobIndexEntry> entryOf,
+    CommittedState<JobRecord> record, IJobIndex index, string tenant, string jobId, IJobEntries entries,
     ILogger logger)
 {
     // What the index returned for the last write, handed back with the next one (Azure: no read before it).
@@ -121,7 +128,7 @@ public sealed partial class JobStore(
 
     private async Task WriteEntryAsync(JobRecord of, bool removed)
     {
-        _indexWrite = await index.UpsertAsync(entryOf(of, removed), _indexWrite);
+        _indexWrite = await index.UpsertAsync(entries.EntryOf(of, removed), _indexWrite);
         Indexed = (of.StatusEventId, of.WebhookPending);
     }
 

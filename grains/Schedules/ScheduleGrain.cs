@@ -36,7 +36,7 @@ public sealed partial class ScheduleGrain(
 
     /// <summary>The schedule as storage last confirmed it (changes are made to a copy, committed, then seen).</summary>
     private Storage.CommittedState<ScheduleRecord> Store =>
-        _store ??= new(state, GrainContext, logger, $"schedule {Key.ScheduleId}", record => record.Spec is not null);
+        _store ??= new(state, GrainContext, logger, "schedule", record => record.Spec is not null);
 
     private ScheduleRecord? Record => Store.Stored;
 

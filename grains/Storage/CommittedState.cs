@@ -28,7 +28,7 @@ public interface ICommittedRecord<out T>
 /// <param name="state">The grain's persistent state.</param>
 /// <param name="grain">The grain, deactivated when storage cannot be read back.</param>
 /// <param name="logger">The grain's logger.</param>
-/// <param name="what">What the record is, for logs and errors ("job run_…").</param>
+/// <param name="what">What the record is, for logs and errors ("job", "schedule"); the grain's id follows it.</param>
 /// <param name="holds">Whether a state read back is a record at all (the default state is not).</param>
 /// <param name="mayAdopt">Whether a record another writer stored may become this activation's.</param>
 public sealed partial class CommittedState<T>(
@@ -68,7 +68,7 @@ public sealed partial class CommittedState<T>(
         {
             if (!await CommittedAfterAllAsync(stored => stored?.Revision == next.Revision, failure))
             {
-                throw new JobStorageException($"Storage did not take a change of {what}; it is unchanged.");
+                throw new JobStorageException($"Storage did not take a change of {what} {grain.GrainId}; it is unchanged.");
             }
         }
 
@@ -87,7 +87,7 @@ public sealed partial class CommittedState<T>(
         {
             if (!await CommittedAfterAllAsync(stored => stored is null, failure))
             {
-                throw new JobStorageException($"Storage did not remove {what}; it is unchanged.");
+                throw new JobStorageException($"Storage did not remove {what} {grain.GrainId}; it is unchanged.");
             }
         }
 
@@ -107,8 +107,8 @@ public sealed partial class CommittedState<T>(
         }
         catch (Exception readFailure)
         {
-            LogWriteFailed(logger, failure, what);
-            LogReadBackFailed(logger, readFailure, what);
+            LogWriteFailed(logger, failure, what, grain.GrainId);
+            LogReadBackFailed(logger, readFailure, what, grain.GrainId);
             state.State = _stored ?? new T();
             grain.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "its state could not be read back"));
             return false;
@@ -117,16 +117,16 @@ public sealed partial class CommittedState<T>(
         var stored = ReadBack();
         if (committed(stored))
         {
-            LogCommittedAfterAll(logger, failure, what);
+            LogCommittedAfterAll(logger, failure, what, grain.GrainId);
             return true;
         }
 
-        LogWriteFailed(logger, failure, what);
+        LogWriteFailed(logger, failure, what, grain.GrainId);
         if (stored?.Revision != _stored?.Revision)
         {
             // Someone else wrote (a lost silo's last write landing late, say): what storage holds becomes
             // this activation's record, unless the grain is in the middle of something; then start over.
-            LogDiverged(logger, what, stored?.Revision, _stored?.Revision);
+            LogDiverged(logger, what, grain.GrainId, stored?.Revision, _stored?.Revision);
             if (mayAdopt is null || mayAdopt())
             {
                 _stored = stored;
@@ -142,15 +142,15 @@ public sealed partial class CommittedState<T>(
 
     private T? ReadBack() => state.RecordExists && holds(state.State) ? state.State : null;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{What}: a write failed and did not commit")]
-    private static partial void LogWriteFailed(ILogger logger, Exception exception, string what);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{What} {Grain}: a write failed and did not commit")]
+    private static partial void LogWriteFailed(ILogger logger, Exception exception, string what, GrainId grain);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{What}: a write reported failure but had committed")]
-    private static partial void LogCommittedAfterAll(ILogger logger, Exception exception, string what);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{What} {Grain}: a write reported failure but had committed")]
+    private static partial void LogCommittedAfterAll(ILogger logger, Exception exception, string what, GrainId grain);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "{What}: could not read storage back after a failed write; deactivating to start again from storage")]
-    private static partial void LogReadBackFailed(ILogger logger, Exception exception, string what);
+    [LoggerMessage(Level = LogLevel.Error, Message = "{What} {Grain}: could not read storage back after a failed write; deactivating to start again from storage")]
+    private static partial void LogReadBackFailed(ILogger logger, Exception exception, string what, GrainId grain);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "{What}: storage holds revision {StoredRevision}, this activation wrote {OwnRevision}")]
-    private static partial void LogDiverged(ILogger logger, string what, long? storedRevision, long? ownRevision);
+    [LoggerMessage(Level = LogLevel.Error, Message = "{What} {Grain}: storage holds revision {StoredRevision}, this activation wrote {OwnRevision}")]
+    private static partial void LogDiverged(ILogger logger, string what, GrainId grain, long? storedRevision, long? ownRevision);
 }

@@ -25,15 +25,16 @@ public static partial class JobIds
     public static bool IsWellFormed(string id) => Pattern().IsMatch(id);
 
     /// <summary>
-    /// Submits under fresh ids (<see cref="New"/>) until one is free: <paramref name="submit"/> answers
+    /// Submits under fresh ids (<see cref="New"/>) until one is free: <paramref name="submit"/> (given
+    /// <paramref name="state"/>, so a static lambda allocates nothing) answers
     /// <see cref="SubmitStatus.IdTaken"/> on the (unlikely) collision with an existing job, which is
     /// never overwritten, and the next draw is tried.
     /// </summary>
-    public static async Task<SubmitReply> UnderFreshIdAsync(Func<string, Task<SubmitReply>> submit)
+    public static async Task<SubmitReply> UnderFreshIdAsync<TState>(TState state, Func<TState, string, Task<SubmitReply>> submit)
     {
         for (var draw = 0; draw < MaxDraws; draw++)
         {
-            var reply = await submit(New());
+            var reply = await submit(state, New());
             if (reply.Status != SubmitStatus.IdTaken)
             {
                 return reply;
@@ -45,7 +46,7 @@ public static partial class JobIds
 
     /// <summary>Submits <paramref name="spec"/> as a new job of <paramref name="tenant"/> under a fresh id.</summary>
     public static Task<SubmitReply> SubmitNewJobAsync(this IGrainFactory grains, string tenant, JobSpec spec) =>
-        UnderFreshIdAsync(jobId => grains.Job(tenant, jobId).SubmitAsync(spec));
+        UnderFreshIdAsync((grains, tenant, spec), static (s, jobId) => s.grains.Job(s.tenant, jobId).SubmitAsync(s.spec));
 
     [GeneratedRegex("^run_[0-9a-f]{12}$", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();

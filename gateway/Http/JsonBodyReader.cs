@@ -26,10 +26,11 @@ internal abstract class JsonBodyReader(JsonElement body)
 
     /// <summary>
     /// Parses the body as a JSON object (or the problem that refuses it) and reads it with
-    /// <paramref name="read"/>, which holds no reference to the document past its return.
+    /// <paramref name="read"/> (given <paramref name="state"/>, so a static lambda allocates nothing),
+    /// which holds no reference to the document past its return.
     /// </summary>
-    public static async Task<Parsed<T>> ReadAsync<T>(
-        HttpRequest request, long bodyLimit, Func<JsonElement, Parsed<T>> read, CancellationToken cancellationToken)
+    public static async Task<Parsed<T>> ReadAsync<T, TState>(
+        HttpRequest request, long bodyLimit, TState state, Func<JsonElement, TState, Parsed<T>> read, CancellationToken cancellationToken)
         where T : class
     {
         if (!(await ParseObjectAsync(request, bodyLimit, cancellationToken)).TryGet(out var document, out var problem))
@@ -39,7 +40,7 @@ internal abstract class JsonBodyReader(JsonElement body)
 
         using (document)
         {
-            return read(document.RootElement);
+            return read(document.RootElement, state);
         }
     }
 

@@ -19,7 +19,9 @@ internal sealed class SubmitRequestReader : JsonBodyReader
 
     public static Task<Parsed<JobSpec>> ReadAsync(
         HttpRequest request, string? idempotencyHeader, ApiOptions limits, DateTimeOffset now, CancellationToken cancellationToken) =>
-        ReadAsync(request, limits.MaxRequestBodyBytes, body => new SubmitRequestReader(body, limits, now).Read(idempotencyHeader), cancellationToken);
+        ReadAsync(
+            request, limits.MaxRequestBodyBytes, (limits, now, idempotencyHeader),
+            static (body, s) => new SubmitRequestReader(body, s.limits, s.now).Read(s.idempotencyHeader), cancellationToken);
 
     private Parsed<JobSpec> Read(string? idempotencyHeader) =>
         ReadSpec(idempotencyHeader) is { } spec ? spec : Refusal();

@@ -52,7 +52,7 @@ internal sealed class ScheduleRequestReader(JsonElement body) : JsonBodyReader(b
     private static Task<Parsed<T>> ReadAsync<T>(
         HttpRequest request, ApiOptions limits, Func<ScheduleRequestReader, Parsed<T>> read, CancellationToken cancellationToken)
         where T : class =>
-        ReadAsync(request, limits.MaxRequestBodyBytes, body => read(new ScheduleRequestReader(body)), cancellationToken);
+        ReadAsync(request, limits.MaxRequestBodyBytes, read, static (body, read) => read(new ScheduleRequestReader(body)), cancellationToken);
 
     /// <summary>The given id, or a new one (<c>sch_</c> and 12 hex characters).</summary>
     private string ScheduleId()

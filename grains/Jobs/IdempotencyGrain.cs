@@ -39,10 +39,10 @@ public sealed partial class IdempotencyGrain(
         }
 
         // Free, or reserved by a submit that never created its job: reserve a fresh id, then create.
-        var reply = await JobIds.UnderFreshIdAsync(async jobId =>
+        var reply = await JobIds.UnderFreshIdAsync((key: this, spec), static async (s, jobId) =>
         {
-            await Store.CommitAsync(new IdempotencyRecord { JobId = jobId });
-            return await JobOf(jobId).SubmitAsync(spec);
+            await s.key.Store.CommitAsync(new IdempotencyRecord { JobId = jobId });
+            return await s.key.JobOf(jobId).SubmitAsync(s.spec);
         });
         if (reply.Status != SubmitStatus.Accepted)
         {

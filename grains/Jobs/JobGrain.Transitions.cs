@@ -22,21 +22,22 @@ public sealed partial class JobGrain
 
     private async Task<bool> CommitTransitionAsync(JobTransition? submit, Func<JobRecord, JobTransition>? transition)
     {
-        JobTransition? change;
+        JobTransition change;
         await _writes.WaitAsync();
         try
         {
-            change = (Current, transition) switch
+            var decided = (Current, transition) switch
             {
                 (null, null) => submit,
                 ({ } stored, { }) => transition(stored.Copy()),
                 _ => null, // a submit for a job that exists, a change of one that does not
             };
-            if (change is not { Next: { } next })
+            if (decided is not { Next: { } next } made)
             {
                 return false;
             }
 
+            change = made;
             await Store.CommitAsync(next, IndexChangeOf(change.Kind));
         }
         finally

@@ -18,7 +18,7 @@ public enum JobTransitionKind
 /// What a transition made of a stored record: the changed copy to commit and the events to publish once
 /// it is stored, or a refusal (<see cref="Next"/> null) saying why the record stays as it is.
 /// </summary>
-public sealed record JobTransition(JobTransitionKind Kind, JobRecord? Next, IReadOnlyList<JobEvent> Events, string? Refusal)
+public readonly record struct JobTransition(JobTransitionKind Kind, JobRecord? Next, IReadOnlyList<JobEvent> Events, string? Refusal)
 {
     public bool IsRefused => Next is null;
 

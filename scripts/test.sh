@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of the solution from a clean clone: installs Azurite (npm, into tools/azurite) and
-# Chromium (apt, when /usr/bin/chromium is missing),
+# Runs every test of the solution from a clean clone: installs Azurite (npm, into tools/azurite),
+# Chromium and PostgreSQL (apt, when missing),
 # restores, builds and tests, then prints one closing line "N passed, N failed, N skipped".
 # Pass extra `dotnet test` arguments through, e.g.  scripts/test.sh --filter "Category!=Process"
 set -euo pipefail
@@ -14,12 +14,17 @@ if [ ! -x tools/azurite/node_modules/.bin/azurite ]; then
   npm ci --prefix tools/azurite --no-audit --no-fund --loglevel=error
 fi
 
-# Debian's Chromium for the dashboard's browser tests (Playwright drives it; no browser download).
-if [ ! -x /usr/bin/chromium ]; then
-  echo "Installing Chromium (apt-get)..."
+# From apt when missing: Debian's Chromium for the dashboard's browser tests (Playwright drives it; no
+# browser download), and Debian's PostgreSQL server for the PostgreSQL tests (each run starts its own
+# on a free loopback port; none is left running).
+packages=()
+[ -x /usr/bin/chromium ] || packages+=(chromium)
+compgen -G "/usr/lib/postgresql/*/bin/postgres" > /dev/null || packages+=(postgresql)
+if [ ${#packages[@]} -gt 0 ]; then
+  echo "Installing ${packages[*]} (apt-get)..."
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -q
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${packages[@]}"
 fi
 
 log=$(mktemp)

@@ -1,0 +1,112 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Praison.Orleans.Grains.Postgres;
+
+/// <summary>
+/// The project's schema in PostgreSQL, applied by every silo at start-up so a fresh database needs no
+/// manual step: numbered steps, each applied once, all in one transaction under an advisory lock (silos
+/// starting together apply it once; one that fails part-way leaves nothing), and the version reached
+/// recorded in <c>praison_schema</c>. A database whose schema is newer than this build knows is refused:
+/// an older silo must not write rows it does not understand.
+/// </summary>
+public static partial class PostgresSchema
+{
+    /// <summary>The newest schema version this build knows (the number of <see cref="Steps"/>).</summary>
+    public static int Version => Steps.Length;
+
+    // The advisory lock every applier takes: "praison" in ASCII.
+    private const long LockKey = 0x70_72_61_69_73_6f_6e;
+
+    /// <summary>
+    /// The steps, oldest first; a released step never changes (a change is a new step). Step 1: one row
+    /// per job — its record and the columns lists, totals, the quota and the sweep read — and grain
+    /// state (schedules, schedule directories, idempotency keys), each row with the revision its
+    /// conditional writes check.
+    /// </summary>
+    private static readonly string[] Steps =
+    [
+        """
+        CREATE TABLE praison_jobs (
+            tenant       text        NOT NULL,
+            job_id       text        NOT NULL,
+            revision     bigint      NOT NULL,
+            status       smallint    NOT NULL,
+            created_at   timestamptz NOT NULL,
+            completed_at timestamptz NULL,
+            session_id   text        NULL,
+            schedule_id  text        NULL,
+            has_key      boolean     NOT NULL,
+            removed      boolean     NOT NULL,
+            due_at       timestamptz NULL,
+            record       bytea       NOT NULL,
+            PRIMARY KEY (tenant, job_id)
+        );
+        CREATE INDEX praison_jobs_listed ON praison_jobs (tenant, created_at DESC) WHERE NOT removed;
+        CREATE INDEX praison_jobs_by_status ON praison_jobs (tenant, status, created_at DESC) WHERE NOT removed;
+        CREATE INDEX praison_jobs_by_session ON praison_jobs (tenant, session_id, created_at DESC) WHERE session_id IS NOT NULL;
+        CREATE INDEX praison_jobs_by_schedule ON praison_jobs (tenant, schedule_id, created_at DESC) WHERE schedule_id IS NOT NULL;
+        CREATE INDEX praison_jobs_due ON praison_jobs (due_at) WHERE due_at IS NOT NULL;
+        CREATE TABLE praison_grain_states (
+            grain_type text   NOT NULL,
+            grain_key  text   NOT NULL,
+            revision   bigint NOT NULL,
+            state      bytea  NOT NULL,
+            PRIMARY KEY (grain_type, grain_key)
+        );
+        """,
+    ];
+
+    /// <summary>
+    /// Brings the database <paramref name="database"/> opens to <see cref="Version"/>; throws
+    /// <see cref="InvalidOperationException"/> when it holds a newer one.
+    /// </summary>
+    public static async Task<int> ApplyAsync(NpgsqlDataSource database, ILogger logger, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await ExecuteAsync(connection, "SELECT pg_advisory_xact_lock($1)", cancellationToken, LockKey);
+        await ExecuteAsync(connection,
+            "CREATE TABLE IF NOT EXISTS praison_schema (id int PRIMARY KEY CHECK (id = 1), version int NOT NULL)", cancellationToken);
+        await using (var read = new NpgsqlCommand("SELECT version FROM praison_schema WHERE id = 1", connection))
+        {
+            var found = await read.ExecuteScalarAsync(cancellationToken) is int stored ? stored : 0;
+            if (found > Version)
+            {
+                throw new InvalidOperationException(
+                    $"The database's schema is version {found}; this build knows versions up to {Version}. Run a build at least as new as the one that upgraded it.");
+            }
+
+            if (found == Version)
+            {
+                return found;
+            }
+
+            for (var step = found + 1; step <= Version; step++)
+            {
+                await ExecuteAsync(connection, Steps[step - 1], cancellationToken);
+            }
+
+            await ExecuteAsync(connection,
+                "INSERT INTO praison_schema (id, version) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+                cancellationToken, Version);
+            await transaction.CommitAsync(cancellationToken);
+            LogUpgraded(logger, found, Version);
+            return Version;
+        }
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object[] values)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "PostgreSQL schema upgraded from version {From} to {To}")]
+    private static partial void LogUpgraded(ILogger logger, int from, int to);
+}

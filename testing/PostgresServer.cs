@@ -18,11 +18,9 @@ public sealed class PostgresServer : IAsyncDisposable
 
     private PostgresServer(Process process, string folder, int port)
     {
-        (_process, _folder, Port) = (process, folder, port);
+        (_process, _folder) = (process, folder);
         ConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=true";
     }
-
-    public int Port { get; }
 
     /// <summary>An Npgsql connection string to the server's <c>postgres</c> database, as the superuser (trust on loopback).</summary>
     public string ConnectionString { get; }
@@ -59,9 +57,7 @@ public sealed class PostgresServer : IAsyncDisposable
         start.RedirectStandardError = true;
         start.RedirectStandardOutput = true;
         var server = new PostgresServer(Process.Start(start)!, folder, port);
-        server._process.ErrorDataReceived += (_, _) => { };
-        server._process.OutputDataReceived += (_, _) => { };
-        server._process.BeginErrorReadLine();
+        server._process.BeginErrorReadLine(); // its log, read and dropped so its pipes never fill
         server._process.BeginOutputReadLine();
         await Eventually.Until(server.AcceptsAsync, ready => ready || server._process.HasExited, "PostgreSQL to accept connections", TimeSpan.FromSeconds(60));
         if (server._process.HasExited)

@@ -125,11 +125,11 @@ public sealed partial class JobGrain
     /// Frees the job's idempotency key, if it has one, one-way (the key's grain may be waiting on this
     /// job). Lost, it costs nothing: the key's grain finds its job gone on the next submit and creates a new one.
     /// </summary>
-    private void ReleaseIdempotencyKey(string? idempotencyKey = null)
+    private void ReleaseIdempotencyKey(string? idempotencyKey)
     {
-        if ((idempotencyKey ?? Current?.Spec.IdempotencyKey) is { } key)
+        if (idempotencyKey is not null)
         {
-            GrainFactory.IdempotencyKey(Tenant, key).ReleaseAsync(JobId).Ignore();
+            GrainFactory.IdempotencyKey(Tenant, idempotencyKey).ReleaseAsync(JobId).Ignore();
         }
     }
 }

@@ -61,7 +61,7 @@ public sealed partial class JobGrain
         if (change.Kind == JobTransitionKind.Hide)
         {
             _events.EndAll(); // gone for clients: its streams end, its key is free
-            ReleaseIdempotencyKey();
+            ReleaseIdempotencyKey(Record.Spec.IdempotencyKey);
         }
 
         if (change.IsEnding)

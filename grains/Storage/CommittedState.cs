@@ -78,7 +78,7 @@ public sealed partial class CommittedState<T>(
     /// <summary>Removes the record; throws <see cref="JobStorageException"/> when storage did not.</summary>
     public async Task ClearAsync()
     {
-        _ = Stored;
+        _ = Stored; // read first: a failed removal is judged against what was stored before it
         try
         {
             await state.ClearStateAsync();

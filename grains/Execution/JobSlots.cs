@@ -153,7 +153,9 @@ public sealed class JobSlots(IOptions<JobsOptions> options)
             }
 
             waiter.Lease.SetResult(Grant(tenant)); // a cancelled waiter left its line under the gate: this one is waiting
-            waiter.Cancellation.Dispose();
+            // Unregister, not Dispose: Dispose waits for a callback already running, and that callback
+            // (Leave) waits for the gate held here. One that runs all the same finds the lease granted.
+            waiter.Cancellation.Unregister();
         }
     }
 

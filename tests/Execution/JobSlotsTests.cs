@@ -120,4 +120,34 @@ public sealed class JobSlotsTests
         Assert.False(another.IsCompleted);
         Assert.Equal(1, slots.Running);
     }
+
+    [Fact]
+    public async Task AWaitCancelledWhileItsSlotIsBeingGranted_NeitherSideWaitsForTheOther()
+    {
+        // The grant ends the waiter's cancellation registration while the cancellation's callback may be
+        // running, waiting for the slots' lock the grant holds: the grant must not wait for that callback
+        // (a silo deadlocked so, every thread of its pool blocked, when jobs deactivated mid-dispatch).
+        var slots = Slots(max: 1);
+        for (var round = 0; round < 3_000; round++)
+        {
+            var held = await slots.AcquireAsync("a", default);
+            using var cancel = new CancellationTokenSource();
+            var waiting = slots.AcquireAsync("a", cancel.Token).AsTask();
+            using var start = new Barrier(2);
+            var release = Task.Run(() => { start.SignalAndWait(); held.Dispose(); });
+            var cancelling = Task.Run(() => { start.SignalAndWait(); cancel.Cancel(); });
+
+            await Task.WhenAll(release, cancelling).WaitAsync(TimeSpan.FromSeconds(30)); // a deadlock never ends
+            try
+            {
+                (await waiting).Dispose(); // granted first: its holder gives it back
+            }
+            catch (OperationCanceledException)
+            {
+                // cancelled first: it left its line
+            }
+
+            Assert.Equal((0, 0), (slots.Running, slots.Waiting));
+        }
+    }
 }

@@ -13,12 +13,13 @@ namespace Praison.Orleans.Testing;
 /// </summary>
 public sealed class PostgresServer : IAsyncDisposable
 {
-    private readonly Process _process;
+    private readonly ProcessStartInfo _start;
     private readonly string _folder;
+    private Process _process = null!;
 
-    private PostgresServer(Process process, string folder, int port)
+    private PostgresServer(ProcessStartInfo start, string folder, int port)
     {
-        (_process, _folder) = (process, folder);
+        (_start, _folder) = (start, folder);
         ConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=true";
     }
 
@@ -56,16 +57,33 @@ public sealed class PostgresServer : IAsyncDisposable
             "-c", "listen_addresses=127.0.0.1", "-c", "fsync=on", "-c", "max_connections=200");
         start.RedirectStandardError = true;
         start.RedirectStandardOutput = true;
-        var server = new PostgresServer(Process.Start(start)!, folder, port);
-        server._process.BeginErrorReadLine(); // its log, read and dropped so its pipes never fill
-        server._process.BeginOutputReadLine();
-        await Eventually.Until(server.AcceptsAsync, ready => ready || server._process.HasExited, "PostgreSQL to accept connections", TimeSpan.FromSeconds(60));
-        if (server._process.HasExited)
-        {
-            throw new InvalidOperationException($"PostgreSQL exited with code {server._process.ExitCode} (data folder {data}).");
-        }
-
+        var server = new PostgresServer(start, folder, port);
+        await server.RunAsync();
         return server;
+    }
+
+    /// <summary>Starts the server on its data folder and waits until it accepts connections.</summary>
+    private async Task RunAsync()
+    {
+        _process = Process.Start(_start)!;
+        _process.BeginErrorReadLine(); // its log, read and dropped so its pipes never fill
+        _process.BeginOutputReadLine();
+        await Eventually.Until(AcceptsAsync, ready => ready || _process.HasExited, "PostgreSQL to accept connections", TimeSpan.FromSeconds(60));
+        if (_process.HasExited)
+        {
+            throw new InvalidOperationException($"PostgreSQL exited with code {_process.ExitCode} (folder {_folder}).");
+        }
+    }
+
+    /// <summary>
+    /// Starts the server again after <see cref="KillAsync"/>, on the same data and port: it recovers
+    /// from its write-ahead log what had committed, as after a crash.
+    /// </summary>
+    public async Task RestartAsync()
+    {
+        await KillAsync();
+        _process.Dispose();
+        await RunAsync();
     }
 
     /// <summary>A new empty database on this server, and its connection string.</summary>

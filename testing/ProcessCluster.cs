@@ -5,9 +5,9 @@ namespace Praison.Orleans.Testing;
 
 /// <summary>
 /// The durable cluster as it is deployed: silo processes and one gateway process (client mode) from the
-/// build outputs, Azure storage and clustering on the given account, with a service and cluster id of
-/// their own (no member of an earlier cluster to declare dead first). Ready once the gateway's
-/// <c>/health</c> counts every silo; stopped (killed) on dispose.
+/// build outputs, storage and clustering on the given Azure Storage account or PostgreSQL database,
+/// with a service and cluster id of their own (no member of an earlier cluster to declare dead first).
+/// Ready once the gateway's <c>/health</c> counts every silo; stopped (killed) on dispose.
 /// </summary>
 public sealed class ProcessCluster : IAsyncDisposable
 {
@@ -34,13 +34,22 @@ public sealed class ProcessCluster : IAsyncDisposable
     /// <param name="azureStorage">The Azure Storage (Azurite) connection string of the cluster's state, index and membership.</param>
     /// <param name="silos">How many silo processes to start.</param>
     /// <param name="settings">More configuration for every process, as environment variables (<c>Section__Key</c>).</param>
-    public static async Task<ProcessCluster> StartAsync(string azureStorage, int silos, IReadOnlyDictionary<string, string>? settings = null)
+    public static Task<ProcessCluster> StartAsync(string azureStorage, int silos, IReadOnlyDictionary<string, string>? settings = null) =>
+        StartAsync("Azure", ("ConnectionStrings__AzureStorage", azureStorage), id => AzureMembershipAsync(azureStorage, id), silos, settings);
+
+    /// <summary>As <see cref="StartAsync(string, int, IReadOnlyDictionary{string, string}?)"/>, on the PostgreSQL database <paramref name="postgres"/> (a connection string).</summary>
+    public static Task<ProcessCluster> StartOnPostgresAsync(string postgres, int silos, IReadOnlyDictionary<string, string>? settings = null) =>
+        StartAsync("Postgres", ("ConnectionStrings__Postgres", postgres), id => PostgresMembershipAsync(postgres, id), silos, settings);
+
+    private static async Task<ProcessCluster> StartAsync(
+        string storage, (string Name, string Value) connectionString, Func<string, Task<string>> membershipOf, int silos,
+        IReadOnlyDictionary<string, string>? settings)
     {
         var id = $"cluster-{Guid.NewGuid():N}";
         var environment = new Dictionary<string, string>
         {
-            ["Cluster__Storage"] = "Azure",
-            ["ConnectionStrings__AzureStorage"] = azureStorage,
+            ["Cluster__Storage"] = storage,
+            [connectionString.Name] = connectionString.Value,
             ["Cluster__ServiceId"] = id,
             ["Cluster__ClusterId"] = id,
             ["Logging__LogLevel__Default"] = "Warning",
@@ -65,7 +74,7 @@ public sealed class ProcessCluster : IAsyncDisposable
         if (joined != silos)
         {
             var output = cluster.Output;
-            var membership = await MembershipAsync(azureStorage, id);
+            var membership = await membershipOf(id);
             await cluster.DisposeAsync();
             throw new InvalidOperationException(
                 $"The cluster of {silos} silo processes did not come up; the gateway's last /health: {lastAnswer}\n" +
@@ -76,7 +85,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     }
 
     /// <summary>The cluster's rows in Orleans' membership table, one line each, for a failure's message.</summary>
-    private static async Task<string> MembershipAsync(string azureStorage, string clusterId)
+    private static async Task<string> AzureMembershipAsync(string azureStorage, string clusterId)
     {
         try
         {
@@ -85,6 +94,30 @@ public sealed class ProcessCluster : IAsyncDisposable
             await foreach (var row in table.QueryAsync<Azure.Data.Tables.TableEntity>(r => r.PartitionKey == clusterId))
             {
                 rows.Add(string.Join(" ", row.Where(p => p.Key is not ("odata.etag" or "PartitionKey")).Select(p => $"{p.Key}={p.Value}")));
+            }
+
+            return string.Join("\n", rows);
+        }
+        catch (Exception exception)
+        {
+            return $"(not read: {exception.Message})";
+        }
+    }
+
+    /// <summary>The cluster's silo rows in PostgreSQL, one line each, for a failure's message.</summary>
+    private static async Task<string> PostgresMembershipAsync(string postgres, string clusterId)
+    {
+        try
+        {
+            await using var database = Npgsql.NpgsqlDataSource.Create(postgres);
+            await using var command = database.CreateCommand(
+                "SELECT address, port, generation, status, i_am_alive_time FROM praison_silos WHERE deployment_id = $1");
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = clusterId });
+            await using var reader = await command.ExecuteReaderAsync();
+            var rows = new List<string>();
+            while (await reader.ReadAsync())
+            {
+                rows.Add($"{reader.GetString(0)}:{reader.GetInt32(1)}@{reader.GetInt32(2)} status={reader.GetInt32(3)} alive={reader.GetDateTime(4):O}");
             }
 
             return string.Join("\n", rows);

@@ -16,14 +16,18 @@ public sealed class JobsClusterOptions
     /// <summary>
     /// Where job records, reminders and cluster membership live. <c>Memory</c>: in the silos (lost when
     /// they stop; localhost clustering). <c>Azure</c>: Azure Storage at <see cref="AzureStorage"/> (blob
-    /// grain state, table reminders and membership; any silo may die). Default: Memory.
+    /// grain state, table reminders and membership; any silo may die). <c>Postgres</c>: PostgreSQL at
+    /// <see cref="Postgres"/> (a row per job, grain state, reminders and membership). Default: Memory.
     /// </summary>
     public JobStorageMode Storage { get; set; } = JobStorageMode.Memory;
 
     /// <summary>The Azure Storage connection string (<c>ConnectionStrings:AzureStorage</c>). Default: none.</summary>
     public string? AzureStorage { get; set; }
 
-    /// <summary>The address a silo advertises to the others in Azure mode. Default: 127.0.0.1.</summary>
+    /// <summary>The Npgsql connection string (<c>ConnectionStrings:Postgres</c>). Default: none.</summary>
+    public string? Postgres { get; set; }
+
+    /// <summary>The address a silo advertises to the others in Azure and Postgres mode. Default: 127.0.0.1.</summary>
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
 
     /// <summary>Orleans cluster id; every silo and gateway of one cluster shares it. Default: praison.</summary>
@@ -55,7 +59,7 @@ public sealed class JobsClusterOptions
     /// <summary>
     /// Refused: it joined a silo to another in memory mode, but memory mode keeps job records in its one
     /// silo's memory (<c>SiloMemoryGrainStorage</c>), so a second silo could not see them. Several silos
-    /// run in Azure mode. Kept so that a setting from older instructions fails loudly, not silently.
+    /// run in Azure or Postgres mode. Kept so that a setting from older instructions fails loudly, not silently.
     /// </summary>
     public string? PrimarySiloEndpoint { get; set; }
 
@@ -86,12 +90,17 @@ public sealed class JobsClusterOptions
 
         if (PrimarySiloEndpoint is not null)
         {
-            yield return "Cluster:PrimarySiloEndpoint: memory mode is one silo (job records live in its memory); run several silos with Cluster:Storage=Azure.";
+            yield return "Cluster:PrimarySiloEndpoint: memory mode is one silo (job records live in its memory); run several silos with Cluster:Storage=Azure or Postgres.";
         }
 
         if (Storage == JobStorageMode.Azure && string.IsNullOrWhiteSpace(AzureStorage))
         {
             yield return "Cluster:Storage=Azure needs the connection string ConnectionStrings:AzureStorage.";
+        }
+
+        if (Storage == JobStorageMode.Postgres && PostgresConnectionProblem() is { } problem)
+        {
+            yield return problem;
         }
 
         if (ShutdownTimeout <= TimeSpan.Zero)
@@ -107,6 +116,24 @@ public sealed class JobsClusterOptions
         foreach (var gateway in Gateways.Where(g => !IPEndPoint.TryParse(g, out _)))
         {
             yield return $"Cluster:Gateways entry '{gateway}' is not an ip:port endpoint.";
+        }
+    }
+
+    private string? PostgresConnectionProblem()
+    {
+        if (string.IsNullOrWhiteSpace(Postgres))
+        {
+            return "Cluster:Storage=Postgres needs the connection string ConnectionStrings:Postgres.";
+        }
+
+        try
+        {
+            _ = new Npgsql.NpgsqlConnectionStringBuilder(Postgres);
+            return null;
+        }
+        catch (ArgumentException invalid)
+        {
+            return $"ConnectionStrings:Postgres is not an Npgsql connection string ({invalid.Message}).";
         }
     }
 
@@ -130,4 +157,5 @@ public enum JobStorageMode
 {
     Memory,
     Azure,
+    Postgres,
 }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Serialization;
@@ -15,6 +16,7 @@ using Praison.Orleans.Grains.Execution;
 using Praison.Orleans.Grains.Index;
 using Praison.Orleans.Grains.Jobs;
 using Praison.Orleans.Grains.Llm;
+using Praison.Orleans.Grains.Postgres;
 using Praison.Orleans.Grains.Recipes;
 using Praison.Orleans.Grains.Schedules;
 using Praison.Orleans.Grains.Storage;
@@ -35,13 +37,14 @@ public static class JobsHosting
     {
         var options = configuration.GetSection(JobsClusterOptions.Section).Get<JobsClusterOptions>() ?? new();
         options.AzureStorage ??= configuration.GetConnectionString("AzureStorage");
+        options.Postgres ??= configuration.GetConnectionString("Postgres");
         return options.Validated();
     }
 
     /// <summary>
     /// A silo of the jobs cluster as <paramref name="cluster"/> describes it: its storage mode (memory:
-    /// one silo, localhost clustering; or Azure Storage for state, reminders and membership) and
-    /// everything a silo needs to run jobs.
+    /// one silo, localhost clustering; Azure Storage or PostgreSQL for state, reminders and membership)
+    /// and everything a silo needs to run jobs.
     /// </summary>
     public static ISiloBuilder ConfigureJobsSilo(this ISiloBuilder silo, JobsClusterOptions cluster)
     {
@@ -49,13 +52,14 @@ public static class JobsHosting
         if (cluster.Storage == JobStorageMode.Azure)
         {
             silo.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(cluster.AzureStorage))
-                .ConfigureEndpoints(IPAddress.Parse(cluster.AdvertisedAddress), cluster.SiloPort, cluster.GatewayPort)
-                .Configure<ClusterOptions>(o =>
-                {
-                    o.ClusterId = cluster.ClusterId;
-                    o.ServiceId = cluster.ServiceId;
-                })
+                .UseDurableClusterIdentity(cluster)
                 .UseAzureJobStorage(cluster.AzureStorage!);
+        }
+        else if (cluster.Storage == JobStorageMode.Postgres)
+        {
+            silo.UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = (PostgresInvariant, cluster.Postgres))
+                .UseDurableClusterIdentity(cluster)
+                .UsePostgresJobStorage(cluster.Postgres!);
         }
         else
         {
@@ -73,9 +77,21 @@ public static class JobsHosting
         return silo.AddPraisonJobs();
     }
 
+    /// <summary>The ADO.NET invariant of Npgsql, by which Orleans' ADO.NET providers load it.</summary>
+    private const string PostgresInvariant = "Npgsql";
+
+    /// <summary>A durable cluster's silo: reachable at its advertised address, in the cluster and service it names.</summary>
+    private static ISiloBuilder UseDurableClusterIdentity(this ISiloBuilder silo, JobsClusterOptions cluster) =>
+        silo.ConfigureEndpoints(IPAddress.Parse(cluster.AdvertisedAddress), cluster.SiloPort, cluster.GatewayPort)
+            .Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = cluster.ClusterId;
+                o.ServiceId = cluster.ServiceId;
+            });
+
     /// <summary>
     /// A client (a gateway in client mode) of the jobs cluster as <paramref name="cluster"/> describes it:
-    /// the same cluster and service ids as its silos, found through Azure Table membership or at
+    /// the same cluster and service ids as its silos, found through Azure Table or PostgreSQL membership or at
     /// <see cref="JobsClusterOptions.GatewayEndpoints"/>, and at start-up it keeps trying to connect until
     /// a silo is there (gateway and silos start in any order).
     /// </summary>
@@ -84,6 +100,11 @@ public static class JobsHosting
         if (cluster.Storage == JobStorageMode.Azure)
         {
             client.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(cluster.AzureStorage));
+        }
+        else if (cluster.Storage == JobStorageMode.Postgres)
+        {
+            client.UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = (PostgresInvariant, cluster.Postgres));
+            client.Services.AddPostgresSchema(cluster.Postgres!); // its gateway list reads the providers' queries
         }
         else
         {
@@ -187,6 +208,35 @@ public static class JobsHosting
         silo.Services.PostConfigure<JobsOptions>(o => o.FinishedJobIdleTime ??= JobsOptions.FinishedJobIdleTimeInStorage);
         return silo.AddAzureBlobGrainStorage(JobStorage.Name, o => o.BlobServiceClient = new BlobServiceClient(connectionString))
             .UseAzureTableReminderService(o => o.TableServiceClient = new TableServiceClient(connectionString));
+    }
+
+    /// <summary>
+    /// Job storage in PostgreSQL (<see cref="PostgresGrainStorage"/>: a row per job, its record and index
+    /// columns in one statement; grain state; writes group-committed by <see cref="PostgresCommits"/>), the
+    /// job index as queries over those rows (<see cref="PostgresJobIndex"/>), and the sweep's reminder in
+    /// Orleans' ADO.NET reminders table. The schema is applied as the silo starts.
+    /// </summary>
+    public static ISiloBuilder UsePostgresJobStorage(this ISiloBuilder silo, string connectionString)
+    {
+        var services = silo.Services;
+        services.AddPostgresSchema(connectionString);
+        services.AddOptions<PostgresOptions>().BindConfiguration(PostgresOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PostgresOptions>>(new ProblemsValidator<PostgresOptions>(o => o.Problems()));
+        services.TryAddSingleton<PostgresCommits>();
+        services.AddKeyedSingleton<IGrainStorage>(JobStorage.Name, (provider, _) => ActivatorUtilities.CreateInstance<PostgresGrainStorage>(provider));
+        services.RemoveAll<IJobIndex>();
+        services.AddSingleton<IJobIndex, PostgresJobIndex>();
+        services.PostConfigure<JobsOptions>(o => o.FinishedJobIdleTime ??= JobsOptions.FinishedJobIdleTimeInStorage);
+        return silo.UseAdoNetReminderService(o => (o.Invariant, o.ConnectionString) = (PostgresInvariant, connectionString));
+    }
+
+    /// <summary>The database at <paramref name="connectionString"/>, its schema applied first as the process starts.</summary>
+    private static void AddPostgresSchema(this IServiceCollection services, string connectionString)
+    {
+        services.TryAddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        services.TryAddSingleton<PostgresSchemaStartup>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(provider => provider.GetRequiredService<PostgresSchemaStartup>());
+        services.AddSingleton<ILifecycleParticipant<IClusterClientLifecycle>>(provider => provider.GetRequiredService<PostgresSchemaStartup>());
     }
 
     /// <summary>Registers a recipe so jobs can run it by its <see cref="IRecipe.Name"/>.</summary>

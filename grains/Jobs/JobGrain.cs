@@ -350,20 +350,5 @@ public sealed partial class JobGrain(
     private JobSnapshot Snapshot() => Snapshot(Record);
 
     /// <summary>The job as clients see it: <paramref name="record"/> as stored, with progress reported since its last checkpoint.</summary>
-    private JobSnapshot Snapshot(JobRecord record) => new(
-        JobId,
-        record.Status,
-        record.Status == JobStatus.Running ? record.Progress.Advance(_liveProgress) : record.Progress,
-        record.CreatedAt,
-        record.StartedAt,
-        record.CompletedAt,
-        record.AgentId,
-        record.Spec.SessionId,
-        record.Error,
-        Math.Max(record.Attempt, 1),
-        record.CancelledAt,
-        record.Spec.WebhookUrl is null ? null : new WebhookDelivery(
-            record.WebhookPending || !record.Status.IsTerminal(), record.WebhookDeliveredAt, record.WebhookError, record.WebhookRetryAt),
-        record.Spec.RunAt,
-        record.Spec.ScheduleId);
+    private JobSnapshot Snapshot(JobRecord record) => record.Snapshot(JobId, _liveProgress);
 }

@@ -82,4 +82,25 @@ public sealed class JobRecord : Storage.ICommittedRecord<JobRecord>
 
     /// <summary>A copy to change and write; every member is immutable, so a shallow copy is a full one.</summary>
     public JobRecord Copy() => (JobRecord)MemberwiseClone();
+
+    /// <summary>
+    /// The job <paramref name="jobId"/> as clients see it: this record, with <paramref name="liveProgress"/>
+    /// (reported since the last checkpoint) added while it runs.
+    /// </summary>
+    public JobSnapshot Snapshot(string jobId, JobProgress liveProgress) => new(
+        jobId,
+        Status,
+        Status == JobStatus.Running ? Progress.Advance(liveProgress) : Progress,
+        CreatedAt,
+        StartedAt,
+        CompletedAt,
+        AgentId,
+        Spec.SessionId,
+        Error,
+        Math.Max(Attempt, 1),
+        CancelledAt,
+        Spec.WebhookUrl is null ? null : new WebhookDelivery(
+            WebhookPending || !Status.IsTerminal(), WebhookDeliveredAt, WebhookError, WebhookRetryAt),
+        Spec.RunAt,
+        Spec.ScheduleId);
 }

@@ -19,42 +19,46 @@ public static partial class PostgresSchema
     private const long LockKey = 0x70_72_61_69_73_6f_6e;
 
     /// <summary>
-    /// The steps, oldest first; a released step never changes (a change is a new step). Step 1: one row
-    /// per job — its record and the columns lists, totals, the quota and the sweep read — and grain
-    /// state (schedules, schedule directories, idempotency keys), each row with the revision its
-    /// conditional writes check.
+    /// The steps, oldest first; a released step never changes (a change is a new step). Step 1 (first
+    /// released with the PostgreSQL store): one row per job — its record, the snapshot lists show and
+    /// the columns lists, totals, the quota and the sweep read, times as UTC ticks, exactly as the
+    /// records hold them; grain state (schedules, schedule directories, idempotency keys); and what
+    /// Orleans' ADO.NET membership and reminders providers expect (<see cref="OrleansQueries"/>). Every
+    /// row carries the revision its conditional writes check.
     /// </summary>
     private static readonly string[] Steps =
     [
         """
         CREATE TABLE praison_jobs (
-            tenant       text        NOT NULL,
-            job_id       text        NOT NULL,
-            revision     bigint      NOT NULL,
-            status       smallint    NOT NULL,
-            created_at   timestamptz NOT NULL,
-            completed_at timestamptz NULL,
-            session_id   text        NULL,
-            schedule_id  text        NULL,
-            has_key      boolean     NOT NULL,
-            removed      boolean     NOT NULL,
-            due_at       timestamptz NULL,
-            record       bytea       NOT NULL,
+            tenant          text COLLATE "C" NOT NULL,
+            job_id          text COLLATE "C" NOT NULL,
+            revision        bigint   NOT NULL,
+            version         bigint   NOT NULL,
+            status          smallint NOT NULL,
+            created_ticks   bigint   NOT NULL,
+            completed_ticks bigint   NULL,
+            due_ticks       bigint   NOT NULL,
+            session_id      text COLLATE "C" NULL,
+            schedule_id     text COLLATE "C" NULL,
+            has_key         boolean  NOT NULL,
+            removed         boolean  NOT NULL,
+            snapshot        bytea    NOT NULL,
+            record          bytea    NOT NULL,
             PRIMARY KEY (tenant, job_id)
         );
-        CREATE INDEX praison_jobs_listed ON praison_jobs (tenant, created_at DESC) WHERE NOT removed;
-        CREATE INDEX praison_jobs_by_status ON praison_jobs (tenant, status, created_at DESC) WHERE NOT removed;
-        CREATE INDEX praison_jobs_by_session ON praison_jobs (tenant, session_id, created_at DESC) WHERE session_id IS NOT NULL;
-        CREATE INDEX praison_jobs_by_schedule ON praison_jobs (tenant, schedule_id, created_at DESC) WHERE schedule_id IS NOT NULL;
-        CREATE INDEX praison_jobs_due ON praison_jobs (due_at) WHERE due_at IS NOT NULL;
+        CREATE INDEX praison_jobs_listed ON praison_jobs (tenant, created_ticks DESC, job_id) WHERE NOT removed;
+        CREATE INDEX praison_jobs_by_status ON praison_jobs (tenant, status, created_ticks DESC, job_id) WHERE NOT removed;
+        CREATE INDEX praison_jobs_by_session ON praison_jobs (tenant, session_id, created_ticks DESC, job_id) WHERE session_id IS NOT NULL AND NOT removed;
+        CREATE INDEX praison_jobs_by_schedule ON praison_jobs (tenant, schedule_id, created_ticks DESC, job_id) WHERE schedule_id IS NOT NULL AND NOT removed;
+        CREATE INDEX praison_jobs_due ON praison_jobs (due_ticks);
         CREATE TABLE praison_grain_states (
-            grain_type text   NOT NULL,
-            grain_key  text   NOT NULL,
+            grain_type text COLLATE "C" NOT NULL,
+            grain_key  text COLLATE "C" NOT NULL,
             revision   bigint NOT NULL,
             state      bytea  NOT NULL,
             PRIMARY KEY (grain_type, grain_key)
         );
-        """,
+        """ + OrleansQueries.Schema,
     ];
 
     /// <summary>

@@ -9,10 +9,9 @@ namespace Praison.Orleans.Tests.Grains;
 /// The commit rule under injected storage faults (<see cref="StorageFaults"/>): a write caught in
 /// flight, refused, or committed and then reported as failed. Whatever storage does, a client sees only
 /// what storage holds, a job ends exactly once, a finished job never runs again, and every watcher
-/// gets its final event.
+/// gets its final event. The same tests on memory storage and on PostgreSQL (the derived classes below).
 /// </summary>
-[Collection(JobsClusterCollection.Name)]
-public sealed class StorageFaultTests(JobsClusterFixture fixture)
+public abstract class StorageFaultTests(JobsClusterFixture fixture)
 {
     private static readonly Func<JobRecord, bool> Succeeded = r => r.Status == JobStatus.Succeeded;
     private static readonly Func<JobRecord, bool> Cancelled = r => r.Status == JobStatus.Cancelled;
@@ -361,3 +360,10 @@ public sealed class StorageFaultTests(JobsClusterFixture fixture)
         return seen;
     }
 }
+
+[Collection(JobsClusterCollection.Name)]
+public sealed class MemoryStorageFaultTests(JobsClusterFixture fixture) : StorageFaultTests(fixture);
+
+[Collection(PostgresJobsClusterCollection.Name)]
+[Trait("Category", "Storage")]
+public sealed class PostgresStorageFaultTests(PostgresJobsClusterFixture fixture) : StorageFaultTests(fixture);

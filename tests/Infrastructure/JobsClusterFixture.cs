@@ -60,10 +60,11 @@ public class JobsClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        await PrepareStorageAsync();
         var builder = new InProcessTestClusterBuilder((short)SiloCount);
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.UseInMemoryJobStorage(Store).WithStorageFaults().AddPraisonJobs().WithIndexFaults();
+            UseStorage(silo).WithStorageFaults().AddPraisonJobs().WithIndexFaults();
             silo.AddOutgoingGrainCallFilter(GrainCalls.Record);
             silo.Services.AddRecipe<ProbeRecipe>();
             silo.Services.AddRecipe<BigRecipe>();
@@ -116,6 +117,15 @@ public class JobsClusterFixture : IAsyncLifetime
 
     protected virtual int SiloCount => Silos;
 
+    /// <summary>Makes ready what a derived fixture's silos store in, before they start. Default: nothing (memory).</summary>
+    protected virtual Task PrepareStorageAsync() => Task.CompletedTask;
+
+    /// <summary>Where the silos keep jobs, index and reminders. Default: memory (<see cref="Store"/>).</summary>
+    protected virtual ISiloBuilder UseStorage(ISiloBuilder silo) => silo.UseInMemoryJobStorage(Store);
+
+    /// <summary>Stops what <see cref="PrepareStorageAsync"/> started, after the silos.</summary>
+    protected virtual ValueTask DisposeStorageAsync() => ValueTask.CompletedTask;
+
     /// <summary>Whether the silos deliver webhooks to non-public addresses (loopback receivers). Default: true.</summary>
     protected virtual bool SilosAllowPrivateWebhookTargets => true;
 
@@ -142,6 +152,7 @@ public class JobsClusterFixture : IAsyncLifetime
 
         await Cluster.StopAllSilosAsync();
         await Cluster.DisposeAsync();
+        await DisposeStorageAsync();
     }
 
     /// <summary>A job grain with a fresh id that will activate on <paramref name="silo"/> (any silo when null).</summary>
@@ -187,4 +198,33 @@ public class JobsClusterFixture : IAsyncLifetime
 public sealed class JobsClusterCollection : ICollectionFixture<JobsClusterFixture>
 {
     public const string Name = "jobs cluster";
+}
+
+/// <summary>The same cluster and gateways with their jobs, index and reminders in a real PostgreSQL server.</summary>
+public sealed class PostgresJobsClusterFixture : JobsClusterFixture
+{
+    private PostgresServer? _server;
+    private string _database = null!;
+
+    protected override async Task PrepareStorageAsync()
+    {
+        _server = await PostgresServer.StartAsync();
+        _database = await _server.CreateDatabaseAsync();
+    }
+
+    protected override ISiloBuilder UseStorage(ISiloBuilder silo) => silo.UsePostgresJobStorage(_database);
+
+    protected override async ValueTask DisposeStorageAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresJobsClusterCollection : ICollectionFixture<PostgresJobsClusterFixture>
+{
+    public const string Name = "postgres jobs cluster";
 }

@@ -7,24 +7,24 @@ using Xunit.Abstractions;
 namespace Praison.Orleans.Tests.Processes;
 
 /// <summary>
-/// The durable cluster as it is deployed: Azurite, three silo processes and a gateway process on
-/// loopback, in Azure storage mode. One silo is killed with SIGKILL in the middle of 100 jobs.
+/// The durable cluster as it is deployed: its store (Azurite, or a PostgreSQL server), three silo
+/// processes and a gateway process on loopback. One silo is killed with SIGKILL in the middle of 100 jobs.
 /// </summary>
-[Trait("Category", "Process")]
-[Collection(ProcessClusterCollection.Name)]
-public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
+public abstract class CrashTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Jobs = 100;
-    private Azurite? _azurite;
+    private IAsyncDisposable? _store;
     private ProcessCluster? _cluster;
     private HttpClient _http = null!;
+
+    /// <summary>Starts the store, and a cluster of <paramref name="silos"/> silo processes on it.</summary>
+    protected abstract Task<(IAsyncDisposable Store, ProcessCluster Cluster)> StartAsync(int silos);
 
     public async Task InitializeAsync()
     {
         try
         {
-            _azurite = await Azurite.StartAsync();
-            _cluster = await ProcessCluster.StartAsync(_azurite.ConnectionString, silos: 3);
+            (_store, _cluster) = await StartAsync(silos: 3);
             _http = new HttpClient { BaseAddress = new Uri(_cluster.Url), Timeout = TimeSpan.FromSeconds(60) };
         }
         catch
@@ -43,10 +43,10 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
             _cluster = null;
         }
 
-        if (_azurite is not null)
+        if (_store is not null)
         {
-            await _azurite.DisposeAsync();
-            _azurite = null;
+            await _store.DisposeAsync();
+            _store = null;
         }
     }
 
@@ -142,6 +142,44 @@ public sealed class CrashTests(ITestOutputHelper output) : IAsyncLifetime
     {
         public int Unavailable;
         public int Other;
+    }
+}
+
+[Trait("Category", "Process")]
+[Collection(ProcessClusterCollection.Name)]
+public sealed class AzureCrashTests(ITestOutputHelper output) : CrashTests(output)
+{
+    protected override async Task<(IAsyncDisposable Store, ProcessCluster Cluster)> StartAsync(int silos)
+    {
+        var azurite = await Azurite.StartAsync();
+        try
+        {
+            return (azurite, await ProcessCluster.StartAsync(azurite.ConnectionString, silos));
+        }
+        catch
+        {
+            await azurite.DisposeAsync();
+            throw;
+        }
+    }
+}
+
+[Trait("Category", "Process")]
+[Collection(ProcessClusterCollection.Name)]
+public sealed class PostgresCrashTests(ITestOutputHelper output) : CrashTests(output)
+{
+    protected override async Task<(IAsyncDisposable Store, ProcessCluster Cluster)> StartAsync(int silos)
+    {
+        var server = await PostgresServer.StartAsync();
+        try
+        {
+            return (server, await ProcessCluster.StartOnPostgresAsync(await server.CreateDatabaseAsync(), silos));
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
     }
 }
 

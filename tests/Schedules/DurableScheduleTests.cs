@@ -5,12 +5,10 @@ using Orleans.TestingHost;
 namespace Praison.Orleans.Tests.Schedules;
 
 /// <summary>
-/// Schedules in Azure mode (Azurite): a silo lost between firings, and a whole cluster stopped over its
-/// firings, on a schedule clock the test moves (Orleans' own clock is real).
+/// Schedules on a durable store (Azure, PostgreSQL: the same tests on each): a silo lost between firings,
+/// and a whole cluster stopped over its firings, on a schedule clock the test moves (Orleans' own clock is real).
 /// </summary>
-[Collection(AzureClusterCollection.Name)]
-[Trait("Category", "Storage")]
-public sealed class DurableScheduleTests(AzureClusterFixture fixture)
+public abstract class DurableScheduleTests(DurableClusterFixture fixture)
 {
     private static readonly DateTimeOffset TenOClock = new(2027, 2, 1, 10, 0, 0, TimeSpan.Zero);
 
@@ -92,3 +90,11 @@ public sealed class DurableScheduleTests(AzureClusterFixture fixture)
     private static async Task<IReadOnlyList<JobSnapshot>> JobsOfAsync(InProcessTestCluster cluster, string scheduleId) =>
         (await cluster.Client.GetGrain<IJobQueryGrain>(0).ListAsync(new JobListQuery(JobKeys.DefaultTenant, null, null, 1, 100, scheduleId))).Jobs;
 }
+
+[Collection(AzureClusterCollection.Name)]
+[Trait("Category", "Storage")]
+public sealed class AzureDurableScheduleTests(AzureClusterFixture fixture) : DurableScheduleTests(fixture);
+
+[Collection(PostgresClusterCollection.Name)]
+[Trait("Category", "Storage")]
+public sealed class PostgresDurableScheduleTests(PostgresClusterFixture fixture) : DurableScheduleTests(fixture);

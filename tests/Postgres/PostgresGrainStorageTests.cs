@@ -1,0 +1,169 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Orleans.Serialization;
+using Orleans.Storage;
+using Praison.Orleans.Grains.Execution;
+using Praison.Orleans.Grains.Jobs;
+using Praison.Orleans.Grains.Postgres;
+
+namespace Praison.Orleans.Tests.Postgres;
+
+/// <summary>
+/// The PostgreSQL store against a real server: writes conditional on the revision (two writers racing
+/// one job's row), a connection killed mid-write, and group commit (what waits goes in one commit).
+/// </summary>
+[Collection(PostgresCollection.Name)]
+[Trait("Category", "Storage")]
+public sealed class PostgresGrainStorageTests(PostgresFixture fixture) : IAsyncLifetime
+{
+    private static readonly Serializer Serializer =
+        new ServiceCollection().AddSerializer(b => b.AddAssembly(typeof(JobRecord).Assembly)).BuildServiceProvider().GetRequiredService<Serializer>();
+
+    private NpgsqlDataSource _database = null!;
+    private PostgresCommits _commits = null!;
+    private PostgresGrainStorage _storage = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = NpgsqlDataSource.Create(await fixture.Server.CreateDatabaseAsync());
+        await PostgresSchema.ApplyAsync(_database, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        _commits = new PostgresCommits(_database, Options.Create(new PostgresOptions { CommitConnections = 1 }));
+        _storage = new PostgresGrainStorage(_database, _commits, Serializer, Options.Create(new JobsOptions()));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _commits.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task TwoWritersRacingOneJobsRow_FromTheSameRevision_ExactlyOneCommits()
+    {
+        var job = NewJob();
+        await _storage.WriteStateAsync("job", job, new GrainState<JobRecord>(Record("submitted", 1)));
+        var writers = Enumerable.Range(0, 8).Select(_ => Read(job)).ToList();
+        await Task.WhenAll(writers);
+
+        var outcomes = await Task.WhenAll(writers.Select(async (read, i) =>
+        {
+            var state = await read;
+            state.State = Record($"writer {i}", 2);
+            try
+            {
+                await _storage.WriteStateAsync("job", job, state);
+                return $"writer {i}";
+            }
+            catch (InconsistentStateException)
+            {
+                return null;
+            }
+        }));
+
+        var winner = Assert.Single(outcomes, o => o is not null);
+        var stored = await Read(job);
+        Assert.Equal((winner, "2"), (stored.State!.Reason, stored.ETag));
+        Assert.Equal(1, await CountAsync("SELECT count(*) FROM praison_jobs"));
+    }
+
+    [Fact]
+    public async Task ACreateWhereARowExists_AndAClearOfAnOlderRevision_AreRefusedAndChangeNothing()
+    {
+        var job = NewJob();
+        var first = new GrainState<JobRecord>(Record("first", 1));
+        await _storage.WriteStateAsync("job", job, first);
+        var stale = await Read(job);
+        first.State = Record("second", 2);
+        await _storage.WriteStateAsync("job", job, first);
+
+        await Assert.ThrowsAsync<InconsistentStateException>(() => _storage.WriteStateAsync("job", job, new GrainState<JobRecord>(Record("again", 1))));
+        await Assert.ThrowsAsync<InconsistentStateException>(() => _storage.ClearStateAsync("job", job, stale));
+
+        Assert.Equal("second", (await Read(job)).State!.Reason);
+    }
+
+    [Fact]
+    public async Task AConnectionKilledMidWrite_FailsTheWrite_LeavesTheRowAsItWas_AndTheNextWriteFromItCommits()
+    {
+        var job = NewJob();
+        var state = new GrainState<JobRecord>(Record("submitted", 1));
+        await _storage.WriteStateAsync("job", job, state);
+        await using var holder = await _database.OpenConnectionAsync();
+        await using var held = await holder.BeginTransactionAsync();
+        await ExecuteAsync(holder, "SELECT 1 FROM praison_jobs FOR UPDATE");
+
+        state.State = Record("running", 2);
+        var blocked = _storage.WriteStateAsync("job", job, state);
+        var writer = await Eventually.Until(() => BlockedBackendAsync(holder), pid => pid is not null || blocked.IsCompleted, "the write to wait for the row lock");
+        Assert.False(blocked.IsCompleted, blocked.Exception?.ToString());
+        await ExecuteAsync(holder, $"SELECT pg_terminate_backend({writer})");
+
+        await Assert.ThrowsAsync<JobStorageException>(() => blocked);
+        await held.RollbackAsync();
+        Assert.Equal(("submitted", "1"), ((await Read(job)).State!.Reason, state.ETag));
+        await _storage.WriteStateAsync("job", job, state); // the same write again, from the same revision
+
+        Assert.Equal("running", (await Read(job)).State!.Reason);
+    }
+
+    [Fact]
+    public async Task WritesWaitingWhileACommitIsInFlight_GoTogetherInTheNextCommit()
+    {
+        var first = NewJob();
+        await _storage.WriteStateAsync("job", first, new GrainState<JobRecord>(Record("submitted", 1)));
+        var commitsBefore = _commits.Commits;
+        await using var holder = await _database.OpenConnectionAsync();
+        await using var held = await holder.BeginTransactionAsync();
+        await ExecuteAsync(holder, "SELECT 1 FROM praison_jobs FOR UPDATE");
+        var firstState = await Read(first);
+        firstState.State = Record("running", 2);
+        var inFlight = _storage.WriteStateAsync("job", first, firstState); // the one committer waits on the lock
+        await Eventually.Until(() => BlockedBackendAsync(holder), pid => pid is not null, "the first commit to be in flight");
+
+        const int Waiting = 100;
+        var waiting = Enumerable.Range(0, Waiting)
+            .Select(i => _storage.WriteStateAsync("job", NewJob(), new GrainState<JobRecord>(Record($"job {i}", 1))))
+            .ToList();
+        await held.CommitAsync();
+        await Task.WhenAll([inFlight, .. waiting]);
+
+        Assert.Equal(2, _commits.Commits - commitsBefore); // the blocked one, then all that waited
+        Assert.Equal(Waiting + 1, await CountAsync("SELECT count(*) FROM praison_jobs"));
+    }
+
+    private static GrainId NewJob() => GrainId.Create("job", JobKeys.For(JobKeys.DefaultTenant, JobIds.New()));
+
+    private static JobRecord Record(string reason, long revision) =>
+        new() { Spec = Specs.Recipe("echo"), Reason = reason, Revision = revision, CreatedAt = DateTimeOffset.UtcNow };
+
+    private async Task<GrainState<JobRecord>> Read(GrainId job)
+    {
+        var state = new GrainState<JobRecord>(new JobRecord());
+        await _storage.ReadStateAsync("job", job, state);
+        return state;
+    }
+
+    private async Task<long> CountAsync(string sql)
+    {
+        await using var command = _database.CreateCommand(sql);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>
+    /// The backend waiting for a lock <paramref name="holder"/>'s session holds, if any; asked on a
+    /// connection of its own, as the holder's transaction would see the activity of its first read only.
+    /// </summary>
+    private async Task<int?> BlockedBackendAsync(NpgsqlConnection holder)
+    {
+        await using var command = _database.CreateCommand("SELECT pid FROM pg_stat_activity WHERE pg_blocking_pids(pid) @> ARRAY[$1] LIMIT 1");
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = holder.ProcessID });
+        return await command.ExecuteScalarAsync() as int?;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}

@@ -70,12 +70,15 @@ public static class Targets
     }
 
     /// <summary>What a .NET user would pick instead: Hangfire (in-memory storage) behind an equivalent endpoint.</summary>
-    public static async Task<Target> StartHangfireAsync()
+    public static Task<Target> StartHangfireAsync() => StartHangfireAsync("Hangfire InMemory", c => c.UseInMemoryStorage());
+
+    /// <summary>Hangfire on the storage <paramref name="storage"/> configures, behind an endpoint equivalent to ours.</summary>
+    public static async Task<Target> StartHangfireAsync(string name, Action<IGlobalConfiguration> storage)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.UseUrls($"http://127.0.0.1:{FreePorts.Take(1)[0]}");
-        builder.Services.AddHangfire(c => c.UseInMemoryStorage());
+        builder.Services.AddHangfire(storage);
         builder.Services.AddHangfireServer();
         var app = builder.Build();
         app.MapPost("/api/v1/runs", async (HttpRequest request, IBackgroundJobClient jobs) =>
@@ -87,10 +90,11 @@ public static class Targets
         });
         app.MapGet("/api/v1/runs/{id}", (string id) =>
             Results.Ok(new { status = JobStorage.Current.GetConnection().GetStateData(id)?.Name }));
-        return await StartAsync("Hangfire InMemory", app);
+        return await StartAsync(name, app);
     }
 
-    private static WebApplication Slim()
+    /// <summary>A minimal web application on a free loopback port, quiet logs.</summary>
+    public static WebApplication Slim()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -98,14 +102,15 @@ public static class Targets
         return builder.Build();
     }
 
-    private static async Task<Target> StartAsync(string name, WebApplication app)
+    public static async Task<Target> StartAsync(string name, WebApplication app)
     {
         await app.StartAsync();
         var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         return new Target(name, url, async () => { await app.StopAsync(); await app.DisposeAsync(); });
     }
 
-    private static IResult Accepted(HttpRequest request, string id)
+    /// <summary>The 202 body every target answers a submit with.</summary>
+    public static IResult Accepted(HttpRequest request, string id)
     {
         var poll = $"{request.Scheme}://{request.Host}/api/v1/runs/{id}";
         return Results.Json(
@@ -113,7 +118,7 @@ public static class Targets
             statusCode: 202);
     }
 
-    private static string NewId() => "run_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+    public static string NewId() => "run_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
 }
 
 /// <summary>Hangfire's job: the same echo ours runs.</summary>

@@ -233,7 +233,9 @@ public static class JobsHosting
     /// <summary>The database at <paramref name="connectionString"/>, its schema applied first as the process starts.</summary>
     private static void AddPostgresSchema(this IServiceCollection services, string connectionString)
     {
-        services.TryAddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        // Its sessions keep no state (no SET, no temporary tables, no prepared statements of their own), so a
+        // connection back from the pool needs no DISCARD ALL: one statement fewer per use.
+        services.TryAddSingleton(_ => NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true }));
         services.TryAddSingleton<PostgresSchemaStartup>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(provider => provider.GetRequiredService<PostgresSchemaStartup>());
         services.AddSingleton<ILifecycleParticipant<IClusterClientLifecycle>>(provider => provider.GetRequiredService<PostgresSchemaStartup>());

@@ -118,16 +118,21 @@ public sealed class Durable(BenchOptions options, Dictionary<string, double> fig
     private async Task<List<Measurement>> RetainedAsync(Target target, string database)
     {
         const int Retained = 1_000_000;
-        await using (var data = NpgsqlDataSource.Create(database))
+        await using (var data = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(database) { CommandTimeout = 600 }.ConnectionString))
         {
+            // Copied with the counting trigger off (a million one-row upserts would take minutes) and
+            // counted in one row: what the trigger would have added.
             await using var copy = data.CreateCommand($"""
+                ALTER TABLE praison_jobs DISABLE TRIGGER praison_jobs_counted;
                 INSERT INTO praison_jobs
                 SELECT tenant, 'run_r' || lpad(to_hex(g), 11, '0'), revision, version, status, created_ticks - g::bigint * 10000, completed_ticks,
                        due_ticks, session_id, schedule_id, has_key, removed, snapshot, record
                 FROM (SELECT * FROM praison_jobs WHERE status = 2 LIMIT 1) job, generate_series(1, {Retained}) g;
+                ALTER TABLE praison_jobs ENABLE TRIGGER praison_jobs_counted;
+                INSERT INTO praison_job_counts SELECT tenant, status, 0, {Retained}, 0 FROM praison_jobs WHERE status = 2 LIMIT 1
+                ON CONFLICT (tenant, status, shard) DO UPDATE SET jobs = praison_job_counts.jobs + excluded.jobs;
                 ANALYZE praison_jobs;
                 """);
-            copy.CommandTimeout = 600;
             await copy.ExecuteNonQueryAsync();
         }
 

@@ -11,8 +11,9 @@ namespace Praison.Orleans.Grains.Postgres;
 /// The job index of PostgreSQL mode: queries over the job rows themselves (<c>praison_jobs</c>), whose
 /// index columns <see cref="PostgresGrainStorage"/> writes in the record's own statement. So there is
 /// no entry to write or remove here (<see cref="UpsertAsync"/> and <see cref="RemoveAsync"/> do
-/// nothing: a row without a job cannot exist), and lists, totals, stats, the live-jobs quota and the
-/// sweep are SQL over the table's partial indexes: no tallies, and the sweep reads only due rows.
+/// nothing: a row without a job cannot exist), and lists, the sweep's due range and the expired are SQL
+/// over the table's partial indexes; totals, stats and the live-jobs quota read the counts a trigger
+/// keeps in each change's own transaction (<see cref="PostgresSchema"/>), not the retained rows.
 /// A job past its retention is neither listed nor counted, as in the other stores, until the sweep removes it.
 /// </summary>
 public sealed class PostgresJobIndex(
@@ -37,6 +38,7 @@ public sealed class PostgresJobIndex(
             filter.Append(" AND status = $").Append(values.Count);
         }
 
+        var counted = string.IsNullOrEmpty(query.SessionId) && string.IsNullOrEmpty(query.ScheduleId);
         if (!string.IsNullOrEmpty(query.SessionId))
         {
             values.Add(query.SessionId);
@@ -51,7 +53,14 @@ public sealed class PostgresJobIndex(
 
         await using var connection = await database.OpenConnectionAsync();
         await using var batch = new NpgsqlBatch(connection);
-        batch.BatchCommands.Add(Statement($"SELECT count(*)::int FROM praison_jobs WHERE {filter}", values));
+        // Unfiltered or by status, the total is the kept counts less the expired not yet removed (a short
+        // index range); by session or schedule, it counts that session's or schedule's rows.
+        batch.BatchCommands.Add(counted
+            ? Statement($"""
+                SELECT ((SELECT coalesce(sum(jobs), 0) FROM praison_job_counts WHERE tenant = $1{(query.Status is null ? "" : " AND status = $3")})
+                      - (SELECT count(*) FROM praison_jobs WHERE tenant = $1 AND NOT removed AND completed_ticks <= $2{(query.Status is null ? "" : " AND status = $3")}))::int
+                """, values)
+            : Statement($"SELECT count(*)::int FROM praison_jobs WHERE {filter}", values));
         var skip = (long)(query.Page - 1) * query.PageSize;
         batch.BatchCommands.Add(Statement(
             $"SELECT snapshot FROM praison_jobs WHERE {filter} ORDER BY created_ticks DESC, job_id LIMIT {query.PageSize} OFFSET {skip}", values));
@@ -68,11 +77,15 @@ public sealed class PostgresJobIndex(
         return new JobListPage(page, total);
     }
 
+    /// <summary>The kept counts of the tenant by status, less its expired jobs not yet removed (a short index range).</summary>
     public async Task<JobStoreStats> StatsAsync(string tenant)
     {
         await using var command = database.CreateCommand("""
-            SELECT status, count(*)::int, (count(*) FILTER (WHERE has_key))::int FROM praison_jobs
-            WHERE tenant = $1 AND NOT removed AND (completed_ticks IS NULL OR completed_ticks > $2)
+            SELECT status, sum(jobs)::int, sum(keys)::int FROM (
+                SELECT status, jobs, keys FROM praison_job_counts WHERE tenant = $1
+                UNION ALL
+                SELECT status, -count(*), -count(*) FILTER (WHERE has_key) FROM praison_jobs
+                WHERE tenant = $1 AND NOT removed AND completed_ticks <= $2 GROUP BY status) counted
             GROUP BY status
             """);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
@@ -92,7 +105,7 @@ public sealed class PostgresJobIndex(
     public async Task<int> LiveCountAsync(string tenant)
     {
         await using var command = database.CreateCommand(
-            $"SELECT count(*)::int FROM praison_jobs WHERE tenant = $1 AND NOT removed AND status IN ({(short)JobStatus.Queued}, {(short)JobStatus.Running})");
+            $"SELECT coalesce(sum(jobs), 0)::int FROM praison_job_counts WHERE tenant = $1 AND status IN ({(short)JobStatus.Queued}, {(short)JobStatus.Running})");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
         return (int)(await command.ExecuteScalarAsync())!;
     }
@@ -105,6 +118,7 @@ public sealed class PostgresJobIndex(
     /// </summary>
     public async Task<IReadOnlyList<JobIndexEntry>> DueAsync(DateTimeOffset now)
     {
+        await FoldCountsAsync();
         await using var command = database.CreateCommand(
             "SELECT tenant, version, has_key, removed, snapshot FROM praison_jobs WHERE due_ticks <= $1 ORDER BY due_ticks LIMIT $2");
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = now.UtcTicks });
@@ -123,6 +137,25 @@ public sealed class PostgresJobIndex(
         }
 
         return due;
+    }
+
+    /// <summary>
+    /// Folds the count rows of connections that have closed into shard 0 (which no connection counts
+    /// into), so the rows stay as many as the open connections; run by the sweep. Their sums are the
+    /// same before and after, and a live connection's rows are never touched (no committer waits).
+    /// </summary>
+    private async Task FoldCountsAsync()
+    {
+        await using var command = database.CreateCommand("""
+            WITH closed AS (
+                DELETE FROM praison_job_counts
+                WHERE shard <> 0 AND shard NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)
+                RETURNING tenant, status, jobs, keys)
+            INSERT INTO praison_job_counts AS c (tenant, status, shard, jobs, keys)
+            SELECT tenant, status, 0, sum(jobs), sum(keys) FROM closed GROUP BY tenant, status
+            ON CONFLICT (tenant, status, shard) DO UPDATE SET jobs = c.jobs + excluded.jobs, keys = c.keys + excluded.keys
+            """);
+        await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>A job that ended at or before this many ticks is past its retention now.</summary>

@@ -22,7 +22,10 @@ public static partial class PostgresSchema
     /// The steps, oldest first; a released step never changes (a change is a new step). Step 1 (first
     /// released with the PostgreSQL store): one row per job — its record, the snapshot lists show and
     /// the columns lists, totals, the quota and the sweep read, times as UTC ticks, exactly as the
-    /// records hold them; grain state (schedules, schedule directories, idempotency keys); and what
+    /// records hold them; the counts behind totals, stats and the quota, kept by a trigger in the same
+    /// transaction as each change (<c>praison_job_counts</c>: per tenant and status, a row per counting
+    /// connection so concurrent committers never wait on each other's rows; summed when read, a closed
+    /// connection's rows folded into shard 0 by the sweep); grain state (schedules, schedule directories, idempotency keys); and what
     /// Orleans' ADO.NET membership and reminders providers expect (<see cref="OrleansQueries"/>). Every
     /// row carries the revision its conditional writes check.
     /// </summary>
@@ -51,6 +54,33 @@ public static partial class PostgresSchema
         CREATE INDEX praison_jobs_by_session ON praison_jobs (tenant, session_id, created_ticks DESC, job_id) WHERE session_id IS NOT NULL AND NOT removed;
         CREATE INDEX praison_jobs_by_schedule ON praison_jobs (tenant, schedule_id, created_ticks DESC, job_id) WHERE schedule_id IS NOT NULL AND NOT removed;
         CREATE INDEX praison_jobs_due ON praison_jobs (due_ticks);
+        CREATE INDEX praison_jobs_ended ON praison_jobs (tenant, completed_ticks) WHERE completed_ticks IS NOT NULL AND NOT removed;
+        CREATE TABLE praison_job_counts (
+            tenant text COLLATE "C" NOT NULL,
+            status smallint NOT NULL,
+            shard  integer  NOT NULL,
+            jobs   bigint   NOT NULL,
+            keys   bigint   NOT NULL,
+            PRIMARY KEY (tenant, status, shard)
+        );
+        CREATE FUNCTION praison_count_job() RETURNS trigger LANGUAGE plpgsql AS $count$
+        BEGIN
+            IF TG_OP = 'UPDATE' AND OLD.status = NEW.status AND OLD.removed = NEW.removed AND OLD.has_key = NEW.has_key THEN
+                RETURN NULL;
+            END IF;
+            IF TG_OP <> 'INSERT' AND NOT OLD.removed THEN
+                INSERT INTO praison_job_counts AS c VALUES (OLD.tenant, OLD.status, pg_backend_pid(), -1, -OLD.has_key::int)
+                ON CONFLICT (tenant, status, shard) DO UPDATE SET jobs = c.jobs + excluded.jobs, keys = c.keys + excluded.keys;
+            END IF;
+            IF TG_OP <> 'DELETE' AND NOT NEW.removed THEN
+                INSERT INTO praison_job_counts AS c VALUES (NEW.tenant, NEW.status, pg_backend_pid(), 1, NEW.has_key::int)
+                ON CONFLICT (tenant, status, shard) DO UPDATE SET jobs = c.jobs + excluded.jobs, keys = c.keys + excluded.keys;
+            END IF;
+            RETURN NULL;
+        END
+        $count$;
+        CREATE TRIGGER praison_jobs_counted AFTER INSERT OR UPDATE OR DELETE ON praison_jobs
+            FOR EACH ROW EXECUTE FUNCTION praison_count_job();
         CREATE TABLE praison_grain_states (
             grain_type text COLLATE "C" NOT NULL,
             grain_key  text COLLATE "C" NOT NULL,

@@ -132,6 +132,88 @@ public sealed class PostgresGrainStorageTests(PostgresFixture fixture) : IAsyncL
         Assert.Equal(Waiting + 1, await CountAsync("SELECT count(*) FROM praison_jobs"));
     }
 
+    [Fact]
+    public async Task KeptCounts_AgreeWithTheRows_ThroughEveryChangeOnManyConnections_AndAfterAFold()
+    {
+        // Jobs of two tenants through submit, start, end, hide (removed while a webhook is pending) and
+        // removal, written by several committers at once; then a closed connection's counts are folded.
+        await using var more = new PostgresCommits(_database, Options.Create(new PostgresOptions { CommitConnections = 4 }));
+        var storage = new PostgresGrainStorage(_database, more, Serializer, Options.Create(new JobsOptions()));
+        var index = new PostgresJobIndex(_database, Serializer, Options.Create(new JobsOptions()), Options.Create(new PostgresOptions()), TimeProvider.System);
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(async i =>
+        {
+            var tenant = i % 3 == 0 ? "beta" : "alpha";
+            var job = GrainId.Create("job", JobKeys.For(tenant, JobIds.New()));
+            var state = new GrainState<JobRecord>(Record("submitted", 1));
+            state.State!.Spec = Specs.Recipe("echo") with { IdempotencyKey = i % 4 == 0 ? $"key-{i}" : null };
+            await storage.WriteStateAsync("job", job, state);
+            foreach (var (status, removed) in Changes(i))
+            {
+                var next = state.State.Copy();
+                (next.Status, next.Removed) = (status, removed);
+                next.CompletedAt = status is JobStatus.Succeeded or JobStatus.Failed ? DateTimeOffset.UtcNow : null;
+                state.State = next;
+                await storage.WriteStateAsync("job", job, state);
+            }
+
+            if (i % 10 == 0)
+            {
+                await storage.ClearStateAsync("job", job, state);
+            }
+        }));
+
+        foreach (var tenant in new[] { "alpha", "beta" })
+        {
+            Assert.Equal(await CountedFromRowsAsync(tenant), Flatten(await index.StatsAsync(tenant)));
+            Assert.Equal(await CountAsync($"SELECT count(*) FROM praison_jobs WHERE tenant = '{tenant}' AND NOT removed AND status IN (0, 1)"), await index.LiveCountAsync(tenant));
+            Assert.Equal((int)await CountAsync($"SELECT count(*) FROM praison_jobs WHERE tenant = '{tenant}' AND NOT removed"),
+                (await index.QueryAsync(new JobListQuery(tenant, null, null, 1, 5))).Total);
+            Assert.Equal((int)await CountAsync($"SELECT count(*) FROM praison_jobs WHERE tenant = '{tenant}' AND NOT removed AND status = 2"),
+                (await index.QueryAsync(new JobListQuery(tenant, JobStatus.Succeeded, null, 1, 5))).Total);
+        }
+
+        var before = Flatten(await index.StatsAsync("alpha"));
+        await ExecuteOnOwnAsync("INSERT INTO praison_job_counts VALUES ('alpha', 2, 2147483646, 5, 1), ('alpha', 2, 2147483645, -5, -1)"); // two closed connections' rows
+        await index.DueAsync(DateTimeOffset.UtcNow); // the sweep folds them
+        Assert.Equal(before, Flatten(await index.StatsAsync("alpha")));
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM praison_job_counts WHERE shard >= 2147483645"));
+    }
+
+    /// <summary>What job <paramref name="i"/> goes through after its submit: a mix of ends, hides and none.</summary>
+    private static (JobStatus Status, bool Removed)[] Changes(int i) => (i % 5) switch
+    {
+        0 => [],
+        1 => [(JobStatus.Running, false)],
+        2 => [(JobStatus.Running, false), (JobStatus.Succeeded, false)],
+        3 => [(JobStatus.Running, false), (JobStatus.Failed, false), (JobStatus.Failed, true)],
+        _ => [(JobStatus.Cancelled, false)],
+    };
+
+    private static (int Total, int Keys, string ByStatus) Flatten(JobStoreStats stats) =>
+        (stats.TotalJobs, stats.IdempotencyKeys, string.Join(",", stats.StatusCounts.OrderBy(c => c.Key).Select(c => $"{c.Key}={c.Value}")));
+
+    private async Task<(int Total, int Keys, string ByStatus)> CountedFromRowsAsync(string tenant)
+    {
+        var counts = Enum.GetValues<JobStatus>().ToDictionary(status => status, _ => 0);
+        var keys = 0;
+        await using var command = _database.CreateCommand(
+            $"SELECT status, count(*)::int, (count(*) FILTER (WHERE has_key))::int FROM praison_jobs WHERE tenant = '{tenant}' AND NOT removed GROUP BY status");
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            counts[(JobStatus)reader.GetInt16(0)] = reader.GetInt32(1);
+            keys += reader.GetInt32(2);
+        }
+
+        return Flatten(new JobStoreStats(counts.Values.Sum(), keys, counts));
+    }
+
+    private async Task ExecuteOnOwnAsync(string sql)
+    {
+        await using var command = _database.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+
     private static GrainId NewJob() => GrainId.Create("job", JobKeys.For(JobKeys.DefaultTenant, JobIds.New()));
 
     private static JobRecord Record(string reason, long revision) =>

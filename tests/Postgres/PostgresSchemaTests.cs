@@ -18,7 +18,7 @@ public sealed class PostgresSchemaTests(PostgresFixture fixture)
         var tables = await TablesAsync(database);
         Assert.Equal(PostgresSchema.Version, await PostgresSchema.ApplyAsync(database, NullLogger.Instance));
 
-        Assert.Equal(["orleansquery", "praison_grain_states", "praison_jobs", "praison_membership_versions", "praison_reminders", "praison_schema", "praison_silos"], tables);
+        Assert.Equal(["orleansquery", "praison_grain_states", "praison_job_counts", "praison_jobs", "praison_membership_versions", "praison_reminders", "praison_schema", "praison_silos"], tables);
         Assert.Equal(tables, await TablesAsync(database));
         Assert.Equal(PostgresSchema.Version, await StoredVersionAsync(database));
     }

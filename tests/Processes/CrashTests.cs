@@ -10,45 +10,12 @@ namespace Praison.Orleans.Tests.Processes;
 /// The durable cluster as it is deployed: its store (Azurite, or a PostgreSQL server), three silo
 /// processes and a gateway process on loopback. One silo is killed with SIGKILL in the middle of 100 jobs.
 /// </summary>
-public abstract class CrashTests(ITestOutputHelper output) : IAsyncLifetime
+public abstract class CrashTests<TStore>(ITestOutputHelper output) : ProcessClusterTests<TStore>
+    where TStore : class, IAsyncDisposable
 {
     private const int Jobs = 100;
-    private IAsyncDisposable? _store;
-    private ProcessCluster? _cluster;
-    private HttpClient _http = null!;
 
-    /// <summary>Starts the store, and a cluster of <paramref name="silos"/> silo processes on it.</summary>
-    protected abstract Task<(IAsyncDisposable Store, ProcessCluster Cluster)> StartAsync(int silos);
-
-    public async Task InitializeAsync()
-    {
-        try
-        {
-            (_store, _cluster) = await StartAsync(silos: 3);
-            _http = new HttpClient { BaseAddress = new Uri(_cluster.Url), Timeout = TimeSpan.FromSeconds(60) };
-        }
-        catch
-        {
-            await DisposeAsync(); // xunit does not dispose a class whose initialization failed
-            throw;
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http?.Dispose();
-        if (_cluster is not null)
-        {
-            await _cluster.DisposeAsync();
-            _cluster = null;
-        }
-
-        if (_store is not null)
-        {
-            await _store.DisposeAsync();
-            _store = null;
-        }
-    }
+    protected override int Silos => 3;
 
     [Fact]
     public async Task KillNineOfOneSilo_EveryJobSucceedsOnce_AndTheGatewayOnlyEverSays503WithRetryAfter()
@@ -58,7 +25,7 @@ public abstract class CrashTests(ITestOutputHelper output) : IAsyncLifetime
         var ids = new List<string>();
         foreach (var chunk in Enumerable.Range(0, Jobs).Chunk(10))
         {
-            ids.AddRange(await Task.WhenAll(chunk.Select(_ => Retrying(tally, () => _http.PostAsJsonAsync("/api/v1/runs", new
+            ids.AddRange(await Task.WhenAll(chunk.Select(_ => Retrying(tally, () => Http.PostAsJsonAsync("/api/v1/runs", new
             {
                 prompt = "", recipe_name = "wait", session_id = session, recipe_config = new { seconds = 6, steps = 6 },
             }), body => (string)body["job_id"]!))));
@@ -71,7 +38,7 @@ public abstract class CrashTests(ITestOutputHelper output) : IAsyncLifetime
             running => running >= 10,
             "jobs to be running on every silo",
             TimeSpan.FromMinutes(1));
-        var killed = _cluster!.Silos[1];
+        var killed = Cluster.Silos[1];
         var sinceKill = Stopwatch.StartNew();
         await killed.KillAsync();
 
@@ -98,7 +65,7 @@ public abstract class CrashTests(ITestOutputHelper output) : IAsyncLifetime
             "every job to end",
             TimeSpan.FromMinutes(4));
 
-        var listed = await Retrying(tally, () => _http.GetAsync($"/api/v1/runs?session_id={session}&page_size=100"), body => body);
+        var listed = await Retrying(tally, () => Http.GetAsync($"/api/v1/runs?session_id={session}&page_size=100"), body => body);
         output.WriteLine($"last job finished {last.TotalSeconds:0.0} s after the kill; " +
                          $"{tally.Unavailable} responses were 503 with Retry-After (retried), {tally.Other} were other errors");
         Assert.All(finals.Values, status => Assert.Equal("succeeded", status));
@@ -106,11 +73,11 @@ public abstract class CrashTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(Jobs, (int)listed["total"]!);
         Assert.Equal(ids.Order(), listed["jobs"]!.AsArray().Select(j => (string)j!["job_id"]!).Order());
         Assert.Equal(0, tally.Other);
-        Assert.All(_cluster.Processes.Where(p => p != killed), p => Assert.False(p.HasExited, $"{p.Name} exited:\n{p.Output}"));
+        Assert.All(Cluster.Processes.Where(p => p != killed), p => Assert.False(p.HasExited, $"{p.Name} exited:\n{p.Output}"));
     }
 
     private Task<string> StatusAsync(ResponseTally tally, string jobId) =>
-        Retrying(tally, () => _http.GetAsync($"/api/v1/runs/{jobId}"), body => (string)body["status"]!);
+        Retrying(tally, () => Http.GetAsync($"/api/v1/runs/{jobId}"), body => (string)body["status"]!);
 
     /// <summary>
     /// Sends as a well-behaved client: a 503 with Retry-After is waited out and retried (and counted);
@@ -147,40 +114,21 @@ public abstract class CrashTests(ITestOutputHelper output) : IAsyncLifetime
 
 [Trait("Category", "Process")]
 [Collection(ProcessClusterCollection.Name)]
-public sealed class AzureCrashTests(ITestOutputHelper output) : CrashTests(output)
+public sealed class AzureCrashTests(ITestOutputHelper output) : CrashTests<Azurite>(output)
 {
-    protected override async Task<(IAsyncDisposable Store, ProcessCluster Cluster)> StartAsync(int silos)
-    {
-        var azurite = await Azurite.StartAsync();
-        try
-        {
-            return (azurite, await ProcessCluster.StartAsync(azurite.ConnectionString, silos));
-        }
-        catch
-        {
-            await azurite.DisposeAsync();
-            throw;
-        }
-    }
+    protected override Task<Azurite> StartStoreAsync() => Azurite.StartAsync();
+
+    protected override Task<ProcessCluster> StartClusterAsync(Azurite store, int silos) => ProcessCluster.StartAsync(store.ConnectionString, silos);
 }
 
 [Trait("Category", "Process")]
 [Collection(ProcessClusterCollection.Name)]
-public sealed class PostgresCrashTests(ITestOutputHelper output) : CrashTests(output)
+public sealed class PostgresCrashTests(ITestOutputHelper output) : CrashTests<PostgresServer>(output)
 {
-    protected override async Task<(IAsyncDisposable Store, ProcessCluster Cluster)> StartAsync(int silos)
-    {
-        var server = await PostgresServer.StartAsync();
-        try
-        {
-            return (server, await ProcessCluster.StartOnPostgresAsync(await server.CreateDatabaseAsync(), silos));
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
-        }
-    }
+    protected override Task<PostgresServer> StartStoreAsync() => PostgresServer.StartAsync();
+
+    protected override async Task<ProcessCluster> StartClusterAsync(PostgresServer store, int silos) =>
+        await ProcessCluster.StartOnPostgresAsync(await store.CreateDatabaseAsync(), silos);
 }
 
 /// <summary>

@@ -13,42 +13,14 @@ namespace Praison.Orleans.Tests.Processes;
 /// </summary>
 [Trait("Category", "Process")]
 [Collection(ProcessClusterCollection.Name)]
-public sealed class PostgresOutageTests : IAsyncLifetime
+public sealed class PostgresOutageTests : ProcessClusterTests<PostgresServer>
 {
-    private PostgresServer? _server;
-    private ProcessCluster? _cluster;
-    private HttpClient _http = null!;
+    protected override int Silos => 2;
 
-    public async Task InitializeAsync()
-    {
-        try
-        {
-            _server = await PostgresServer.StartAsync();
-            _cluster = await ProcessCluster.StartOnPostgresAsync(await _server.CreateDatabaseAsync(), silos: 2);
-            _http = new HttpClient { BaseAddress = new Uri(_cluster.Url), Timeout = TimeSpan.FromSeconds(60) };
-        }
-        catch
-        {
-            await DisposeAsync(); // xunit does not dispose a class whose initialization failed
-            throw;
-        }
-    }
+    protected override Task<PostgresServer> StartStoreAsync() => PostgresServer.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        _http?.Dispose();
-        if (_cluster is not null)
-        {
-            await _cluster.DisposeAsync();
-            _cluster = null;
-        }
-
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-            _server = null;
-        }
-    }
+    protected override async Task<ProcessCluster> StartClusterAsync(PostgresServer store, int silos) =>
+        await ProcessCluster.StartOnPostgresAsync(await store.CreateDatabaseAsync(), silos);
 
     [Fact]
     public async Task ServerKilledAndRestarted_WhileJobsRunAndEnd_LosesNothing_RepeatsNothingSeenFinished_And503sMeanwhile()
@@ -78,23 +50,23 @@ public sealed class PostgresOutageTests : IAsyncLifetime
         // The outage lasts past these jobs' work (4 s each), so their ends are written into it.
         var workDone = started.Max(s => DateTimeOffset.Parse((string)s!["started_at"]!, System.Globalization.CultureInfo.InvariantCulture)) + TimeSpan.FromSeconds(5);
 
-        await _server!.KillAsync();
+        await Store.KillAsync();
         // Meanwhile: every answer is a success (what the silos hold in memory) or a 503 with Retry-After,
         // until a submit and a list have each been refused so (what needs the database cannot be done).
         var answers = new ConcurrentBag<string>();
         await Eventually.Until(
             async () =>
             {
-                answers.Add(await AnswerAsync(() => _http.PostAsJsonAsync("/api/v1/runs", new { prompt = "in the outage", recipe_name = "echo", session_id = session }), "submit"));
-                answers.Add(await AnswerAsync(() => _http.GetAsync($"/api/v1/runs?session_id={session}"), "list"));
-                answers.Add(await AnswerAsync(() => _http.GetAsync($"/api/v1/runs/{running[0]}"), "status"));
+                answers.Add(await AnswerAsync(() => Http.PostAsJsonAsync("/api/v1/runs", new { prompt = "in the outage", recipe_name = "echo", session_id = session }), "submit"));
+                answers.Add(await AnswerAsync(() => Http.GetAsync($"/api/v1/runs?session_id={session}"), "list"));
+                answers.Add(await AnswerAsync(() => Http.GetAsync($"/api/v1/runs/{running[0]}"), "status"));
                 return string.Join(", ", answers.Distinct().Order());
             },
             seen => seen.Contains("submit 503", StringComparison.Ordinal) && seen.Contains("list 503", StringComparison.Ordinal)
                     && DateTimeOffset.UtcNow > workDone,
             "a submit and a list to be answered 503 with Retry-After, and the running jobs' work to be done",
             TimeSpan.FromMinutes(2));
-        await _server.RestartAsync();
+        await Store.RestartAsync();
 
         Assert.All(answers, answer => Assert.Matches("^(submit (202|503)|list (200|503)|status (200|503))$", answer));
         var sessionJobs = await Eventually.Until(
@@ -110,7 +82,7 @@ public sealed class PostgresOutageTests : IAsyncLifetime
             Assert.Equal(((string?)before["completed_at"], (int?)before["attempt"]), ((string?)after["completed_at"], (int?)after["attempt"]));
         }
 
-        Assert.All(_cluster!.Processes, p => Assert.False(p.HasExited, $"{p.Name} exited:\n{p.Output}"));
+        Assert.All(Cluster.Processes, p => Assert.False(p.HasExited, $"{p.Name} exited:\n{p.Output}"));
     }
 
     /// <summary>"what status", Retry-After required of a 503 ("what 503-without-retry-after" otherwise).</summary>
@@ -126,7 +98,7 @@ public sealed class PostgresOutageTests : IAsyncLifetime
 
     private async Task<string> SubmitAsync(object body)
     {
-        using var response = await _http.PostAsJsonAsync("/api/v1/runs", body);
+        using var response = await Http.PostAsJsonAsync("/api/v1/runs", body);
         response.EnsureSuccessStatusCode();
         return (string)(await response.Content.ReadFromJsonAsync<JsonObject>())!["job_id"]!;
     }
@@ -134,14 +106,14 @@ public sealed class PostgresOutageTests : IAsyncLifetime
     /// <summary>The job's status body; null while the cluster answers 503 (the server restarting).</summary>
     private async Task<JsonObject?> StatusAsync(string jobId)
     {
-        using var response = await _http.GetAsync($"/api/v1/runs/{jobId}");
+        using var response = await Http.GetAsync($"/api/v1/runs/{jobId}");
         return response.StatusCode == HttpStatusCode.ServiceUnavailable ? null
             : (await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonObject>())!;
     }
 
     private async Task<List<JsonObject>> ListAsync(string session)
     {
-        using var response = await _http.GetAsync($"/api/v1/runs?session_id={session}&page_size=100");
+        using var response = await Http.GetAsync($"/api/v1/runs?session_id={session}&page_size=100");
         return response.StatusCode == HttpStatusCode.ServiceUnavailable ? []
             : [.. (await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonObject>())!["jobs"]!.AsArray().Select(j => j!.AsObject())];
     }

@@ -10,6 +10,20 @@ namespace Praison.Orleans.Grains.Postgres;
 /// </summary>
 internal static class OrleansQueries
 {
+    /// <summary>A cluster's version with one of its silos (or none), as the membership provider reads a row.</summary>
+    private const string SiloRow = """
+        SELECT v.deployment_id AS "DeploymentId", s.address AS "Address", s.port AS "Port",
+               s.generation AS "Generation", s.silo_name AS "SiloName", s.host_name AS "HostName",
+               s.status AS "Status", s.proxy_port AS "ProxyPort", s.suspect_times AS "SuspectTimes",
+               s.start_time AS "StartTime", s.i_am_alive_time AS "IAmAliveTime", v.version AS "Version"
+        """;
+
+    /// <summary>A reminder as the reminders provider reads it.</summary>
+    private const string ReminderRow = """
+        SELECT grain_id AS "GrainId", reminder_name AS "ReminderName", start_time AS "StartTime",
+               period AS "Period", version AS "Version"
+        """;
+
     /// <summary>
     /// Membership: one version row per cluster, raised by every change of its silos' rows (the providers'
     /// optimistic concurrency); a change whose version is stale changes nothing and answers 0. A silo's
@@ -17,7 +31,7 @@ internal static class OrleansQueries
     /// (a repeated insert is a key violation, which rolls both back). Removing a cluster's version row removes its silos' rows. Reminders: one row per grain and
     /// name, its version raised by every upsert, read by ranges of grain hash.
     /// </summary>
-    public const string Schema = """
+    public const string Schema = $$"""
         CREATE TABLE praison_membership_versions (
             deployment_id text COLLATE "C" PRIMARY KEY,
             version       integer     NOT NULL DEFAULT 0,
@@ -91,20 +105,14 @@ internal static class OrleansQueries
             WHERE deployment_id = @DeploymentId AND address = @Address AND port = @Port AND generation = @Generation
         $q$),
         ('MembershipReadRowKey', $q$
-            SELECT v.deployment_id AS "DeploymentId", s.address AS "Address", s.port AS "Port",
-                   s.generation AS "Generation", s.silo_name AS "SiloName", s.host_name AS "HostName",
-                   s.status AS "Status", s.proxy_port AS "ProxyPort", s.suspect_times AS "SuspectTimes",
-                   s.start_time AS "StartTime", s.i_am_alive_time AS "IAmAliveTime", v.version AS "Version"
+            {{SiloRow}}
             FROM praison_membership_versions v
             LEFT JOIN praison_silos s ON s.deployment_id = v.deployment_id
                  AND s.address = @Address AND s.port = @Port AND s.generation = @Generation
             WHERE v.deployment_id = @DeploymentId
         $q$),
         ('MembershipReadAllKey', $q$
-            SELECT v.deployment_id AS "DeploymentId", s.address AS "Address", s.port AS "Port",
-                   s.generation AS "Generation", s.silo_name AS "SiloName", s.host_name AS "HostName",
-                   s.status AS "Status", s.proxy_port AS "ProxyPort", s.suspect_times AS "SuspectTimes",
-                   s.start_time AS "StartTime", s.i_am_alive_time AS "IAmAliveTime", v.version AS "Version"
+            {{SiloRow}}
             FROM praison_membership_versions v
             LEFT JOIN praison_silos s ON s.deployment_id = v.deployment_id
             WHERE v.deployment_id = @DeploymentId
@@ -130,25 +138,21 @@ internal static class OrleansQueries
             RETURNING version AS "Version"
         $q$),
         ('ReadReminderRowsKey', $q$
-            SELECT grain_id AS "GrainId", reminder_name AS "ReminderName", start_time AS "StartTime",
-                   period AS "Period", version AS "Version"
+            {{ReminderRow}}
             FROM praison_reminders WHERE service_id = @ServiceId AND grain_id = @GrainId
         $q$),
         ('ReadReminderRowKey', $q$
-            SELECT grain_id AS "GrainId", reminder_name AS "ReminderName", start_time AS "StartTime",
-                   period AS "Period", version AS "Version"
+            {{ReminderRow}}
             FROM praison_reminders
             WHERE service_id = @ServiceId AND grain_id = @GrainId AND reminder_name = @ReminderName
         $q$),
         ('ReadRangeRows1Key', $q$
-            SELECT grain_id AS "GrainId", reminder_name AS "ReminderName", start_time AS "StartTime",
-                   period AS "Period", version AS "Version"
+            {{ReminderRow}}
             FROM praison_reminders
             WHERE service_id = @ServiceId AND grain_hash > @BeginHash AND grain_hash <= @EndHash
         $q$),
         ('ReadRangeRows2Key', $q$
-            SELECT grain_id AS "GrainId", reminder_name AS "ReminderName", start_time AS "StartTime",
-                   period AS "Period", version AS "Version"
+            {{ReminderRow}}
             FROM praison_reminders
             WHERE service_id = @ServiceId AND (grain_hash > @BeginHash OR grain_hash <= @EndHash)
         $q$),

@@ -7,8 +7,9 @@ namespace Praison.Orleans.Grains.Postgres;
 /// The project's schema in PostgreSQL, applied by every silo at start-up so a fresh database needs no
 /// manual step: numbered steps, each applied once, all in one transaction under an advisory lock (silos
 /// starting together apply it once; one that fails part-way leaves nothing), and the version reached
-/// recorded in <c>praison_schema</c>. A database whose schema is newer than this build knows is refused:
-/// an older silo must not write rows it does not understand.
+/// recorded in <c>praison_schema</c> with the service whose jobs the database holds. A database whose
+/// schema is newer than this build knows is refused (an older silo must not write rows it does not
+/// understand), and so is one of another service.
 /// </summary>
 public static partial class PostgresSchema
 {
@@ -92,42 +93,55 @@ public static partial class PostgresSchema
     ];
 
     /// <summary>
-    /// Brings the database <paramref name="database"/> opens to <see cref="Version"/>; throws
-    /// <see cref="InvalidOperationException"/> when it holds a newer one.
+    /// Brings the database <paramref name="database"/> opens to <see cref="Version"/> for the service
+    /// <paramref name="serviceId"/>; throws <see cref="InvalidOperationException"/> when it holds a newer
+    /// version, or another service's jobs (job rows are keyed by tenant and job id, not by service: two
+    /// deployments on one database would read and overwrite each other's jobs).
     /// </summary>
-    public static async Task<int> ApplyAsync(NpgsqlDataSource database, ILogger logger, CancellationToken cancellationToken = default)
+    public static async Task<int> ApplyAsync(NpgsqlDataSource database, string serviceId, ILogger logger, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await ExecuteAsync(connection, "SELECT pg_advisory_xact_lock($1)", cancellationToken, LockKey);
         await ExecuteAsync(connection,
-            "CREATE TABLE IF NOT EXISTS praison_schema (id int PRIMARY KEY CHECK (id = 1), version int NOT NULL)", cancellationToken);
-        await using (var read = new NpgsqlCommand("SELECT version FROM praison_schema WHERE id = 1", connection))
+            "CREATE TABLE IF NOT EXISTS praison_schema (id int PRIMARY KEY CHECK (id = 1), version int NOT NULL, service_id text NOT NULL)",
+            cancellationToken);
+        var (found, owner) = await ReadVersionAsync(connection, cancellationToken);
+        if (owner is not null && owner != serviceId)
         {
-            var found = await read.ExecuteScalarAsync(cancellationToken) is int stored ? stored : 0;
-            if (found > Version)
-            {
-                throw new InvalidOperationException(
-                    $"The database's schema is version {found}; this build knows versions up to {Version}. Run a build at least as new as the one that upgraded it.");
-            }
-
-            if (found == Version)
-            {
-                return found;
-            }
-
-            for (var step = found + 1; step <= Version; step++)
-            {
-                await ExecuteAsync(connection, Steps[step - 1], cancellationToken);
-            }
-
-            await ExecuteAsync(connection,
-                "INSERT INTO praison_schema (id, version) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET version = excluded.version",
-                cancellationToken, Version);
-            await transaction.CommitAsync(cancellationToken);
-            LogUpgraded(logger, found, Version);
-            return Version;
+            throw new InvalidOperationException(
+                $"The database holds the jobs of service '{owner}'; this process is of service '{serviceId}' (Cluster:ServiceId). Give each deployment a database of its own.");
         }
+
+        if (found > Version)
+        {
+            throw new InvalidOperationException(
+                $"The database's schema is version {found}; this build knows versions up to {Version}. Run a build at least as new as the one that upgraded it.");
+        }
+
+        if (found == Version)
+        {
+            return found;
+        }
+
+        for (var step = found + 1; step <= Version; step++)
+        {
+            await ExecuteAsync(connection, Steps[step - 1], cancellationToken);
+        }
+
+        await ExecuteAsync(connection,
+            "INSERT INTO praison_schema (id, version, service_id) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+            cancellationToken, Version, serviceId);
+        await transaction.CommitAsync(cancellationToken);
+        LogUpgraded(logger, found, Version);
+        return Version;
+    }
+
+    private static async Task<(int Version, string? ServiceId)> ReadVersionAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var read = new NpgsqlCommand("SELECT version, service_id FROM praison_schema WHERE id = 1", connection);
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? (reader.GetInt32(0), reader.GetString(1)) : (0, null);
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object[] values)

@@ -20,6 +20,8 @@ public sealed class PostgresGrainStorageTests(PostgresFixture fixture) : IAsyncL
     private static readonly Serializer Serializer =
         new ServiceCollection().AddSerializer(b => b.AddAssembly(typeof(JobRecord).Assembly)).BuildServiceProvider().GetRequiredService<Serializer>();
 
+    private const string Service = "storage-tests";
+
     private NpgsqlDataSource _database = null!;
     private PostgresCommits _commits = null!;
     private PostgresGrainStorage _storage = null!;
@@ -27,7 +29,7 @@ public sealed class PostgresGrainStorageTests(PostgresFixture fixture) : IAsyncL
     public async Task InitializeAsync()
     {
         _database = NpgsqlDataSource.Create(await fixture.Server.CreateDatabaseAsync());
-        await PostgresSchema.ApplyAsync(_database, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        await PostgresSchema.ApplyAsync(_database, Service, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         _commits = new PostgresCommits(_database, Options.Create(new PostgresOptions { CommitConnections = 1 }));
         _storage = new PostgresGrainStorage(_database, _commits, Serializer, Options.Create(new JobsOptions()));
     }

@@ -9,14 +9,16 @@ namespace Praison.Orleans.Tests.Postgres;
 [Trait("Category", "Storage")]
 public sealed class PostgresSchemaTests(PostgresFixture fixture)
 {
+    private const string Service = "schema-tests";
+
     [Fact]
     public async Task AFreshDatabase_GetsTheWholeSchema_AndApplyingAgainChangesNothing()
     {
         await using var database = NpgsqlDataSource.Create(await fixture.Server.CreateDatabaseAsync());
 
-        Assert.Equal(PostgresSchema.Version, await PostgresSchema.ApplyAsync(database, NullLogger.Instance));
+        Assert.Equal(PostgresSchema.Version, await PostgresSchema.ApplyAsync(database, Service, NullLogger.Instance));
         var tables = await TablesAsync(database);
-        Assert.Equal(PostgresSchema.Version, await PostgresSchema.ApplyAsync(database, NullLogger.Instance));
+        Assert.Equal(PostgresSchema.Version, await PostgresSchema.ApplyAsync(database, Service, NullLogger.Instance));
 
         Assert.Equal(["orleansquery", "praison_grain_states", "praison_job_counts", "praison_jobs", "praison_membership_versions", "praison_reminders", "praison_schema", "praison_silos"], tables);
         Assert.Equal(tables, await TablesAsync(database));
@@ -28,7 +30,7 @@ public sealed class PostgresSchemaTests(PostgresFixture fixture)
     {
         await using var database = NpgsqlDataSource.Create(await fixture.Server.CreateDatabaseAsync());
 
-        var applied = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => PostgresSchema.ApplyAsync(database, NullLogger.Instance))));
+        var applied = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => PostgresSchema.ApplyAsync(database, Service, NullLogger.Instance))));
 
         Assert.All(applied, version => Assert.Equal(PostgresSchema.Version, version));
         Assert.Equal(PostgresSchema.Version, await StoredVersionAsync(database));
@@ -46,7 +48,7 @@ public sealed class PostgresSchemaTests(PostgresFixture fixture)
             await take.ExecuteNonQueryAsync();
         }
 
-        var applying = PostgresSchema.ApplyAsync(database, NullLogger.Instance);
+        var applying = PostgresSchema.ApplyAsync(database, Service, NullLogger.Instance);
         await Eventually.Until(() => WaitersForTheLockAsync(database), waiting => waiting > 0 || applying.IsCompleted, "the applier to wait for the lock");
         Assert.False(applying.IsCompleted); // it waits: no step is applied beside another applier's
         await held.CommitAsync();
@@ -69,13 +71,13 @@ public sealed class PostgresSchemaTests(PostgresFixture fixture)
     public async Task ANewerSchema_IsRefusedNamingBothVersions_AndLeftAsItIs()
     {
         await using var database = NpgsqlDataSource.Create(await fixture.Server.CreateDatabaseAsync());
-        await PostgresSchema.ApplyAsync(database, NullLogger.Instance);
+        await PostgresSchema.ApplyAsync(database, Service, NullLogger.Instance);
         await using (var newer = database.CreateCommand($"UPDATE praison_schema SET version = {PostgresSchema.Version + 1}"))
         {
             await newer.ExecuteNonQueryAsync();
         }
 
-        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => PostgresSchema.ApplyAsync(database, NullLogger.Instance));
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => PostgresSchema.ApplyAsync(database, Service, NullLogger.Instance));
 
         Assert.Contains($"version {PostgresSchema.Version + 1}", refused.Message, StringComparison.Ordinal);
         Assert.Contains($"up to {PostgresSchema.Version}", refused.Message, StringComparison.Ordinal);
@@ -100,5 +102,18 @@ public sealed class PostgresSchemaTests(PostgresFixture fixture)
     {
         await using var command = database.CreateCommand("SELECT version FROM praison_schema WHERE id = 1");
         return (int)(await command.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
+    public async Task ADatabaseOfAnotherService_IsRefusedNamingBoth_AndLeftAsItIs()
+    {
+        await using var database = NpgsqlDataSource.Create(await fixture.Server.CreateDatabaseAsync());
+        await PostgresSchema.ApplyAsync(database, "deployment-a", NullLogger.Instance);
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => PostgresSchema.ApplyAsync(database, "deployment-b", NullLogger.Instance));
+
+        Assert.Contains("'deployment-a'", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("'deployment-b'", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(PostgresSchema.Version, await PostgresSchema.ApplyAsync(database, "deployment-a", NullLogger.Instance));
     }
 }

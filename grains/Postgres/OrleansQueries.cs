@@ -18,6 +18,16 @@ internal static class OrleansQueries
                s.start_time AS "StartTime", s.i_am_alive_time AS "IAmAliveTime", v.version AS "Version"
         """;
 
+    /// <summary>
+    /// Raises the cluster's membership version if it is still the one the change was based on, and
+    /// returns the cluster's id then (no row: the change is stale and does nothing).
+    /// </summary>
+    private const string RaiseVersion = """
+        UPDATE praison_membership_versions SET version = version + 1, changed_at = now()
+        WHERE deployment_id = @DeploymentId AND version = @Version
+        RETURNING deployment_id
+        """;
+
     /// <summary>A reminder as the reminders provider reads it.</summary>
     private const string ReminderRow = """
         SELECT grain_id AS "GrainId", reminder_name AS "ReminderName", start_time AS "StartTime",
@@ -74,10 +84,7 @@ internal static class OrleansQueries
             SELECT count(*)::int FROM inserted
         $q$),
         ('InsertMembershipKey', $q$
-            WITH raised AS (
-                UPDATE praison_membership_versions SET version = version + 1, changed_at = now()
-                WHERE deployment_id = @DeploymentId AND version = @Version
-                RETURNING deployment_id),
+            WITH raised AS ({{RaiseVersion}}),
             inserted AS (
                 INSERT INTO praison_silos (deployment_id, address, port, generation, silo_name, host_name, status,
                                            proxy_port, start_time, i_am_alive_time)
@@ -88,10 +95,7 @@ internal static class OrleansQueries
             SELECT count(*)::int FROM inserted
         $q$),
         ('UpdateMembershipKey', $q$
-            WITH raised AS (
-                UPDATE praison_membership_versions SET version = version + 1, changed_at = now()
-                WHERE deployment_id = @DeploymentId AND version = @Version
-                RETURNING deployment_id),
+            WITH raised AS ({{RaiseVersion}}),
             updated AS (
                 UPDATE praison_silos s SET status = @Status, suspect_times = @SuspectTimes, i_am_alive_time = @IAmAliveTime
                 FROM raised

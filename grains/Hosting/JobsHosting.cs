@@ -6,7 +6,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Serialization;
@@ -223,6 +222,7 @@ public static class JobsHosting
         services.AddOptions<PostgresOptions>().BindConfiguration(PostgresOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<PostgresOptions>>(new ProblemsValidator<PostgresOptions>(o => o.Problems()));
         services.TryAddSingleton<PostgresCommits>();
+        services.TryAddSingleton<PostgresReads>();
         services.AddKeyedSingleton<IGrainStorage>(JobStorage.Name, (provider, _) => ActivatorUtilities.CreateInstance<PostgresGrainStorage>(provider));
         services.RemoveAll<IJobIndex>();
         services.AddSingleton<IJobIndex, PostgresJobIndex>();
@@ -233,9 +233,7 @@ public static class JobsHosting
     /// <summary>The database at <paramref name="connectionString"/>, its schema applied first as the process starts.</summary>
     private static void AddPostgresSchema(this IServiceCollection services, string connectionString)
     {
-        // Its sessions keep no state (no SET, no temporary tables, no prepared statements of their own), so a
-        // connection back from the pool needs no DISCARD ALL: one statement fewer per use.
-        services.TryAddSingleton(_ => NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true }));
+        services.TryAddSingleton(_ => PostgresDataSource.Create(connectionString));
         services.TryAddSingleton<PostgresSchemaStartup>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(provider => provider.GetRequiredService<PostgresSchemaStartup>());
         services.AddSingleton<ILifecycleParticipant<IClusterClientLifecycle>>(provider => provider.GetRequiredService<PostgresSchemaStartup>());

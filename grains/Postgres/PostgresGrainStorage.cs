@@ -17,10 +17,10 @@ namespace Praison.Orleans.Grains.Postgres;
 /// idempotency keys) is a row of <c>praison_grain_states</c>. Every write is conditional on the
 /// revision it was based on — an insert only when there is no row, an update or delete only of the
 /// revision read — and goes through <see cref="PostgresCommits"/>, sharing its commit with other
-/// grains' writes.
+/// grains' writes; reads share round trips the same way (<see cref="PostgresReads"/>).
 /// </summary>
 public sealed class PostgresGrainStorage(
-    NpgsqlDataSource database, PostgresCommits commits, Serializer serializer, IOptions<JobsOptions> options) : IGrainStorage
+    PostgresReads reads, PostgresCommits commits, Serializer serializer, IOptions<JobsOptions> options) : IGrainStorage
 {
     private const string JobColumns = "tenant, job_id, revision, version, status, created_ticks, completed_ticks, due_ticks, session_id, schedule_id, has_key, removed, snapshot, record";
 
@@ -39,17 +39,12 @@ public sealed class PostgresGrainStorage(
 
     private async Task ReadAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        await using var command = typeof(T) == typeof(JobRecord)
-            ? database.CreateCommand("SELECT revision, record FROM praison_jobs WHERE tenant = $1 AND job_id = $2")
-            : database.CreateCommand("SELECT revision, state FROM praison_grain_states WHERE grain_type = $1 AND grain_key = $2");
         var (first, second) = KeyOf<T>(stateName, grainId);
-        command.Parameters.Add(new NpgsqlParameter<string>{ TypedValue = first });
-        command.Parameters.Add(new NpgsqlParameter<string>{ TypedValue = second });
-        await using var reader = await command.ExecuteReaderAsync();
-        if (await reader.ReadAsync())
+        var row = typeof(T) == typeof(JobRecord) ? await reads.JobAsync(first, second) : await reads.StateAsync(first, second);
+        if (row is var (revision, data))
         {
-            grainState.ETag = reader.GetInt64(0).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            grainState.State = serializer.Deserialize<T>(reader.GetFieldValue<byte[]>(1));
+            grainState.ETag = revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            grainState.State = serializer.Deserialize<T>(data);
             grainState.RecordExists = true;
         }
         else

@@ -11,7 +11,13 @@ public sealed class PostgresOptions
     /// </summary>
     public int CommitConnections { get; set; } = 4;
 
-    /// <summary>The most writes one commit carries. Default: 256.</summary>
+    /// <summary>
+    /// Connections reading grain state at once (<see cref="PostgresReads"/>); each reads what is waiting
+    /// in one round trip. Default: 4.
+    /// </summary>
+    public int ReadConnections { get; set; } = 4;
+
+    /// <summary>The most writes one commit carries, and the most reads one round trip does. Default: 256.</summary>
     public int MaxBatch { get; set; } = 256;
 
     /// <summary>
@@ -26,6 +32,11 @@ public sealed class PostgresOptions
         if (CommitConnections is < 1 or > 64)
         {
             yield return "Postgres:CommitConnections must be 1–64.";
+        }
+
+        if (ReadConnections is < 1 or > 64)
+        {
+            yield return "Postgres:ReadConnections must be 1–64.";
         }
 
         if (MaxBatch is < 1 or > 10_000)

@@ -24,6 +24,7 @@ public sealed class PostgresGrainStorageTests(PostgresFixture fixture) : IAsyncL
 
     private NpgsqlDataSource _database = null!;
     private PostgresCommits _commits = null!;
+    private PostgresReads _reads = null!;
     private PostgresGrainStorage _storage = null!;
 
     public async Task InitializeAsync()
@@ -31,12 +32,14 @@ public sealed class PostgresGrainStorageTests(PostgresFixture fixture) : IAsyncL
         _database = NpgsqlDataSource.Create(await fixture.Server.CreateDatabaseAsync());
         await PostgresSchema.ApplyAsync(_database, Service, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         _commits = new PostgresCommits(_database, Options.Create(new PostgresOptions { CommitConnections = 1 }));
-        _storage = new PostgresGrainStorage(_database, _commits, Serializer, Options.Create(new JobsOptions()));
+        _reads = new PostgresReads(_database, Options.Create(new PostgresOptions { ReadConnections = 1 }));
+        _storage = new PostgresGrainStorage(_reads, _commits, Serializer, Options.Create(new JobsOptions()));
     }
 
     public async Task DisposeAsync()
     {
         await _commits.DisposeAsync();
+        await _reads.DisposeAsync();
         await _database.DisposeAsync();
     }
 
@@ -114,7 +117,7 @@ public sealed class PostgresGrainStorageTests(PostgresFixture fixture) : IAsyncL
     {
         var first = NewJob();
         await _storage.WriteStateAsync("job", first, new GrainState<JobRecord>(Record("submitted", 1)));
-        var commitsBefore = _commits.Commits;
+        var commitsBefore = _commits.Batches;
         await using var holder = await _database.OpenConnectionAsync();
         await using var held = await holder.BeginTransactionAsync();
         await ExecuteAsync(holder, "SELECT 1 FROM praison_jobs FOR UPDATE");
@@ -130,8 +133,60 @@ public sealed class PostgresGrainStorageTests(PostgresFixture fixture) : IAsyncL
         await held.CommitAsync();
         await Task.WhenAll([inFlight, .. waiting]);
 
-        Assert.Equal(2, _commits.Commits - commitsBefore); // the blocked one, then all that waited
+        Assert.Equal(2, _commits.Batches - commitsBefore); // the blocked one, then all that waited
         Assert.Equal(Waiting + 1, await CountAsync("SELECT count(*) FROM praison_jobs"));
+    }
+
+    [Fact]
+    public async Task ReadsWaitingWhileAReadIsInFlight_GoTogetherInTheNextRoundTrip_EachAnsweredWithItsOwnRow()
+    {
+        // Jobs at revisions 1 and 2, other grains' state, and keys with no row, read by one reader while
+        // the tables are locked (the first read waits on the lock; the rest queue behind it).
+        var jobs = Enumerable.Range(0, 60).Select(_ => NewJob()).ToList();
+        foreach (var (job, i) in jobs.Select((job, i) => (job, i)))
+        {
+            var state = new GrainState<JobRecord>(Record($"job {i}", 1));
+            await _storage.WriteStateAsync("job", job, state);
+            if (i % 2 == 0)
+            {
+                state.State = Record($"job {i} again", 2);
+                await _storage.WriteStateAsync("job", job, state);
+            }
+        }
+
+        var others = Enumerable.Range(0, 20).Select(i => GrainId.Create("schedule", $"alpha/schedule-{i}")).ToList();
+        foreach (var (other, i) in others.Select((other, i) => (other, i)))
+        {
+            await _storage.WriteStateAsync("schedule", other, new GrainState<string>($"state {i}"));
+        }
+
+        var readsBefore = _reads.Batches;
+        await using var holder = await _database.OpenConnectionAsync();
+        await using var held = await holder.BeginTransactionAsync();
+        await ExecuteAsync(holder, "LOCK TABLE praison_jobs, praison_grain_states IN ACCESS EXCLUSIVE MODE");
+        var first = Read(jobs[0]);
+        await Eventually.Until(() => BlockedBackendAsync(holder), pid => pid is not null, "the first read to wait for the lock");
+        var jobReads = jobs.Select(Read).ToList();
+        var otherReads = others.Select(other => ReadOther(other)).ToList();
+        var missing = Enumerable.Range(0, 10).Select(async _ => (await Read(NewJob())).RecordExists)
+            .Append(Task.Run(async () => (await ReadOther(GrainId.Create("schedule", "alpha/none"))).RecordExists)).ToList();
+        await held.CommitAsync();
+
+        Assert.Equal("job 0 again", (await first).State!.Reason);
+        foreach (var (read, i) in jobReads.Select((read, i) => (read, i)))
+        {
+            var state = await read;
+            Assert.Equal((i % 2 == 0 ? $"job {i} again" : $"job {i}", i % 2 == 0 ? "2" : "1", true), (state.State!.Reason, state.ETag, state.RecordExists));
+        }
+
+        foreach (var (read, i) in otherReads.Select((read, i) => (read, i)))
+        {
+            var state = await read;
+            Assert.Equal(($"state {i}", "1"), (state.State, state.ETag));
+        }
+
+        Assert.All(await Task.WhenAll(missing), Assert.False);
+        Assert.Equal(2, _reads.Batches - readsBefore); // the blocked one, then all that waited
     }
 
     [Fact]
@@ -140,7 +195,7 @@ public sealed class PostgresGrainStorageTests(PostgresFixture fixture) : IAsyncL
         // Jobs of two tenants through submit, start, end, hide (removed while a webhook is pending) and
         // removal, written by several committers at once; then a closed connection's counts are folded.
         await using var more = new PostgresCommits(_database, Options.Create(new PostgresOptions { CommitConnections = 4 }));
-        var storage = new PostgresGrainStorage(_database, more, Serializer, Options.Create(new JobsOptions()));
+        var storage = new PostgresGrainStorage(_reads, more, Serializer, Options.Create(new JobsOptions()));
         var index = new PostgresJobIndex(_database, Serializer, Options.Create(new JobsOptions()), Options.Create(new PostgresOptions()), TimeProvider.System);
         await Task.WhenAll(Enumerable.Range(0, 200).Select(async i =>
         {
@@ -220,6 +275,13 @@ public sealed class PostgresGrainStorageTests(PostgresFixture fixture) : IAsyncL
 
     private static JobRecord Record(string reason, long revision) =>
         new() { Spec = Specs.Recipe("echo"), Reason = reason, Revision = revision, CreatedAt = DateTimeOffset.UtcNow };
+
+    private async Task<GrainState<string>> ReadOther(GrainId grain)
+    {
+        var state = new GrainState<string>("");
+        await _storage.ReadStateAsync("schedule", grain, state);
+        return state;
+    }
 
     private async Task<GrainState<JobRecord>> Read(GrainId job)
     {

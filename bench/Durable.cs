@@ -25,10 +25,11 @@ public sealed class Durable(BenchOptions options, Dictionary<string, double> fig
         await using var server = await PostgresServer.StartAsync();
         var results = new List<Measurement>();
 
-        var ceiling = await StartOneInsertAsync(await server.CreateDatabaseAsync());
-        var bare = await SubmitLoadAsync(ceiling.Target, "one INSERT per request", ceiling.Database, "SELECT count(*) FROM jobs", null, options.Concurrency);
+        var ceilingDatabase = await server.CreateDatabaseAsync();
+        var ceiling = await StartOneInsertAsync(ceilingDatabase);
+        var bare = await SubmitLoadAsync(ceiling, "one INSERT per request", ceilingDatabase, "SELECT count(*) FROM jobs", null, options.Concurrency);
         results.Add(bare);
-        await ceiling.Target.StopAsync();
+        await ceiling.StopAsync();
 
         var oursDatabase = await server.CreateDatabaseAsync();
         var ours = await Targets.StartPraisonAsync(settings: ["--Cluster:Storage=Postgres", $"--ConnectionStrings:Postgres={oursDatabase}"]);
@@ -50,9 +51,46 @@ public sealed class Durable(BenchOptions options, Dictionary<string, double> fig
             best = best is null || theirs.PerSecond > best.PerSecond ? theirs : best;
         }
 
+        var (wrkBare, wrkOurs) = await OutOfProcessAsync(server, results);
         figures["durable: submit rate praison / Hangfire.PostgreSql at its best concurrency"] = praison.PerSecond / best!.PerSecond;
         figures["durable: submit rate praison / one INSERT per request"] = praison.PerSecond / bare.PerSecond;
+        figures["durable (wrk, out of process): submit rate praison / one INSERT per request"] = wrkOurs.PerSecond / wrkBare.PerSecond;
         return results;
+    }
+
+    /// <summary>
+    /// The submit rate again with wrk in its own process against the ceiling and ours, each a process of
+    /// its own (the ceiling: this harness in its <c>serve insert</c> role; ours: the gateway's build
+    /// output, embedded, in PostgreSQL mode), on fresh databases of the same server. Besides the rate:
+    /// the server process's CPU per request and the database server's (its processes, read from /proc).
+    /// </summary>
+    private async Task<(Measurement Ceiling, Measurement Ours)> OutOfProcessAsync(PostgresServer server, List<Measurement> results)
+    {
+        var script = await OutOfProcess.SubmitScriptAsync();
+        try
+        {
+            async Task<Measurement> MeasureAsync(string name, Task<(ServerProcess, string)> starting)
+            {
+                var (process, url) = await starting;
+                await using (process)
+                {
+                    var row = $"submit (wrk, out of process): {name}";
+                    var measured = await OutOfProcess.WarmThenMeasureAsync(process, url, script, options, row, server.CpuTime,
+                        ms => figures[$"{row}: PostgreSQL CPU ms per request"] = ms);
+                    results.Add(measured);
+                    return measured;
+                }
+            }
+
+            var ceiling = await MeasureAsync("one INSERT per request", OutOfProcess.StartServeAsync("insert", await server.CreateDatabaseAsync()));
+            var ours = await MeasureAsync("praison (gateway process, PostgreSQL)", OutOfProcess.StartPraisonAsync(
+                "--Cluster:Storage=Postgres", $"--ConnectionStrings:Postgres={await server.CreateDatabaseAsync()}"));
+            return (ceiling, ours);
+        }
+        finally
+        {
+            File.Delete(script);
+        }
     }
 
     /// <summary>
@@ -187,10 +225,14 @@ public sealed class Durable(BenchOptions options, Dictionary<string, double> fig
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    /// <summary>The server's one-write ceiling: a bare endpoint that parses the body and commits one INSERT per request.</summary>
-    private static async Task<(Target Target, string Database)> StartOneInsertAsync(string database)
+    /// <summary>
+    /// The server's one-write ceiling: a bare endpoint that parses the body and commits one INSERT per
+    /// request, on connections set up as ours are (<see cref="Grains.Postgres.PostgresDataSource"/>: no
+    /// reset when back in the pool, statements prepared).
+    /// </summary>
+    public static async Task<Target> StartOneInsertAsync(string database)
     {
-        var data = NpgsqlDataSource.Create(database);
+        var data = Grains.Postgres.PostgresDataSource.Create(database);
         await using (var create = data.CreateCommand("CREATE TABLE jobs (id text PRIMARY KEY, prompt text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())"))
         {
             await create.ExecuteNonQueryAsync();
@@ -208,7 +250,7 @@ public sealed class Durable(BenchOptions options, Dictionary<string, double> fig
             return Targets.Accepted(request, id);
         });
         var target = await Targets.StartAsync("one INSERT per request", app);
-        return (target with { StopAsync = async () => { await target.StopAsync(); await data.DisposeAsync(); } }, database);
+        return target with { StopAsync = async () => { await target.StopAsync(); await data.DisposeAsync(); } };
     }
 
     /// <summary>Hangfire 1.8 on Hangfire.PostgreSql behind the same endpoint as its in-memory target.</summary>

@@ -15,14 +15,19 @@ namespace Praison.Orleans.Bench;
 /// </summary>
 public static partial class OutOfProcess
 {
-    /// <summary>Run as a child process: <c>serve bare|hangfire</c> starts that baseline, prints its URL, serves until killed.</summary>
-    public static async Task ServeAsync(string kind)
+    /// <summary>
+    /// Run as a child process: <c>serve bare|hangfire|insert [connection string]</c> starts that baseline
+    /// (<c>insert</c>: one committed INSERT per request on that PostgreSQL database), prints its URL,
+    /// serves until killed.
+    /// </summary>
+    public static async Task ServeAsync(string kind, string[] rest)
     {
-        var target = kind switch
+        var target = (kind, rest) switch
         {
-            "bare" => await Targets.StartBareKestrelAsync(),
-            "hangfire" => await Targets.StartHangfireAsync(),
-            _ => throw new ArgumentException($"Unknown target '{kind}': use bare or hangfire."),
+            ("bare", []) => await Targets.StartBareKestrelAsync(),
+            ("hangfire", []) => await Targets.StartHangfireAsync(),
+            ("insert", [var database]) => await Durable.StartOneInsertAsync(database),
+            _ => throw new ArgumentException($"Unknown target '{kind}' {string.Join(' ', rest)}: use bare, hangfire or insert <connection string>."),
         };
         Console.WriteLine($"listening {target.Url}");
         await Task.Delay(Timeout.Infinite); // the harness kills it when done
@@ -31,19 +36,13 @@ public static partial class OutOfProcess
     /// <summary>wrk against ours, bare Kestrel and Hangfire, one after another, each in its own process.</summary>
     public static async Task<List<Measurement>> SubmitAsync(BenchOptions options, Dictionary<string, double> figures)
     {
-        await EnsureWrkAsync();
-        var script = Path.Combine(Path.GetTempPath(), $"praison-bench-{Environment.ProcessId}.lua");
-        await File.WriteAllTextAsync(script, """
-            wrk.method = "POST"
-            wrk.body = '{"prompt":"bench","recipe_name":"echo"}'
-            wrk.headers["Content-Type"] = "application/json"
-            """);
+        var script = await SubmitScriptAsync();
         var results = new List<Measurement>();
         try
         {
             foreach (var (name, start) in new (string, Func<Task<(ServerProcess, string)>>)[]
             {
-                ("praison (gateway process, embedded)", StartPraisonAsync),
+                ("praison (gateway process, embedded)", () => StartPraisonAsync()),
                 ("bare Kestrel", () => StartServeAsync("bare")),
                 ("Hangfire InMemory", () => StartServeAsync("hangfire")),
             })
@@ -58,12 +57,8 @@ public static partial class OutOfProcess
                     {
                         CpuMsPerRequest = double.NaN,
                     });
-                    await RunWrkAsync(url, script, options.Concurrency, options.WarmUp); // warm-up, not counted
-                    var before = CpuTime(server.Id);
-                    var measured = await RunWrkAsync(url, script, options.Concurrency, options.Duration);
-                    var cpu = CpuTime(server.Id) - before;
+                    results.Add(await WarmThenMeasureAsync(server, url, script, options, row));
                     figures[$"wrk: {name}: server resident MiB at end"] = ResidentBytes(server.Id) / 1048576.0;
-                    results.Add(measured.ToMeasurement(row, options.Duration, cpu));
                 }
             }
         }
@@ -75,10 +70,40 @@ public static partial class OutOfProcess
         return results;
     }
 
-    private static async Task<(ServerProcess, string)> StartPraisonAsync()
+    /// <summary>The wrk script that posts the same echo submit every scenario sends; installs wrk first when missing. The caller deletes it.</summary>
+    public static async Task<string> SubmitScriptAsync()
+    {
+        await EnsureWrkAsync();
+        var script = Path.Combine(Path.GetTempPath(), $"praison-bench-{Environment.ProcessId}-{Guid.NewGuid():N}.lua");
+        await File.WriteAllTextAsync(script, """
+            wrk.method = "POST"
+            wrk.body = '{"prompt":"bench","recipe_name":"echo"}'
+            wrk.headers["Content-Type"] = "application/json"
+            """);
+        return script;
+    }
+
+    /// <summary>
+    /// wrk for the warm-up (not counted), then for the measured window: its rate and latencies, and the
+    /// server process's CPU time per answered request over that window; <paramref name="otherCpu"/>, when
+    /// given, is read before and after the window too (e.g. the database server's processes).
+    /// </summary>
+    public static async Task<Measurement> WarmThenMeasureAsync(ServerProcess server, string url, string script, BenchOptions options, string name, Func<TimeSpan>? otherCpu = null, Action<double>? otherCpuMsPerRequest = null)
+    {
+        await RunWrkAsync(url, script, options.Concurrency, options.WarmUp);
+        var (before, otherBefore) = (CpuTime(server.Id), otherCpu?.Invoke() ?? TimeSpan.Zero);
+        var measured = await RunWrkAsync(url, script, options.Concurrency, options.Duration);
+        var (cpu, other) = (CpuTime(server.Id) - before, (otherCpu?.Invoke() ?? TimeSpan.Zero) - otherBefore);
+        var measurement = measured.ToMeasurement(name, options.Duration, cpu);
+        otherCpuMsPerRequest?.Invoke(other.TotalMilliseconds / Math.Max(1, measurement.Count));
+        return measurement;
+    }
+
+    /// <summary>Ours as the gateway's build output runs (embedded), with <paramref name="settings"/> after the bench's own; waits for /health.</summary>
+    public static async Task<(ServerProcess, string)> StartPraisonAsync(params string[] settings)
     {
         var (url, args) = Targets.EmbeddedGatewayArgs();
-        var server = ServerProcess.Start("gateway", "gateway", "Praison.Orleans.Gateway", args);
+        var server = ServerProcess.Start("gateway", "gateway", "Praison.Orleans.Gateway", [.. args, .. settings]);
         await Eventually.Until(
             async () =>
             {
@@ -97,9 +122,10 @@ public static partial class OutOfProcess
         return (server, url);
     }
 
-    private static async Task<(ServerProcess, string)> StartServeAsync(string kind)
+    /// <summary>This harness in its <c>serve</c> role (<see cref="ServeAsync"/>) as a process of its own; waits until it listens.</summary>
+    public static async Task<(ServerProcess, string)> StartServeAsync(string kind, params string[] args)
     {
-        var server = ServerProcess.Start(kind, typeof(OutOfProcess).Assembly.Location, ["serve", kind]);
+        var server = ServerProcess.Start(kind, typeof(OutOfProcess).Assembly.Location, ["serve", kind, .. args]);
         var url = await Eventually.Until(
             () => Task.FromResult(server.HasExited
                 ? throw new InvalidOperationException($"The {kind} process exited:\n{server.Output}")

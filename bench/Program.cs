@@ -2,9 +2,9 @@ using System.Text.Json;
 using Praison.Orleans.Bench;
 
 // Starts what it measures on loopback, runs bounded load, stops everything, prints a table and writes JSON.
-if (args is ["serve", var kind])
+if (args is ["serve", var kind, .. var rest])
 {
-    await OutOfProcess.ServeAsync(kind); // a baseline in its own process, for the wrk scenario
+    await OutOfProcess.ServeAsync(kind, rest); // a baseline in its own process, for the wrk scenario
     return;
 }
 

@@ -16,4 +16,5 @@ public sealed record JobSnapshot(
     [property: Id(10)] DateTimeOffset? CancelledAt,
     [property: Id(11)] WebhookDelivery? Webhook = null,
     [property: Id(12)] DateTimeOffset? ScheduledFor = null,
-    [property: Id(13)] string? ScheduleId = null);
+    [property: Id(13)] string? ScheduleId = null,
+    [property: Id(14)] int Priority = 0);

@@ -21,8 +21,12 @@ public sealed record JobSpec(
     [property: Id(11)] int MaxAttempts,
     [property: Id(12)] DateTimeOffset? RunAt = null,
     [property: Id(13)] string? ScheduleId = null,
-    [property: Id(14)] string? ApiBaseUrl = null)
+    [property: Id(14)] string? ApiBaseUrl = null,
+    [property: Id(15)] int Priority = 0)
 {
     /// <summary>The longest <see cref="TimeoutSeconds"/> a job may ask for (30 days).</summary>
     public const int MaxTimeoutSeconds = 30 * 24 * 3600;
+
+    /// <summary>The lowest and highest <see cref="Priority"/>: among one tenant's queued jobs on a silo, higher starts first.</summary>
+    public const int MinPriority = -100, MaxPriority = 100;
 }

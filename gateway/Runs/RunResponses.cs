@@ -24,7 +24,8 @@ public sealed record SubmitRunRequest(
     string? IdempotencyKey,
     int? MaxAttempts,
     DateTimeOffset? RunAt,
-    double? DelaySeconds);
+    double? DelaySeconds,
+    int? Priority);
 
 public sealed record SubmitResponse(
     string JobId,
@@ -51,6 +52,7 @@ public sealed record RunStatusResponse(
     string? Error,
     int? RetryAfter,
     int Attempt,
+    int Priority,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? CancelledAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] WebhookResponse? Webhook,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ScheduledFor,
@@ -69,6 +71,7 @@ public sealed record RunStatusResponse(
         job.Error,
         RetryAfterSeconds(job.Status),
         job.Attempt,
+        job.Priority,
         job.CancelledAt,
         job.Webhook is { } webhook ? new WebhookResponse(webhook.Pending, webhook.DeliveredAt, webhook.Error, webhook.NextRoundAt) : null,
         job.ScheduledFor,

@@ -68,10 +68,11 @@ internal sealed class SubmitRequestReader : JsonBodyReader
             ? IdempotencyKey("idempotency_key", Text("idempotency_key"))
             : IdempotencyKey("Idempotency-Key", idempotencyHeader);
         var maxAttempts = WholeNumber("max_attempts", 1, 10) ?? 0;
+        var priority = WholeNumber("priority", JobSpec.MinPriority, JobSpec.MaxPriority) ?? 0;
         var runAt = ScheduledStart();
         return HasErrors ? null : new JobSpec(
             prompt!, recipeName, recipeConfig, agentFile, agentYaml, framework, config, webhookUrl,
-            timeout, sessionId, idempotencyKey, maxAttempts, runAt);
+            timeout, sessionId, idempotencyKey, maxAttempts, runAt, Priority: priority);
     }
 
     /// <summary>

@@ -51,11 +51,12 @@ public sealed record ScheduledJobResponse(
     string? WebhookUrl,
     int Timeout,
     string? SessionId,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int MaxAttempts)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int MaxAttempts,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int Priority)
 {
     public static ScheduledJobResponse From(JobSpec job) => new(
         job.Prompt, job.RecipeName, Json(job.RecipeConfigJson), job.AgentFile, job.AgentYaml, job.Framework,
-        Json(job.ConfigJson), job.WebhookUrl, job.TimeoutSeconds, job.SessionId, job.MaxAttempts);
+        Json(job.ConfigJson), job.WebhookUrl, job.TimeoutSeconds, job.SessionId, job.MaxAttempts, job.Priority);
 
     private static JsonElement Json(string text)
     {

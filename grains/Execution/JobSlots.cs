@@ -4,8 +4,9 @@ namespace Praison.Orleans.Grains.Execution;
 
 /// <summary>
 /// This silo's execution slots: at most <see cref="JobsOptions.MaxConcurrent"/> jobs run at once.
-/// The rest wait in one line per tenant, first in, first out within it, and a freed slot goes to the
-/// waiting tenant that runs the fewest jobs (in turn among equals): a tenant that queued a thousand long
+/// The rest wait in one line per tenant — higher <see cref="JobSpec.Priority"/> first, first in, first
+/// out within a priority — and a freed slot goes to the waiting tenant that runs the fewest jobs (in
+/// turn among equals): a tenant that queued a thousand long
 /// jobs delays another tenant's job by one freed slot, not by a thousand jobs. With <see cref="JobsOptions.MaxRunningPerTenant"/>,
 /// a tenant never holds more slots than that. A lease is held while a job's work runs. A waiter whose
 /// wait is cancelled (its job cancelled, deleted or handed over) leaves its line at once.
@@ -13,7 +14,7 @@ namespace Praison.Orleans.Grains.Execution;
 public sealed class JobSlots(IOptions<JobsOptions> options)
 {
     private readonly object _gate = new();
-    private readonly Dictionary<string, LinkedList<Waiter>> _waiting = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Line> _waiting = new(StringComparer.Ordinal);
     private readonly LinkedList<string> _turns = new(); // tenants with waiting jobs, next turn first
     private readonly Dictionary<string, int> _runningByTenant = new(StringComparer.Ordinal);
     private int _running;
@@ -49,10 +50,10 @@ public sealed class JobSlots(IOptions<JobsOptions> options)
     private int _waitingCount;
 
     /// <summary>
-    /// Waits for a slot for a job of <paramref name="tenant"/>; throws <see cref="OperationCanceledException"/>
-    /// if cancelled first. Dispose the lease when the job's work has stopped.
+    /// Waits for a slot for a job of <paramref name="tenant"/> at <paramref name="priority"/>; throws
+    /// <see cref="OperationCanceledException"/> if cancelled first. Dispose the lease when the job's work has stopped.
     /// </summary>
-    public ValueTask<IDisposable> AcquireAsync(string tenant, CancellationToken cancellationToken)
+    public ValueTask<IDisposable> AcquireAsync(string tenant, int priority, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         Waiter waiter;
@@ -66,11 +67,11 @@ public sealed class JobSlots(IOptions<JobsOptions> options)
             waiter = new Waiter(this, tenant);
             if (!_waiting.TryGetValue(tenant, out var line))
             {
-                _waiting[tenant] = line = new LinkedList<Waiter>();
+                _waiting[tenant] = line = new Line();
                 _turns.AddLast(tenant);
             }
 
-            waiter.Place = line.AddLast(waiter);
+            waiter.Place = line.Add(priority, waiter);
             _waitingCount++;
         }
 
@@ -95,14 +96,14 @@ public sealed class JobSlots(IOptions<JobsOptions> options)
     /// <summary>Takes <paramref name="waiter"/> out of its line; the caller holds the gate.</summary>
     private void Remove(Waiter waiter)
     {
-        if (waiter.Place is not { List: { } line } place)
+        if (waiter.Place is not { List: not null } place)
         {
             return;
         }
 
-        line.Remove(place);
+        _waiting[waiter.Tenant].Remove(place);
         _waitingCount--;
-        if (line.Count == 0)
+        if (_waiting[waiter.Tenant].IsEmpty)
         {
             _waiting.Remove(waiter.Tenant);
             _turns.Remove(waiter.Tenant);
@@ -130,8 +131,8 @@ public sealed class JobSlots(IOptions<JobsOptions> options)
 
     /// <summary>
     /// Hands free slots to waiting jobs: each to the waiting tenant running the fewest jobs (under its
-    /// cap), the earliest in turn among equals; that tenant's oldest job gets it, and the tenant goes to
-    /// the back of the turns. The caller holds the gate.
+    /// cap), the earliest in turn among equals; that tenant's first job in its line (the oldest of its
+    /// highest priority) gets it, and the tenant goes to the back of the turns. The caller holds the gate.
     /// </summary>
     private void Dispatch()
     {
@@ -140,10 +141,9 @@ public sealed class JobSlots(IOptions<JobsOptions> options)
             var tenant = turn.Value;
             _turns.Remove(turn);
             var line = _waiting[tenant];
-            var waiter = line.First!.Value; // a line is removed with its last waiter
-            line.RemoveFirst();
+            var waiter = line.TakeFirst(); // a line is removed with its last waiter
             _waitingCount--;
-            if (line.Count == 0)
+            if (line.IsEmpty)
             {
                 _waiting.Remove(tenant);
             }
@@ -184,6 +184,53 @@ public sealed class JobSlots(IOptions<JobsOptions> options)
         }
     }
 
+    /// <summary>
+    /// One tenant's waiting jobs: a first-in, first-out list per priority, highest priority first. Adding,
+    /// taking the first and removing a waiter cost O(log priorities in use), however many wait.
+    /// </summary>
+    private sealed class Line
+    {
+        private readonly SortedDictionary<int, LinkedList<Waiter>> _byPriority = new(Comparer<int>.Create((a, b) => b.CompareTo(a)));
+
+        public bool IsEmpty => _byPriority.Count == 0;
+
+        public LinkedListNode<Waiter> Add(int priority, Waiter waiter)
+        {
+            if (!_byPriority.TryGetValue(priority, out var list))
+            {
+                _byPriority[priority] = list = new LinkedList<Waiter>();
+            }
+
+            waiter.Priority = priority;
+            return list.AddLast(waiter);
+        }
+
+        public Waiter TakeFirst()
+        {
+            var (priority, list) = _byPriority.First();
+            var waiter = list.First!.Value;
+            list.RemoveFirst();
+            waiter.Place = null;
+            if (list.Count == 0)
+            {
+                _byPriority.Remove(priority);
+            }
+
+            return waiter;
+        }
+
+        public void Remove(LinkedListNode<Waiter> place)
+        {
+            var priority = place.Value.Priority;
+            var list = place.List!;
+            list.Remove(place);
+            if (list.Count == 0)
+            {
+                _byPriority.Remove(priority);
+            }
+        }
+    }
+
     private sealed class Waiter(JobSlots slots, string tenant)
     {
         public string Tenant { get; } = tenant;
@@ -192,6 +239,9 @@ public sealed class JobSlots(IOptions<JobsOptions> options)
 
         /// <summary>Its place in its tenant's line; detached once it leaves the line.</summary>
         public LinkedListNode<Waiter>? Place { get; set; }
+
+        /// <summary>The priority it waits at (its list in the line).</summary>
+        public int Priority { get; set; }
 
         public CancellationTokenRegistration Cancellation { get; set; }
 

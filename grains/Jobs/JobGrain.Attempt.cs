@@ -93,7 +93,7 @@ public sealed partial class JobGrain
             }
 
             await UntilItsTimeAsync(stop);
-            var lease = await slots.AcquireAsync(Tenant, stop);
+            var lease = await slots.AcquireAsync(Tenant, Record.Spec.Priority, stop);
             await RunAttemptAsync(lease, stop);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)

@@ -102,5 +102,6 @@ public sealed class JobRecord : Storage.ICommittedRecord<JobRecord>
         Spec.WebhookUrl is null ? null : new WebhookDelivery(
             WebhookPending || !Status.IsTerminal(), WebhookDeliveredAt, WebhookError, WebhookRetryAt),
         Spec.RunAt,
-        Spec.ScheduleId);
+        Spec.ScheduleId,
+        Spec.Priority);
 }

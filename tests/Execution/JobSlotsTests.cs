@@ -13,9 +13,9 @@ public sealed class JobSlotsTests
     public async Task FreedSlot_GoesToTheNextTenantInTurn_NotToTheTenantThatQueuedMost()
     {
         var slots = Slots(max: 2);
-        var running = new[] { await slots.AcquireAsync("a", default), await slots.AcquireAsync("a", default) };
-        var queuedA = Enumerable.Range(0, 100).Select(_ => slots.AcquireAsync("a", default).AsTask()).ToList();
-        var queuedB = slots.AcquireAsync("b", default).AsTask();
+        var running = new[] { await slots.AcquireAsync("a", 0, default), await slots.AcquireAsync("a", 0, default) };
+        var queuedA = Enumerable.Range(0, 100).Select(_ => slots.AcquireAsync("a", 0, default).AsTask()).ToList();
+        var queuedB = slots.AcquireAsync("b", 0, default).AsTask();
 
         running[0].Dispose();
 
@@ -28,13 +28,13 @@ public sealed class JobSlotsTests
     public async Task Tenants_TakeTurns_AndEachTenantsJobsRunInOrder()
     {
         var slots = Slots(max: 1);
-        var first = await slots.AcquireAsync("a", default);
+        var first = await slots.AcquireAsync("a", 0, default);
         var order = new List<string>();
         var waiting = new (string Name, Task<IDisposable> Lease)[]
         {
-            ("a1", slots.AcquireAsync("a", default).AsTask()), ("a2", slots.AcquireAsync("a", default).AsTask()),
-            ("a3", slots.AcquireAsync("a", default).AsTask()), ("b1", slots.AcquireAsync("b", default).AsTask()),
-            ("b2", slots.AcquireAsync("b", default).AsTask()), ("c1", slots.AcquireAsync("c", default).AsTask()),
+            ("a1", slots.AcquireAsync("a", 0, default).AsTask()), ("a2", slots.AcquireAsync("a", 0, default).AsTask()),
+            ("a3", slots.AcquireAsync("a", 0, default).AsTask()), ("b1", slots.AcquireAsync("b", 0, default).AsTask()),
+            ("b2", slots.AcquireAsync("b", 0, default).AsTask()), ("c1", slots.AcquireAsync("c", 0, default).AsTask()),
         };
 
         var current = first;
@@ -53,11 +53,11 @@ public sealed class JobSlotsTests
     public async Task PerTenantCap_KeepsFreeSlotsForOthers()
     {
         var slots = Slots(max: 4, perTenant: 2);
-        await slots.AcquireAsync("a", default);
-        await slots.AcquireAsync("a", default);
+        await slots.AcquireAsync("a", 0, default);
+        await slots.AcquireAsync("a", 0, default);
 
-        var third = slots.AcquireAsync("a", default).AsTask();
-        var other = slots.AcquireAsync("b", default).AsTask();
+        var third = slots.AcquireAsync("a", 0, default).AsTask();
+        var other = slots.AcquireAsync("b", 0, default).AsTask();
 
         Assert.False(third.IsCompleted);
         Assert.True(other.IsCompletedSuccessfully);
@@ -65,13 +65,58 @@ public sealed class JobSlotsTests
     }
 
     [Fact]
+    public async Task ATenantsWaitingJobs_StartHighestPriorityFirst_FirstInFirstOutWithinAPriority()
+    {
+        var slots = Slots(max: 1);
+        var current = await slots.AcquireAsync("a", 0, default);
+        using var cancel = new CancellationTokenSource();
+        var waiting = new (string Name, Task<IDisposable> Lease)[]
+        {
+            ("0 first", slots.AcquireAsync("a", 0, default).AsTask()), ("5 first", slots.AcquireAsync("a", 5, default).AsTask()),
+            ("9", slots.AcquireAsync("a", 9, default).AsTask()), ("-3", slots.AcquireAsync("a", -3, default).AsTask()),
+            ("5 left", slots.AcquireAsync("a", 5, cancel.Token).AsTask()), ("5 second", slots.AcquireAsync("a", 5, default).AsTask()),
+            ("0 second", slots.AcquireAsync("a", 0, default).AsTask()),
+        };
+        await cancel.CancelAsync(); // leaves its place among the 5s
+
+        var order = new List<string>();
+        for (var i = 0; i < waiting.Length - 1; i++)
+        {
+            current.Dispose();
+            var (name, lease) = Assert.Single(waiting, w => w.Lease.IsCompletedSuccessfully && !order.Contains(w.Name));
+            order.Add(name);
+            current = await lease;
+        }
+
+        Assert.Equal(["9", "5 first", "5 second", "0 first", "0 second", "-3"], order);
+        Assert.Equal((1, 0), (slots.Running, slots.Waiting));
+    }
+
+    [Fact]
+    public async Task APriorityCountsWithinItsTenant_TenantsStillTakeTurns()
+    {
+        var slots = Slots(max: 2);
+        var running = new[] { await slots.AcquireAsync("a", 0, default), await slots.AcquireAsync("a", 0, default) };
+        var a = slots.AcquireAsync("a", 100, default).AsTask();
+        var b = slots.AcquireAsync("b", 0, default).AsTask();
+        var aLow = slots.AcquireAsync("a", 0, default).AsTask();
+
+        running[0].Dispose();
+        Assert.True(b.IsCompletedSuccessfully); // b's turn: a still runs a job, b none
+        Assert.False(a.IsCompleted);
+        (await b).Dispose();
+        Assert.True(a.IsCompletedSuccessfully);
+        Assert.False(aLow.IsCompleted);
+    }
+
+    [Fact]
     public async Task CancelledWaiter_GivesUpItsPlace_AndItsSlotGoesToTheNext()
     {
         var slots = Slots(max: 1);
-        var holder = await slots.AcquireAsync("a", default);
+        var holder = await slots.AcquireAsync("a", 0, default);
         using var cancel = new CancellationTokenSource();
-        var cancelled = slots.AcquireAsync("b", cancel.Token).AsTask();
-        var next = slots.AcquireAsync("c", default).AsTask();
+        var cancelled = slots.AcquireAsync("b", 0, cancel.Token).AsTask();
+        var next = slots.AcquireAsync("c", 0, default).AsTask();
 
         await cancel.CancelAsync();
         holder.Dispose();
@@ -86,10 +131,10 @@ public sealed class JobSlotsTests
     {
         // praison_jobs_waiting: 200 jobs cancelled while queued once stayed counted until their turns passed.
         var slots = Slots(max: 1);
-        var holder = await slots.AcquireAsync("a", default);
+        var holder = await slots.AcquireAsync("a", 0, default);
         using var cancel = new CancellationTokenSource();
-        var cancelled = Enumerable.Range(0, 200).Select(_ => slots.AcquireAsync("b", cancel.Token).AsTask()).ToList();
-        var kept = slots.AcquireAsync("c", default).AsTask();
+        var cancelled = Enumerable.Range(0, 200).Select(_ => slots.AcquireAsync("b", 0, cancel.Token).AsTask()).ToList();
+        var kept = slots.AcquireAsync("c", 0, default).AsTask();
         Assert.Equal(201, slots.Waiting);
 
         await cancel.CancelAsync();
@@ -99,7 +144,7 @@ public sealed class JobSlotsTests
         holder.Dispose();
         Assert.True(kept.IsCompletedSuccessfully);
         Assert.Equal((1, 0), (slots.Running, slots.Waiting));
-        var again = slots.AcquireAsync("b", default).AsTask(); // b's line is gone with its waiters: a new one
+        var again = slots.AcquireAsync("b", 0, default).AsTask(); // b's line is gone with its waiters: a new one
         Assert.False(again.IsCompleted);
         (await kept).Dispose();
         Assert.True(again.IsCompletedSuccessfully);
@@ -109,9 +154,9 @@ public sealed class JobSlotsTests
     public async Task ALeaseReleasedTwice_FreesOneSlot()
     {
         var slots = Slots(max: 1);
-        var lease = await slots.AcquireAsync("a", default);
-        var waiting = slots.AcquireAsync("a", default).AsTask();
-        var another = slots.AcquireAsync("a", default).AsTask();
+        var lease = await slots.AcquireAsync("a", 0, default);
+        var waiting = slots.AcquireAsync("a", 0, default).AsTask();
+        var another = slots.AcquireAsync("a", 0, default).AsTask();
 
         lease.Dispose();
         lease.Dispose();
@@ -130,9 +175,9 @@ public sealed class JobSlotsTests
         var slots = Slots(max: 1);
         for (var round = 0; round < 3_000; round++)
         {
-            var held = await slots.AcquireAsync("a", default);
+            var held = await slots.AcquireAsync("a", 0, default);
             using var cancel = new CancellationTokenSource();
-            var waiting = slots.AcquireAsync("a", cancel.Token).AsTask();
+            var waiting = slots.AcquireAsync("a", 0, cancel.Token).AsTask();
             using var start = new Barrier(2);
             var release = Task.Run(() => { start.SignalAndWait(); held.Dispose(); });
             var cancelling = Task.Run(() => { start.SignalAndWait(); cancel.Cancel(); });

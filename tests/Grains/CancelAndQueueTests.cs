@@ -120,6 +120,49 @@ public sealed class CancelAndQueueTests(JobsClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Queue_FreedSlots_GoToTheHighestPriorityFirst_AndTheStatusShowsIt()
+    {
+        var scope = ProbeLedger.NewScope();
+        var silo = fixture.FirstSilo;
+        var running = new Queue<IJobGrain>();
+        for (var i = 0; i < JobsClusterFixture.SlotsPerSilo; i++)
+        {
+            var blocker = fixture.NewJob(out _, silo);
+            await blocker.SubmitAsync(Specs.Probe(scope));
+            running.Enqueue(blocker);
+        }
+
+        await Eventually.Until(() => ProbeLedger.Runs(scope).Count == JobsClusterFixture.SlotsPerSilo, "the blockers to start");
+        var queued = new Dictionary<string, (int Priority, IJobGrain Grain)>();
+        foreach (var priority in new[] { 0, 5, 9 })
+        {
+            var job = fixture.NewJob(out var id, silo);
+            await job.SubmitAsync(Specs.Probe(scope) with { Priority = priority });
+            queued[id] = (priority, job);
+            Assert.Equal(priority, (await job.GetStatusAsync())!.Priority);
+        }
+
+        // Free one slot at a time: each goes to the highest priority still queued.
+        var started = new List<int>();
+        for (var i = 0; i < queued.Count; i++)
+        {
+            var startedBefore = ProbeLedger.Runs(scope).Count;
+            await running.Dequeue().CancelAsync();
+            var runs = await Eventually.Until(
+                () => Task.FromResult(ProbeLedger.Runs(scope)), r => r.Count > startedBefore, "the next queued job to start");
+            var (priority, grain) = queued[runs[^1].JobId];
+            started.Add(priority);
+            running.Enqueue(grain);
+        }
+
+        Assert.Equal([9, 5, 0], started);
+        while (running.TryDequeue(out var job))
+        {
+            await job.CancelAsync();
+        }
+    }
+
+    [Fact]
     public async Task Queue_FreedSlot_GoesToTheOldestQueuedJob()
     {
         var scope = ProbeLedger.NewScope();

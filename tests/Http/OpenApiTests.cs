@@ -45,7 +45,7 @@ public sealed class OpenApiTests(JobsClusterFixture fixture)
 
         var body = Resolve(document, submit["requestBody"]!["content"]!["application/json"]!["schema"]!);
         Assert.Equal(
-            ["agent_file", "agent_yaml", "config", "delay_seconds", "framework", "idempotency_key", "max_attempts", "prompt", "recipe_config",
+            ["agent_file", "agent_yaml", "config", "delay_seconds", "framework", "idempotency_key", "max_attempts", "priority", "prompt", "recipe_config",
                 "recipe_name", "run_at", "session_id", "timeout", "webhook_url"],
             Properties(body));
         Assert.Contains("Idempotency-Key", submit["parameters"]!.AsArray().Select(p => (string)p!["name"]!));

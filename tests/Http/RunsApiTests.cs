@@ -32,12 +32,12 @@ public sealed partial class RunsApiTests(JobsClusterFixture fixture)
     [Fact]
     public async Task EchoJob_StatusAndResult_CarryEverySpecField()
     {
-        var jobId = await Http.SubmitJobAsync(new { prompt = "round trip", recipe_name = "echo", session_id = "s-1" });
+        var jobId = await Http.SubmitJobAsync(new { prompt = "round trip", recipe_name = "echo", session_id = "s-1", priority = -7 });
 
         var status = await Http.UntilStatusAsync(jobId, "succeeded");
 
         foreach (var field in new[] { "job_id", "status", "progress", "created_at", "started_at", "completed_at",
-                     "agent_id", "run_id", "session_id", "error", "retry_after", "attempt" })
+                     "agent_id", "run_id", "session_id", "error", "retry_after", "attempt", "priority" })
         {
             Assert.True(status.ContainsKey(field), $"status body lacks {field}");
         }
@@ -46,6 +46,7 @@ public sealed partial class RunsApiTests(JobsClusterFixture fixture)
         Assert.Equal("recipe:echo", (string)status["agent_id"]!);
         Assert.Null(status["retry_after"]);
         Assert.Equal(1, (int)status["attempt"]!);
+        Assert.Equal(-7, (int)status["priority"]!);
         var progress = status["progress"]!.AsObject();
         Assert.Equal(100, (double)progress["percentage"]!);
         Assert.True(progress.ContainsKey("current_step") && progress.ContainsKey("steps_total"));

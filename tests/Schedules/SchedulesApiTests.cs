@@ -140,7 +140,7 @@ public sealed class SchedulesApiTests(JobsClusterFixture fixture)
     public async Task Trigger_SubmitsNow_EvenWhilePaused()
     {
         var id = NewId();
-        using var created = await CreateAsync(Http, id, "0 2 1 1 *", new { prompt = "now", recipe_name = "echo" }, paused: true);
+        using var created = await CreateAsync(Http, id, "0 2 1 1 *", new { prompt = "now", recipe_name = "echo", priority = 3 }, paused: true);
 
         using var triggered = await Http.PostAsync($"/api/v1/schedules/{id}/trigger", null);
         var submitted = (await triggered.Content.ReadFromJsonAsync<JsonObject>())!;
@@ -149,6 +149,7 @@ public sealed class SchedulesApiTests(JobsClusterFixture fixture)
 
         Assert.Equal(HttpStatusCode.Accepted, triggered.StatusCode);
         Assert.Equal((id, id), ((string?)done["schedule_id"], (string?)done["session_id"]));
+        Assert.Equal((3, 3), ((int)done["priority"]!, (int)schedule["job"]!["priority"]!)); // the schedule's job fields reach each firing
         Assert.Equal(((string?)submitted["job_id"], 1L, true), ((string?)schedule["last_job_id"], (long)schedule["runs"]!, (bool)schedule["paused"]!));
         Assert.Equal([(string)submitted["job_id"]!], await JobsAsync(id));
     }

@@ -124,15 +124,7 @@ public sealed class CancelAndQueueTests(JobsClusterFixture fixture)
     {
         var scope = ProbeLedger.NewScope();
         var silo = fixture.FirstSilo;
-        var running = new Queue<IJobGrain>();
-        for (var i = 0; i < JobsClusterFixture.SlotsPerSilo; i++)
-        {
-            var blocker = fixture.NewJob(out _, silo);
-            await blocker.SubmitAsync(Specs.Probe(scope));
-            running.Enqueue(blocker);
-        }
-
-        await Eventually.Until(() => ProbeLedger.Runs(scope).Count == JobsClusterFixture.SlotsPerSilo, "the blockers to start");
+        var running = await HoldEverySlotAsync(scope, silo);
         var queued = new Dictionary<string, (int Priority, IJobGrain Grain)>();
         foreach (var priority in new[] { 0, 5, 9 })
         {
@@ -167,15 +159,7 @@ public sealed class CancelAndQueueTests(JobsClusterFixture fixture)
     {
         var scope = ProbeLedger.NewScope();
         var silo = fixture.FirstSilo;
-        var running = new Queue<IJobGrain>();
-        for (var i = 0; i < JobsClusterFixture.SlotsPerSilo; i++)
-        {
-            var blocker = fixture.NewJob(out _, silo);
-            await blocker.SubmitAsync(Specs.Probe(scope));
-            running.Enqueue(blocker);
-        }
-
-        await Eventually.Until(() => ProbeLedger.Runs(scope).Count == JobsClusterFixture.SlotsPerSilo, "the blockers to start");
+        var running = await HoldEverySlotAsync(scope, silo);
         var queued = new List<(string Id, IJobGrain Grain)>();
         for (var i = 0; i < 3; i++)
         {
@@ -234,5 +218,20 @@ public sealed class CancelAndQueueTests(JobsClusterFixture fixture)
         Assert.Equal(JobStatus.Failed, done!.Status);
         Assert.Equal("Interrupted: attempts exhausted (1)", done.Error);
         Assert.Single(ProbeLedger.Runs(scope));
+    }
+
+    /// <summary>Probe jobs on every slot of <paramref name="silo"/>, once all have started; cancel them to free slots.</summary>
+    private async Task<Queue<IJobGrain>> HoldEverySlotAsync(string scope, SiloAddress silo)
+    {
+        var running = new Queue<IJobGrain>();
+        for (var i = 0; i < JobsClusterFixture.SlotsPerSilo; i++)
+        {
+            var blocker = fixture.NewJob(out _, silo);
+            await blocker.SubmitAsync(Specs.Probe(scope));
+            running.Enqueue(blocker);
+        }
+
+        await Eventually.Until(() => ProbeLedger.Runs(scope).Count == JobsClusterFixture.SlotsPerSilo, "the blockers to start");
+        return running;
     }
 }

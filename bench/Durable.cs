@@ -75,8 +75,8 @@ public sealed class Durable(BenchOptions options, Dictionary<string, double> fig
                 await using (process)
                 {
                     var row = $"submit (wrk, out of process): {name}";
-                    var measured = await OutOfProcess.WarmThenMeasureAsync(process, url, script, options, row, server.CpuTime,
-                        ms => figures[$"{row}: PostgreSQL CPU ms per request"] = ms);
+                    var (measured, databaseCpu) = await OutOfProcess.WarmThenMeasureAsync(process, url, script, options, row, server.CpuTime);
+                    figures[$"{row}: PostgreSQL CPU ms per request"] = databaseCpu;
                     results.Add(measured);
                     return measured;
                 }

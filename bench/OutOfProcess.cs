@@ -57,7 +57,7 @@ public static partial class OutOfProcess
                     {
                         CpuMsPerRequest = double.NaN,
                     });
-                    results.Add(await WarmThenMeasureAsync(server, url, script, options, row));
+                    results.Add((await WarmThenMeasureAsync(server, url, script, options, row)).Measured);
                     figures[$"wrk: {name}: server resident MiB at end"] = ResidentBytes(server.Id) / 1048576.0;
                 }
             }
@@ -85,18 +85,19 @@ public static partial class OutOfProcess
 
     /// <summary>
     /// wrk for the warm-up (not counted), then for the measured window: its rate and latencies, and the
-    /// server process's CPU time per answered request over that window; <paramref name="otherCpu"/>, when
-    /// given, is read before and after the window too (e.g. the database server's processes).
+    /// server process's CPU time per answered request over that window; with <paramref name="otherCpu"/>
+    /// (e.g. the database server's processes), also what it read over the window, per answered request.
     /// </summary>
-    public static async Task<Measurement> WarmThenMeasureAsync(ServerProcess server, string url, string script, BenchOptions options, string name, Func<TimeSpan>? otherCpu = null, Action<double>? otherCpuMsPerRequest = null)
+    public static async Task<(Measurement Measured, double OtherCpuMsPerRequest)> WarmThenMeasureAsync(
+        ServerProcess server, string url, string script, BenchOptions options, string name, Func<TimeSpan>? otherCpu = null)
     {
+        otherCpu ??= () => TimeSpan.Zero;
         await RunWrkAsync(url, script, options.Concurrency, options.WarmUp);
-        var (before, otherBefore) = (CpuTime(server.Id), otherCpu?.Invoke() ?? TimeSpan.Zero);
+        var (before, otherBefore) = (CpuTime(server.Id), otherCpu());
         var measured = await RunWrkAsync(url, script, options.Concurrency, options.Duration);
-        var (cpu, other) = (CpuTime(server.Id) - before, (otherCpu?.Invoke() ?? TimeSpan.Zero) - otherBefore);
+        var (cpu, other) = (CpuTime(server.Id) - before, otherCpu() - otherBefore);
         var measurement = measured.ToMeasurement(name, options.Duration, cpu);
-        otherCpuMsPerRequest?.Invoke(other.TotalMilliseconds / Math.Max(1, measurement.Count));
-        return measurement;
+        return (measurement, other.TotalMilliseconds / Math.Max(1, measurement.Count));
     }
 
     /// <summary>Ours as the gateway's build output runs (embedded), with <paramref name="settings"/> after the bench's own; waits for /health.</summary>
@@ -167,15 +168,8 @@ public static partial class OutOfProcess
         return wrk.ExitCode == 0 ? WrkResult.Parse(output) : throw new InvalidOperationException($"wrk failed ({wrk.ExitCode}): {output}{await wrk.StandardError.ReadToEndAsync()}");
     }
 
-    /// <summary>User plus system CPU time of a process so far, from /proc/{pid}/stat.</summary>
-    private static TimeSpan CpuTime(int pid)
-    {
-        // Fields after the command name (which may hold spaces, so split after its closing parenthesis): utime is the 12th, stime the 13th.
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
-    }
+    /// <summary>User plus system CPU time of a running process so far (<see cref="ProcStat"/>).</summary>
+    private static TimeSpan CpuTime(int pid) => ProcStat.Read(pid)?.Cpu ?? throw new InvalidOperationException($"Process {pid} has ended.");
 
     private static long ResidentBytes(int pid) =>
         File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))

@@ -31,36 +31,7 @@ public sealed class PostgresServer : IAsyncDisposable
     /// process it started that is still running (backends, writers), read from /proc. A bench reads it
     /// before and after a load whose connections stay open throughout.
     /// </summary>
-    public TimeSpan CpuTime()
-    {
-        var ticks = 0L;
-        foreach (var folder in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(folder), out var pid))
-            {
-                continue;
-            }
-
-            string stat;
-            try
-            {
-                stat = File.ReadAllText(Path.Combine(folder, "stat"));
-            }
-            catch (IOException)
-            {
-                continue; // ended meanwhile
-            }
-
-            // After the command name (which may hold spaces): state, ppid, …; utime is the 12th field, stime the 13th.
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            if (pid == _process.Id || int.Parse(fields[1], CultureInfo.InvariantCulture) == _process.Id)
-            {
-                ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-            }
-        }
-
-        return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
-    }
+    public TimeSpan CpuTime() => ProcStat.OfProcessAndChildren(_process.Id);
 
     /// <summary>The newest Debian PostgreSQL binaries folder, e.g. <c>/usr/lib/postgresql/15/bin</c>; null when none is installed.</summary>
     public static string? Binaries =>

@@ -101,9 +101,10 @@ public sealed class JobSlots(IOptions<JobsOptions> options)
             return;
         }
 
-        _waiting[waiter.Tenant].Remove(place);
+        var line = _waiting[waiter.Tenant];
+        line.Remove(place);
         _waitingCount--;
-        if (_waiting[waiter.Tenant].IsEmpty)
+        if (line.IsEmpty)
         {
             _waiting.Remove(waiter.Tenant);
             _turns.Remove(waiter.Tenant);
@@ -209,8 +210,7 @@ public sealed class JobSlots(IOptions<JobsOptions> options)
         {
             var (priority, list) = _byPriority.First();
             var waiter = list.First!.Value;
-            list.RemoveFirst();
-            waiter.Place = null;
+            list.RemoveFirst(); // detaches its place: a later Remove of it does nothing
             if (list.Count == 0)
             {
                 _byPriority.Remove(priority);

@@ -168,8 +168,9 @@ public sealed class PostgresGrainStorageTests(PostgresFixture fixture) : IAsyncL
         await Eventually.Until(() => BlockedBackendAsync(holder), pid => pid is not null, "the first read to wait for the lock");
         var jobReads = jobs.Select(Read).ToList();
         var otherReads = others.Select(other => ReadOther(other)).ToList();
+        // Each read is queued before its method first awaits, so all are waiting before the lock goes.
         var missing = Enumerable.Range(0, 10).Select(async _ => (await Read(NewJob())).RecordExists)
-            .Append(Task.Run(async () => (await ReadOther(GrainId.Create("schedule", "alpha/none"))).RecordExists)).ToList();
+            .Append(ExistsAsync(ReadOther(GrainId.Create("schedule", "alpha/none")))).ToList();
         await held.CommitAsync();
 
         Assert.Equal("job 0 again", (await first).State!.Reason);
@@ -275,6 +276,8 @@ public sealed class PostgresGrainStorageTests(PostgresFixture fixture) : IAsyncL
 
     private static JobRecord Record(string reason, long revision) =>
         new() { Spec = Specs.Recipe("echo"), Reason = reason, Revision = revision, CreatedAt = DateTimeOffset.UtcNow };
+
+    private static async Task<bool> ExistsAsync(Task<GrainState<string>> read) => (await read).RecordExists;
 
     private async Task<GrainState<string>> ReadOther(GrainId grain)
     {

@@ -8,7 +8,9 @@ namespace Praison.Orleans.Grains.Execution;
 /// out within a priority — and a freed slot goes to the waiting tenant that runs the fewest jobs (in
 /// turn among equals): a tenant that queued a thousand long
 /// jobs delays another tenant's job by one freed slot, not by a thousand jobs. With <see cref="JobsOptions.MaxRunningPerTenant"/>,
-/// a tenant never holds more slots than that. A lease is held while a job's work runs. A waiter whose
+/// a tenant never holds more slots than that; once the silo serves more than one tenant, none holds the
+/// last <see cref="JobsOptions.ReservedSlots"/>, so another tenant's job starts at once however long the
+/// jobs holding the rest run. A lease is held while a job's work runs. A waiter whose
 /// wait is cancelled (its job cancelled, deleted or handed over) leaves its line at once.
 /// </summary>
 public sealed class JobSlots(IOptions<JobsOptions> options)
@@ -18,10 +20,20 @@ public sealed class JobSlots(IOptions<JobsOptions> options)
     private readonly LinkedList<string> _turns = new(); // tenants with waiting jobs, next turn first
     private readonly Dictionary<string, int> _runningByTenant = new(StringComparer.Ordinal);
     private int _running;
+    private string? _firstTenant;
 
     public int MaxConcurrent { get; } = options.Value.MaxConcurrent;
 
     private int MaxPerTenant { get; } = options.Value.MaxRunningPerTenant is > 0 and var cap ? cap : int.MaxValue;
+
+    /// <summary>The most slots one tenant holds once the silo serves more than one tenant.</summary>
+    private int MaxPerTenantAmongOthers => Math.Min(MaxPerTenant, MaxConcurrent - options.Value.ReservedSlotsOrDefault);
+
+    /// <summary>True once the silo serves more than one tenant: from the start when the deployment names several.</summary>
+    private bool _servesSeveral = options.Value.ConfiguredTenants >= 2;
+
+    /// <summary>The most slots a tenant may hold now; the caller holds the gate.</summary>
+    private int Cap => _servesSeveral ? MaxPerTenantAmongOthers : MaxPerTenant;
 
     /// <summary>Jobs holding a slot right now.</summary>
     public int Running
@@ -59,7 +71,8 @@ public sealed class JobSlots(IOptions<JobsOptions> options)
         Waiter waiter;
         lock (_gate)
         {
-            if (_running < MaxConcurrent && RunningOf(tenant) < MaxPerTenant && !_waiting.ContainsKey(tenant))
+            NoteTenant(tenant);
+            if (_running < MaxConcurrent && RunningOf(tenant) < Cap && !_waiting.ContainsKey(tenant))
             {
                 return ValueTask.FromResult<IDisposable>(Grant(tenant));
             }
@@ -108,6 +121,15 @@ public sealed class JobSlots(IOptions<JobsOptions> options)
         {
             _waiting.Remove(waiter.Tenant);
             _turns.Remove(waiter.Tenant);
+        }
+    }
+
+    /// <summary>Notes the tenant of a job asking for a slot: a second one makes the reserve hold. The caller holds the gate.</summary>
+    private void NoteTenant(string tenant)
+    {
+        if (!_servesSeveral && !string.Equals(_firstTenant ??= tenant, tenant, StringComparison.Ordinal))
+        {
+            _servesSeveral = true;
         }
     }
 
@@ -163,10 +185,11 @@ public sealed class JobSlots(IOptions<JobsOptions> options)
     private LinkedListNode<string>? NextInTurn()
     {
         LinkedListNode<string>? next = null;
+        var cap = Cap;
         for (var node = _turns.First; node is not null; node = node.Next)
         {
             var running = RunningOf(node.Value);
-            if (running < MaxPerTenant && (next is null || running < RunningOf(next.Value)))
+            if (running < cap && (next is null || running < RunningOf(next.Value)))
             {
                 next = node;
             }

@@ -23,6 +23,25 @@ public sealed class JobsOptions
     public int MaxRunningPerTenant { get; set; }
 
     /// <summary>
+    /// Slots of one silo a tenant leaves to the others once the silo serves more than one tenant, so
+    /// another tenant's job starts at once while one tenant's long jobs would fill every slot (no job is
+    /// ever stopped for it: a tenant that already holds them keeps them until they end). A silo serves
+    /// more than one tenant from the start when <see cref="ConfiguredTenants"/> is two or more, and
+    /// otherwise from the first job of a second tenant; a single-tenant silo uses every slot.
+    /// Default (null): a tenth of <see cref="MaxConcurrent"/>, at least 1 (0 when it is 1); 0: no reserve.
+    /// </summary>
+    public int? ReservedSlots { get; set; }
+
+    /// <summary>
+    /// How many tenants the deployment's API keys name (<c>Auth:Tenants</c>, read from the host's
+    /// configuration when this is not set). Two or more: <see cref="ReservedSlots"/> hold from the start.
+    /// </summary>
+    public int? ConfiguredTenants { get; set; }
+
+    /// <summary>The slots a tenant leaves to others on a silo serving more than one (<see cref="ReservedSlots"/>).</summary>
+    public int ReservedSlotsOrDefault => ReservedSlots ?? (MaxConcurrent > 1 ? Math.Max(1, MaxConcurrent / 10) : 0);
+
+    /// <summary>
     /// The longest result a job may store, as JSON text in characters; a larger one fails the job with
     /// an error that says so. Default: 8,388,608 (8 Mi).
     /// </summary>
@@ -103,6 +122,11 @@ public sealed class JobsOptions
         if (MaxResultChars < 1)
         {
             yield return $"Jobs:MaxResultChars must be positive, not {MaxResultChars}.";
+        }
+
+        if (ReservedSlots < 0 || ReservedSlots >= MaxConcurrent && ReservedSlots > 0)
+        {
+            yield return $"Jobs:ReservedSlots must be 0 (none) or less than Jobs:MaxConcurrent ({MaxConcurrent}), not {ReservedSlots}.";
         }
 
         if (MaxRunningPerTenant < 0)

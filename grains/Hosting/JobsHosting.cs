@@ -253,7 +253,12 @@ public static class JobsHosting
         {
             options.MaxConcurrent = int.TryParse(text, out var value) ? value : -1;
         }
+
+        options.ConfiguredTenants ??= configuration.GetSection(TenantKeysSection).GetChildren().Count();
     }
+
+    /// <summary>Where a gateway's configuration names its tenants' API keys (one child per tenant).</summary>
+    private const string TenantKeysSection = "Auth:Tenants";
 }
 
 /// <summary>Keeps a client trying to reach the cluster at start-up, once a second, until it does.</summary>

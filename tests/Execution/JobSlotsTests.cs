@@ -6,8 +6,58 @@ namespace Praison.Orleans.Tests.Execution;
 /// <summary>A silo's slots: shared in turn among tenants with waiting jobs, FIFO within a tenant, capped per tenant.</summary>
 public sealed class JobSlotsTests
 {
-    private static JobSlots Slots(int max, int perTenant = 0) =>
-        new(Options.Create(new JobsOptions { MaxConcurrent = max, MaxRunningPerTenant = perTenant }));
+    private static JobSlots Slots(int max, int perTenant = 0, int? reserved = 0, int tenants = 0) =>
+        new(Options.Create(new JobsOptions
+        {
+            MaxConcurrent = max, MaxRunningPerTenant = perTenant, ReservedSlots = reserved, ConfiguredTenants = tenants,
+        }));
+
+    [Fact]
+    public async Task ASingleTenantSilo_UsesEverySlot_DespiteTheDefaultReserve()
+    {
+        var slots = Slots(max: 10, reserved: null);
+        var leases = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => slots.AcquireAsync("a", 0, default).AsTask()));
+
+        Assert.Equal((10, 0), (slots.Running, slots.Waiting));
+        Assert.Equal(10, leases.Distinct().Count());
+    }
+
+    [Fact]
+    public void WithSeveralTenantsConfigured_OneTenantsJobsLeaveTheReserve_AndAnothersJobStartsAtOnce()
+    {
+        var slots = Slots(max: 10, reserved: null, tenants: 2);
+        var a = Enumerable.Range(0, 10).Select(_ => slots.AcquireAsync("a", 0, default).AsTask()).ToList();
+
+        Assert.Equal(9, a.Count(t => t.IsCompletedSuccessfully)); // a tenth reserved
+        Assert.True(slots.AcquireAsync("b", 0, default).AsTask().IsCompletedSuccessfully);
+        Assert.Equal((10, 1), (slots.Running, slots.Waiting));
+    }
+
+    [Fact]
+    public async Task ASecondTenantsFirstJob_MakesTheReserveHold_FromTheNextFreedSlot()
+    {
+        var slots = Slots(max: 3, reserved: null); // a reserve of 1
+        var a = new List<IDisposable>();
+        for (var i = 0; i < 3; i++)
+        {
+            a.Add(await slots.AcquireAsync("a", 0, default)); // alone: every slot
+        }
+
+        var a4 = slots.AcquireAsync("a", 0, default).AsTask();
+        var b1 = slots.AcquireAsync("b", 0, default).AsTask();
+        Assert.False(b1.IsCompleted); // nothing is stopped for it: it waits for a job's end
+
+        a[0].Dispose();
+        Assert.True(b1.IsCompletedSuccessfully);
+        a[1].Dispose();
+        Assert.True(a4.IsCompletedSuccessfully); // a holds 2 of 3
+        (await b1).Dispose();
+
+        var a5 = slots.AcquireAsync("a", 0, default).AsTask();
+        Assert.False(a5.IsCompleted); // a free slot, kept for another tenant
+        Assert.True(slots.AcquireAsync("b", 0, default).AsTask().IsCompletedSuccessfully);
+        Assert.Equal((3, 1), (slots.Running, slots.Waiting));
+    }
 
     [Fact]
     public async Task FreedSlot_GoesToTheNextTenantInTurn_NotToTheTenantThatQueuedMost()

@@ -29,6 +29,14 @@ public static partial class JobKeys
     public static IIdempotencyGrain IdempotencyKey(this IGrainFactory grains, string tenant, string idempotencyKey) =>
         grains.ByKey<IIdempotencyGrain>(ForIdempotencyKey(tenant, idempotencyKey));
 
+    /// <summary>The key of the <see cref="IConcurrencyKeyGrain"/> of a tenant's concurrency key.</summary>
+    public static string ForConcurrencyKey(string tenant, string concurrencyKey) =>
+        IsValidTenant(tenant) ? $"{tenant}/{concurrencyKey}" : throw new ArgumentException($"Invalid tenant name '{tenant}'.", nameof(tenant));
+
+    /// <summary>The grain counting the leases of a tenant's concurrency key.</summary>
+    public static IConcurrencyKeyGrain ConcurrencyKey(this IGrainFactory grains, string tenant, string concurrencyKey) =>
+        grains.ByKey<IConcurrencyKeyGrain>(ForConcurrencyKey(tenant, concurrencyKey));
+
     /// <summary>The key of a tenant's <see cref="IScheduleGrain"/>.</summary>
     public static string ForSchedule(string tenant, string scheduleId) =>
         IsValidTenant(tenant) ? $"{tenant}/{scheduleId}" : throw new ArgumentException($"Invalid tenant name '{tenant}'.", nameof(tenant));

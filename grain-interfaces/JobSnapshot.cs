@@ -17,4 +17,6 @@ public sealed record JobSnapshot(
     [property: Id(11)] WebhookDelivery? Webhook = null,
     [property: Id(12)] DateTimeOffset? ScheduledFor = null,
     [property: Id(13)] string? ScheduleId = null,
-    [property: Id(14)] int Priority = 0);
+    [property: Id(14)] int Priority = 0,
+    [property: Id(15)] string? ConcurrencyKey = null,
+    [property: Id(16)] string? Waiting = null);

@@ -22,11 +22,16 @@ public sealed record JobSpec(
     [property: Id(12)] DateTimeOffset? RunAt = null,
     [property: Id(13)] string? ScheduleId = null,
     [property: Id(14)] string? ApiBaseUrl = null,
-    [property: Id(15)] int Priority = 0)
+    [property: Id(15)] int Priority = 0,
+    [property: Id(16)] string? ConcurrencyKey = null,
+    [property: Id(17)] int ConcurrencyLimit = 0)
 {
     /// <summary>The longest <see cref="TimeoutSeconds"/> a job may ask for (30 days).</summary>
     public const int MaxTimeoutSeconds = 30 * 24 * 3600;
 
     /// <summary>The lowest and highest <see cref="Priority"/>: among one tenant's queued jobs on a silo, higher starts first.</summary>
     public const int MinPriority = -100, MaxPriority = 100;
+
+    /// <summary>The longest <see cref="ConcurrencyKey"/>, and the highest <see cref="ConcurrencyLimit"/>.</summary>
+    public const int MaxConcurrencyKeyLength = 200, MaxConcurrencyLimit = 10_000;
 }

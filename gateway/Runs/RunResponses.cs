@@ -25,7 +25,9 @@ public sealed record SubmitRunRequest(
     int? MaxAttempts,
     DateTimeOffset? RunAt,
     double? DelaySeconds,
-    int? Priority);
+    int? Priority,
+    string? ConcurrencyKey,
+    int? ConcurrencyLimit);
 
 public sealed record SubmitResponse(
     string JobId,
@@ -56,7 +58,9 @@ public sealed record RunStatusResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? CancelledAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] WebhookResponse? Webhook,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ScheduledFor,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ScheduleId)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ScheduleId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ConcurrencyKey,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Waiting)
 {
     public static RunStatusResponse From(JobSnapshot job) => new(
         job.JobId,
@@ -75,7 +79,9 @@ public sealed record RunStatusResponse(
         job.CancelledAt,
         job.Webhook is { } webhook ? new WebhookResponse(webhook.Pending, webhook.DeliveredAt, webhook.Error, webhook.NextRoundAt) : null,
         job.ScheduledFor,
-        job.ScheduleId);
+        job.ScheduleId,
+        job.ConcurrencyKey,
+        job.Waiting);
 
     /// <summary>The suggested poll interval: 2 s while queued, 5 s while running, none when terminal.</summary>
     public static int? RetryAfterSeconds(JobStatus status) => status switch

@@ -69,10 +69,18 @@ internal sealed class SubmitRequestReader : JsonBodyReader
             : IdempotencyKey("Idempotency-Key", idempotencyHeader);
         var maxAttempts = WholeNumber("max_attempts", 1, 10) ?? 0;
         var priority = WholeNumber("priority", JobSpec.MinPriority, JobSpec.MaxPriority) ?? 0;
+        var concurrencyKey = ConcurrencyKey();
+        var concurrencyLimit = WholeNumber("concurrency_limit", 1, JobSpec.MaxConcurrencyLimit) ?? 0;
+        if (concurrencyLimit > 0 && concurrencyKey is null)
+        {
+            Error("concurrency_limit", "Limits a concurrency_key: give one");
+        }
+
         var runAt = ScheduledStart();
         return HasErrors ? null : new JobSpec(
             prompt!, recipeName, recipeConfig, agentFile, agentYaml, framework, config, webhookUrl,
-            timeout, sessionId, idempotencyKey, maxAttempts, runAt, Priority: priority);
+            timeout, sessionId, idempotencyKey, maxAttempts, runAt, Priority: priority,
+            ConcurrencyKey: concurrencyKey, ConcurrencyLimit: concurrencyLimit);
     }
 
     /// <summary>
@@ -126,6 +134,10 @@ internal sealed class SubmitRequestReader : JsonBodyReader
         && DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var instant)
             ? instant
             : null;
+
+    /// <summary><c>concurrency_key</c>: 1 to <see cref="JobSpec.MaxConcurrencyKeyLength"/> printable characters; empty means none.</summary>
+    private string? ConcurrencyKey() =>
+        Text("concurrency_key", JobSpec.MaxConcurrencyKeyLength) is { Length: > 0 } key ? Printable("concurrency_key", key) : null;
 
     /// <summary>The longest <c>session_id</c> accepted.</summary>
     public const int MaxSessionIdLength = 256;

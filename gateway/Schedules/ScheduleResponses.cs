@@ -52,11 +52,14 @@ public sealed record ScheduledJobResponse(
     int Timeout,
     string? SessionId,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int MaxAttempts,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int Priority)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int Priority,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ConcurrencyKey,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int ConcurrencyLimit)
 {
     public static ScheduledJobResponse From(JobSpec job) => new(
         job.Prompt, job.RecipeName, Json(job.RecipeConfigJson), job.AgentFile, job.AgentYaml, job.Framework,
-        Json(job.ConfigJson), job.WebhookUrl, job.TimeoutSeconds, job.SessionId, job.MaxAttempts, job.Priority);
+        Json(job.ConfigJson), job.WebhookUrl, job.TimeoutSeconds, job.SessionId, job.MaxAttempts, job.Priority,
+        job.ConcurrencyKey, job.ConcurrencyLimit);
 
     private static JsonElement Json(string text)
     {

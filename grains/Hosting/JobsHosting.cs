@@ -12,6 +12,7 @@ using Orleans.Serialization;
 using Orleans.Storage;
 using Praison.Orleans.Grains.Agents;
 using Praison.Orleans.Grains.Execution;
+using Praison.Orleans.Grains.FlowControl;
 using Praison.Orleans.Grains.Index;
 using Praison.Orleans.Grains.Jobs;
 using Praison.Orleans.Grains.Llm;
@@ -158,6 +159,10 @@ public static class JobsHosting
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddKeyedSingleton(ScheduleGrain.Clock, (provider, _) => provider.GetRequiredService<TimeProvider>());
         services.AddSingleton<JobSlots>();
+        services.AddSingleton<KeyLeases>();
+        services.AddSingleton<JobAdmission>();
+        services.AddOptions<FlowControlOptions>().BindConfiguration(FlowControlOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<FlowControlOptions>>(new ProblemsValidator<FlowControlOptions>(o => o.Problems()));
         services.AddPlacementDirector<SiloKeyPlacement, SiloKeyPlacementDirector>();
         services.AddMetrics();
         services.AddSingleton<JobMetrics>();

@@ -31,6 +31,9 @@ public sealed partial class JobGrain
     /// </summary>
     private int _endings;
 
+    /// <summary>What the loop waits for before the job may run (<see cref="Execution.JobWaits"/>); null once it runs.</summary>
+    private string? _waiting;
+
     private bool LoopIsLive => _loop is { IsCompleted: false };
 
     private int MaxAttempts =>
@@ -93,7 +96,7 @@ public sealed partial class JobGrain
             }
 
             await UntilItsTimeAsync(stop);
-            var lease = await slots.AcquireAsync(Tenant, Record.Spec.Priority, stop);
+            var lease = await admission.AdmitAsync(Tenant, JobId, Record.Spec, waiting => _waiting = waiting, stop);
             await RunAttemptAsync(lease, stop);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)

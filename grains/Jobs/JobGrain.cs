@@ -22,7 +22,7 @@ namespace Praison.Orleans.Grains.Jobs;
 public sealed partial class JobGrain(
     [PersistentState("job", JobStorage.Name)] IPersistentState<JobRecord> job,
     JobExecutor executor,
-    JobSlots slots,
+    JobAdmission admission,
     IJobIndex index,
     WebhookSender webhooks,
     JobMetrics metrics,
@@ -172,8 +172,12 @@ public sealed partial class JobGrain(
     public async Task<JobSnapshot?> GetStatusAsync()
     {
         await ExpireIfDueAsync();
-        return IsVisible ? Snapshot() : null;
+        return IsVisible ? Snapshot() with { Waiting = WaitingFor } : null;
     }
+
+    /// <summary>What the job waits for while queued on this activation (<see cref="JobWaits"/>); null otherwise.</summary>
+    private string? WaitingFor =>
+        Record.Status != JobStatus.Queued || !LoopIsLive ? null : IsWaitingForItsTime ? JobWaits.Time : _waiting;
 
     public async Task<JobResultReply> GetResultAsync()
     {

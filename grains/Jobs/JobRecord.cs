@@ -103,5 +103,6 @@ public sealed class JobRecord : Storage.ICommittedRecord<JobRecord>
             WebhookPending || !Status.IsTerminal(), WebhookDeliveredAt, WebhookError, WebhookRetryAt),
         Spec.RunAt,
         Spec.ScheduleId,
-        Spec.Priority);
+        Spec.Priority,
+        Spec.ConcurrencyKey);
 }

@@ -1,12 +1,13 @@
 using System.Diagnostics.Metrics;
 using Praison.Orleans.Grains.Execution;
+using Praison.Orleans.Grains.FlowControl;
 
 namespace Praison.Orleans.Grains.Telemetry;
 
 /// <summary>
 /// The jobs' own metrics (meter <see cref="MeterName"/>), in OpenTelemetry's naming: jobs submitted,
 /// started, resumed and ended (by status), queue wait and run time, webhook deliveries by outcome, and
-/// this silo's running and waiting jobs. The <c>kind</c> tag is bounded: a registered recipe's name,
+/// this silo's running jobs, its waiting jobs by what they wait for, and its concurrency key leases. The <c>kind</c> tag is bounded: a registered recipe's name,
 /// <c>agents</c> or <c>prompt</c> — never a client-chosen name, which would let a client multiply series.
 /// </summary>
 public sealed class JobMetrics
@@ -21,7 +22,7 @@ public sealed class JobMetrics
     private readonly Histogram<double> _queueWait;
     private readonly Histogram<double> _runTime;
 
-    public JobMetrics(IMeterFactory meters, JobSlots slots)
+    public JobMetrics(IMeterFactory meters, JobSlots slots, KeyLeases keys)
     {
         var meter = meters.Create(MeterName);
         _submitted = meter.CreateCounter<long>("praison.jobs.submitted", "{job}", "Jobs accepted.");
@@ -32,7 +33,12 @@ public sealed class JobMetrics
         _queueWait = meter.CreateHistogram<double>("praison.jobs.queue_wait", "s", "From submit to the first start.");
         _runTime = meter.CreateHistogram<double>("praison.jobs.run_duration", "s", "From the first start to the end.");
         meter.CreateObservableGauge("praison.jobs.running", () => slots.Running, "{job}", "Jobs holding a slot on this silo.");
-        meter.CreateObservableGauge("praison.jobs.waiting", () => slots.Waiting, "{job}", "Jobs waiting for a slot on this silo.");
+        meter.CreateObservableGauge(
+            "praison.jobs.waiting",
+            () => (Measurement<int>[])[new(slots.Waiting, Reason(JobWaits.Slot)), new(keys.Waiting, Reason(JobWaits.ConcurrencyKey))],
+            "{job}",
+            "Jobs of this silo waiting to run, by what they wait for: a slot of the silo or a lease of their concurrency key.");
+        meter.CreateObservableGauge("praison.jobs.key_leases", () => keys.Held, "{lease}", "Concurrency key leases this silo's jobs hold.");
     }
 
     /// <summary>The bounded kind of a job: its recipe, <c>agents</c> or <c>prompt</c>.</summary>
@@ -65,6 +71,8 @@ public sealed class JobMetrics
 
     /// <summary>A delivery round ended: <c>delivered</c>, <c>retrying</c> (another round will come) or <c>given_up</c>.</summary>
     public void WebhookRound(string outcome) => _webhooks.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    private static KeyValuePair<string, object?> Reason(string reason) => new("reason", reason);
 
     private static KeyValuePair<string, object?> Kind(JobSpec spec) => new("kind", KindOf(spec));
 }

@@ -45,7 +45,7 @@ public sealed class OpenApiTests(JobsClusterFixture fixture)
 
         var body = Resolve(document, submit["requestBody"]!["content"]!["application/json"]!["schema"]!);
         Assert.Equal(
-            ["agent_file", "agent_yaml", "config", "delay_seconds", "framework", "idempotency_key", "max_attempts", "priority", "prompt", "recipe_config",
+            ["agent_file", "agent_yaml", "concurrency_key", "concurrency_limit", "config", "delay_seconds", "framework", "idempotency_key", "max_attempts", "priority", "prompt", "recipe_config",
                 "recipe_name", "run_at", "session_id", "timeout", "webhook_url"],
             Properties(body));
         Assert.Contains("Idempotency-Key", submit["parameters"]!.AsArray().Select(p => (string)p!["name"]!));
@@ -118,8 +118,9 @@ public sealed class OpenApiTests(JobsClusterFixture fixture)
         Assert.True(documented.All(p => actual.Contains(p) || OmittedWhenNull(p)), $"{method} {path} {status}: documented {string.Join(",", documented)} vs real {string.Join(",", actual)}");
     }
 
-    /// <summary>Members written only when set (the job was cancelled, it has a webhook, it was delayed).</summary>
-    private static bool OmittedWhenNull(string property) => property is "cancelled_at" or "webhook" or "scheduled_for" or "schedule_id" or "max_attempts";
+    /// <summary>Members written only when set (the job was cancelled, it has a webhook, it was delayed, it names a concurrency key, it waits).</summary>
+    private static bool OmittedWhenNull(string property) =>
+        property is "cancelled_at" or "webhook" or "scheduled_for" or "schedule_id" or "max_attempts" or "concurrency_key" or "concurrency_limit" or "waiting";
 
     private static JsonNode Schema(JsonObject document, string path, string method, string status, string contentType) =>
         document["paths"]![path]![method]!["responses"]![status]!["content"]![contentType]!["schema"]!;

@@ -7,6 +7,7 @@ using Orleans.TestingHost;
 using Praison.Orleans.Gateway;
 using Praison.Orleans.Gateway.Auth;
 using Praison.Orleans.Grains.Execution;
+using Praison.Orleans.Grains.FlowControl;
 using Praison.Orleans.Grains.Hosting;
 using Praison.Orleans.Grains.Index;
 using Praison.Orleans.Grains.Llm;
@@ -55,6 +56,18 @@ public class JobsClusterFixture : IAsyncLifetime
     /// <summary>Schedules may fire every 2 s here (production: every minute).</summary>
     public static readonly TimeSpan ScheduleMinInterval = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The concurrency key rules of the cluster's silos: keys <c>two:*</c>, <c>three:*</c> and <c>five:*</c>
+    /// run that many jobs at once; <c>throttled:*</c> starts at most 5 jobs per 2 seconds.
+    /// </summary>
+    public static readonly KeyRule[] FlowControlRules =
+    [
+        new() { Key = "two:*", Concurrency = 2 },
+        new() { Key = "three:*", Concurrency = 3 },
+        new() { Key = "five:*", Concurrency = 5 },
+        new() { Key = "throttled:*", Starts = 5, PerSeconds = 2 },
+    ];
+
     /// <summary>What the cluster's silos store: they share one process, so one store, as they would a database.</summary>
     public MemoryJobStore Store { get; } = new();
 
@@ -80,8 +93,14 @@ public class JobsClusterFixture : IAsyncLifetime
             silo.Services.Configure<JobsOptions>(o =>
             {
                 o.MaxConcurrent = SlotsPerSilo;
+                o.ReservedSlots = 0; // tests here count slots; which tenants ran before them must not change that
                 o.ProgressCheckpointInterval = TimeSpan.FromMilliseconds(200);
                 ConfigureJobs(o);
+            });
+            silo.Services.Configure<FlowControlOptions>(o =>
+            {
+                o.Keys.AddRange(FlowControlRules);
+                o.ThrottleMargin = TimeSpan.FromMilliseconds(500); // a probe's start lags its grant by a write and a hop
             });
             silo.Services.Configure<SchedulesOptions>(o => (o.MinInterval, o.CheckPeriod) = (ScheduleMinInterval, TimeSpan.FromSeconds(1)));
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1)); // a derived fixture's sweep, schedules

@@ -87,6 +87,7 @@ public static class ProbeLedger
             var running = entry.Running.GetValueOrDefault(silo) + 1;
             entry.Running[silo] = running;
             entry.MaxRunning[silo] = Math.Max(entry.MaxRunning.GetValueOrDefault(silo), running);
+            entry.MaxAtOnce = Math.Max(entry.MaxAtOnce, entry.Running.Values.Sum());
         }
 
         return run;
@@ -129,8 +130,24 @@ public static class ProbeLedger
         }
     }
 
+    /// <summary>The most probes of <paramref name="scope"/> that ever ran at once, all silos together.</summary>
+    public static int MaxRunningAtOnce(string scope)
+    {
+        if (!Scopes.TryGetValue(scope, out var entry))
+        {
+            return 0;
+        }
+
+        lock (entry)
+        {
+            return entry.MaxAtOnce;
+        }
+    }
+
     private sealed class Scope
     {
+        public int MaxAtOnce { get; set; }
+
         public List<ProbeRun> Runs { get; } = [];
         public Dictionary<string, int> Running { get; } = [];
         public Dictionary<string, int> MaxRunning { get; } = [];

@@ -1,0 +1,134 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+
+namespace Praison.Orleans.Tests.Grains;
+
+/// <summary>
+/// Concurrency keys and throttles across a real 3-silo cluster (the fixture's rules: <c>two:*</c>,
+/// <c>three:*</c>, <c>five:*</c>, <c>throttled:*</c>). Each test names keys of its own, so key grains
+/// start fresh; the probes of one key share one ledger scope, which counts how many ran at once.
+/// </summary>
+[Collection(JobsClusterCollection.Name)]
+public sealed class FlowControlTests(JobsClusterFixture fixture)
+{
+    [Fact]
+    public async Task TwoHundredJobsOverThreeKeys_NoKeyEverRunsMoreThanItsLimit_AndEveryJobSucceeds()
+    {
+        var run = Guid.NewGuid().ToString("N");
+        var keys = new (string Key, int Limit, string Scope)[]
+        {
+            ($"two:{run}", 2, ProbeLedger.NewScope()), ($"three:{run}", 3, ProbeLedger.NewScope()), ($"five:{run}", 5, ProbeLedger.NewScope()),
+        };
+
+        var jobs = await Task.WhenAll(Enumerable.Range(0, 200).Select(async i =>
+        {
+            var (key, _, scope) = keys[i % keys.Length];
+            var job = fixture.NewJob(out _); // any silo
+            var reply = await job.SubmitAsync(Specs.Probe(scope, seconds: 0.02) with { ConcurrencyKey = key });
+            Assert.Equal(SubmitStatus.Accepted, reply.Status);
+            return job;
+        }));
+
+        var ends = await Task.WhenAll(jobs.Select(job => job.UntilTerminal(TimeSpan.FromMinutes(3))));
+        Assert.All(ends, end => Assert.Equal(JobStatus.Succeeded, end!.Status));
+        for (var k = 0; k < keys.Length; k++)
+        {
+            var (key, limit, scope) = keys[k];
+            var most = ProbeLedger.MaxRunningAtOnce(scope);
+            Assert.True(most <= limit, $"{most} jobs of {key} ran at once; its limit is {limit}");
+            Assert.Equal(Enumerable.Range(0, jobs.Length).Count(i => i % keys.Length == k), ProbeLedger.Runs(scope).Count); // each once
+            await UntilEveryLeaseIsBackAsync(key);
+        }
+    }
+
+    [Fact]
+    public async Task AJobWaitingForItsKey_HoldsNoSlot_AndItsStatusSaysWhatItWaitsFor()
+    {
+        var (scope, key) = (ProbeLedger.NewScope(), $"user-{Guid.NewGuid():N}");
+        var holder = await fixture.Http.SubmitJobAsync(Probe(scope, key, limit: 1));
+        var waiting = new List<string>();
+        try
+        {
+            await fixture.Http.UntilStatusAsync(holder, "running");
+            await AJobWaitingForItsKeyAsync(scope, key, holder, waiting);
+        }
+        finally
+        {
+            foreach (var job in waiting.Prepend(holder))
+            {
+                await CancelAsync(job); // endless probes: none may keep a slot from the tests after this one
+            }
+        }
+
+        Assert.Equal(1, ProbeLedger.MaxRunningAtOnce(scope));
+        await UntilEveryLeaseIsBackAsync(key, JobKeys.DefaultTenant);
+    }
+
+    private async Task AJobWaitingForItsKeyAsync(string scope, string key, string holder, List<string> waiting)
+    {
+        // More jobs of the key than the cluster has slots: were they to hold slots while they wait, nothing else could run.
+        for (var i = 0; i < JobsClusterFixture.Silos * JobsClusterFixture.SlotsPerSilo + 2; i++)
+        {
+            waiting.Add(await fixture.Http.SubmitJobAsync(Probe(scope, key, limit: 1)));
+        }
+
+        var other = await fixture.Http.SubmitJobAsync(new { prompt = "x", recipe_name = "echo" });
+        await fixture.Http.UntilStatusAsync(other, "succeeded");
+
+        var status = (await fixture.Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{waiting[^1]}"))!;
+        Assert.Equal("queued", (string?)status["status"]);
+        Assert.Equal("concurrency_key", (string?)status["waiting"]);
+        Assert.Equal(key, (string?)status["concurrency_key"]);
+        Assert.Single(ProbeLedger.Runs(scope));
+
+        // The holder's end hands its lease to the first waiting job, and no other.
+        await CancelAsync(holder);
+        await fixture.Http.UntilStatusAsync(waiting[0], "running");
+        Assert.Equal([holder, waiting[0]], ProbeLedger.Runs(scope).Select(r => r.JobId));
+    }
+
+    [Fact]
+    public async Task AThrottledKey_StartsAtMostItsStartsWithinAnyPeriod()
+    {
+        var (scope, key) = (ProbeLedger.NewScope(), $"throttled:{Guid.NewGuid():N}"); // 5 starts per 2 s
+        var jobs = await Task.WhenAll(Enumerable.Range(0, 12).Select(async _ =>
+        {
+            var job = fixture.NewJob(out var _);
+            await job.SubmitAsync(Specs.Probe(scope, seconds: 0.01) with { ConcurrencyKey = key });
+            return job;
+        }));
+
+        var ends = await Task.WhenAll(jobs.Select(job => job.UntilTerminal(TimeSpan.FromMinutes(2))));
+        Assert.All(ends, end => Assert.Equal(JobStatus.Succeeded, end!.Status));
+        var starts = ProbeLedger.Runs(scope).Select(r => r.StartedAt).Order().ToList();
+        Assert.Equal(12, starts.Count);
+        for (var i = 0; i + 5 < starts.Count; i++)
+        {
+            // Six starts within one 2-second window would be one too many.
+            Assert.True(starts[i + 5] - starts[i] >= TimeSpan.FromSeconds(2), $"starts {i} and {i + 5} were {starts[i + 5] - starts[i]} apart");
+        }
+
+        await UntilEveryLeaseIsBackAsync(key);
+    }
+
+    private static object Probe(string scope, string key, int limit) => new
+    {
+        prompt = "x",
+        recipe_name = ProbeRecipe.RecipeName,
+        recipe_config = JsonNode.Parse(ProbeLedger.Config(scope)),
+        concurrency_key = key,
+        concurrency_limit = limit,
+    };
+
+    private async Task CancelAsync(string jobId)
+    {
+        using var response = await fixture.Http.PostAsync($"/api/v1/runs/{jobId}/cancel", null);
+        Assert.True(response.IsSuccessStatusCode, $"cancel of {jobId}: {response.StatusCode}");
+    }
+
+    private Task<KeyLeaseCounts> UntilEveryLeaseIsBackAsync(string key, string tenant = JobKeys.DefaultTenant) =>
+        Eventually.Until(
+            () => fixture.Client.ConcurrencyKey(tenant, key).GetCountsAsync(),
+            counts => counts is { Running: 0, Waiting: 0 },
+            $"every lease of {key} to be back");
+}

@@ -31,7 +31,7 @@ public sealed partial class JobGrain
     /// </summary>
     private int _endings;
 
-    /// <summary>What the loop waits for before the job may run (<see cref="Execution.JobWaits"/>); null once it runs.</summary>
+    /// <summary>What the loop waits for before the job may run (<see cref="FlowControl.JobWaits"/>); null once it runs.</summary>
     private string? _waiting;
 
     private bool LoopIsLive => _loop is { IsCompleted: false };

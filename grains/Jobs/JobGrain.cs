@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Praison.Orleans.Grains.Execution;
+using Praison.Orleans.Grains.FlowControl;
 using Praison.Orleans.Grains.Index;
 using Praison.Orleans.Grains.Telemetry;
 using Praison.Orleans.Grains.Webhooks;

@@ -42,9 +42,9 @@ public sealed class WireContractTests
     {
         var expected = new Dictionary<string, string>
         {
-            ["JobSpec"] = "Prompt=0 RecipeName=1 RecipeConfigJson=2 AgentFile=3 AgentYaml=4 Framework=5 ConfigJson=6 WebhookUrl=7 TimeoutSeconds=8 SessionId=9 IdempotencyKey=10 MaxAttempts=11 RunAt=12 ScheduleId=13 ApiBaseUrl=14 Priority=15",
+            ["JobSpec"] = "Prompt=0 RecipeName=1 RecipeConfigJson=2 AgentFile=3 AgentYaml=4 Framework=5 ConfigJson=6 WebhookUrl=7 TimeoutSeconds=8 SessionId=9 IdempotencyKey=10 MaxAttempts=11 RunAt=12 ScheduleId=13 ApiBaseUrl=14 Priority=15 ConcurrencyKey=16 ConcurrencyLimit=17",
             ["JobProgress"] = "Percentage=0 CurrentStep=1 StepsCompleted=2 StepsTotal=3",
-            ["JobSnapshot"] = "JobId=0 Status=1 Progress=2 CreatedAt=3 StartedAt=4 CompletedAt=5 AgentId=6 SessionId=7 Error=8 Attempt=9 CancelledAt=10 Webhook=11 ScheduledFor=12 ScheduleId=13 Priority=14",
+            ["JobSnapshot"] = "JobId=0 Status=1 Progress=2 CreatedAt=3 StartedAt=4 CompletedAt=5 AgentId=6 SessionId=7 Error=8 Attempt=9 CancelledAt=10 Webhook=11 ScheduledFor=12 ScheduleId=13 Priority=14 ConcurrencyKey=15 Waiting=16",
             ["WebhookDelivery"] = "Pending=0 DeliveredAt=1 Error=2 NextRoundAt=3",
             ["JobOutcome"] = "Job=0 ResultJson=1 MetricsJson=2",
             ["SubmitReply"] = "Status=0 Job=1 Field=2 Error=3",
@@ -60,6 +60,11 @@ public sealed class WireContractTests
             ["ScheduleReply"] = "Status=0 Schedule=1 Field=2 Error=3",
             ["JobListPage"] = "Jobs=0 Total=1",
             ["JobStoreStats"] = "TotalJobs=0 IdempotencyKeys=1 StatusCounts=2",
+            ["KeyLimits"] = "Concurrency=0 Starts=1 Period=2",
+            ["KeyLeaseRequest"] = "JobId=0 LeaseId=1 Silo=2 Priority=3 Limits=4",
+            ["KeyLeaseReport"] = "Held=0 Waiting=1",
+            ["HeldKeyLease"] = "Request=0 GrantedAt=1",
+            ["KeyLeaseCounts"] = "Running=0 Waiting=1 StartsInPeriod=2 Limits=3",
             ["JobStorageException"] = "", // no members of its own: message and type only
         };
         var records = ContractTypes
@@ -97,6 +102,9 @@ public sealed class WireContractTests
             "ScheduleSpec=Praison.ScheduleSpec", "SchedulePatch=Praison.SchedulePatch", "ScheduleSnapshot=Praison.ScheduleSnapshot",
             "ScheduleReply=Praison.ScheduleReply", "ScheduleOverlap=Praison.ScheduleOverlap", "ScheduleCatchUp=Praison.ScheduleCatchUp",
             "ScheduleCommandStatus=Praison.ScheduleCommandStatus",
+            "IConcurrencyKeyGrain=Praison.IConcurrencyKeyGrain", "IKeyLeaseAgentGrain=Praison.IKeyLeaseAgentGrain",
+            "KeyLimits=Praison.KeyLimits", "KeyLeaseRequest=Praison.KeyLeaseRequest", "KeyLeaseReport=Praison.KeyLeaseReport",
+            "HeldKeyLease=Praison.HeldKeyLease", "KeyLeaseCounts=Praison.KeyLeaseCounts",
         };
         var actual = ContractTypes
             .Select(t => (t.Name, Alias: t.GetCustomAttribute<AliasAttribute>()?.Alias))

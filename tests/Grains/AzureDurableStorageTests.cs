@@ -8,6 +8,62 @@ namespace Praison.Orleans.Tests.Grains;
 public sealed class AzureDurableStorageTests(AzureClusterFixture fixture) : DurableStorageTests(fixture)
 {
     [Fact]
+    public async Task KilledSiloMidRun_NoKeyEverRunsMoreThanItsLimit_EveryJobSucceeds_AndEveryLeaseComesBack()
+    {
+        await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 3, slotsPerSilo: 4);
+        var run = Guid.NewGuid().ToString("N");
+        var keys = new (string Key, int Limit, string Scope)[]
+        {
+            ($"two:{run}", 2, ProbeLedger.NewScope()), ($"three:{run}", 3, ProbeLedger.NewScope()), ($"five:{run}", 5, ProbeLedger.NewScope()),
+        };
+        var jobs = await Task.WhenAll(Enumerable.Range(0, 60).Select(async i =>
+        {
+            var (key, _, scope) = keys[i % keys.Length];
+            var job = cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, JobIds.New()));
+            await job.SubmitAsync(Specs.Probe(scope, seconds: 0.3) with { ConcurrencyKey = key });
+            return job;
+        }));
+        var doomed = cluster.Silos[^1];
+        var doomedSilo = doomed.SiloAddress.ToParsableString();
+        await Eventually.Until(
+            () => keys.Any(k => ProbeLedger.Runs(k.Scope).Any(r => r.Silo == doomedSilo && r.ReturnedAt is null)),
+            "a job holding a lease to run on the silo about to be killed");
+
+        var killedAt = DateTimeOffset.UtcNow; // its probes stop here: an in-process silo's tasks outlive its kill, a process's would not
+        await cluster.KillSiloAsync(doomed);
+
+        var ends = await Task.WhenAll(jobs.Select(job => job.UntilTerminalAfterSiloLoss(TimeSpan.FromMinutes(3))));
+        Assert.All(ends, end => Assert.Equal(JobStatus.Succeeded, end!.Status));
+        foreach (var (key, limit, scope) in keys)
+        {
+            var most = MostAtOnce(ProbeLedger.Runs(scope), doomedSilo, killedAt);
+            Assert.True(most <= limit, $"{most} jobs of {key} ran at once; its limit is {limit}");
+            await Eventually.Until(
+                () => SiloLoss.UnlessItMetTheDeadSilo(() => cluster.Client.ConcurrencyKey(JobKeys.DefaultTenant, key).GetCountsAsync()),
+                counts => counts is { Running: 0, Waiting: 0 },
+                $"every lease of {key} to be back",
+                TimeSpan.FromSeconds(60));
+        }
+    }
+
+    /// <summary>The most runs that overlapped, a run on the killed silo ending when it was killed.</summary>
+    private static int MostAtOnce(IReadOnlyList<ProbeRun> runs, string killedSilo, DateTimeOffset killedAt)
+    {
+        var edges = runs.SelectMany(r =>
+        {
+            var end = r.Silo == killedSilo && (r.ReturnedAt is null || r.ReturnedAt > killedAt) ? killedAt : r.ReturnedAt ?? DateTimeOffset.MaxValue;
+            return new[] { (At: r.StartedAt, Step: 1), (At: end, Step: -1) };
+        });
+        var (now, most) = (0, 0);
+        foreach (var (_, step) in edges.OrderBy(e => e.At).ThenBy(e => e.Step)) // an end before a start at the same instant
+        {
+            most = Math.Max(most, now += step);
+        }
+
+        return most;
+    }
+
+    [Fact]
     public async Task FinishedJob_CostsThreeRecordWritesAndTwoIndexTransactions_AndNoIndexEntryRead()
     {
         // What a job itself writes: no progress checkpoint within these jobs' run (the running entry goes

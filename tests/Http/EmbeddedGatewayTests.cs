@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Praison.Orleans.Gateway;
+using Praison.Orleans.Gateway.Auth;
 using Orleans.Diagnostics;
 using Praison.Orleans.Grains.Agents;
 using Praison.Orleans.Grains.Jobs;
@@ -48,6 +49,39 @@ public sealed class EmbeddedGatewayTests
         Assert.Equal(3, (int)health["executor_stats"]!["max_concurrent"]!);
         Assert.Equal("embedded", (string)(await http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{jobId}/result"))!["result"]!);
         Assert.Equal(jobId, (string)status!["job_id"]!);
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task WithTwoTenants_AndDefaultSettings_OnesJobStartsAtOnce_WhileTheOthersLongJobsWouldFillEverySlot()
+    {
+        const string acme = "acme-fairness-key", globex = "globex-fairness-key";
+        await using var app = BuildEmbedded(
+            out var url,
+            $"--Auth:Tenants:acme:KeySha256:0={Convert.ToHexString(ApiKeyRing.Digest(acme))}",
+            $"--Auth:Tenants:globex:KeySha256:0={Convert.ToHexString(ApiKeyRing.Digest(globex))}");
+        await app.StartAsync();
+        using var acmeHttp = new HttpClient { BaseAddress = new Uri(url), DefaultRequestHeaders = { { "X-API-Key", acme } } };
+        using var globexHttp = new HttpClient { BaseAddress = new Uri(url), DefaultRequestHeaders = { { "X-API-Key", globex } } };
+
+        // Ten-minute jobs, as many as the silo has slots (10 by default): alone, acme would hold every one.
+        var longJobs = new List<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            longJobs.Add(await acmeHttp.SubmitJobAsync(new { prompt = "x", recipe_name = "wait", recipe_config = new { seconds = 600 } }));
+        }
+
+        await Eventually.Until(
+            async () => (await Task.WhenAll(longJobs.Select(id => acmeHttp.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{id}")))).Count(s => (string?)s!["status"] == "running"),
+            running => running == 9,
+            "nine of acme's jobs to run (a tenth of the slots kept for other tenants)");
+        var queued = await acmeHttp.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{longJobs[^1]}");
+
+        var echo = await globexHttp.SubmitJobAsync(new { prompt = "fair", recipe_name = "echo" });
+        await globexHttp.UntilStatusAsync(echo, "succeeded");
+
+        Assert.Equal(("queued", "slot"), ((string?)queued!["status"], (string?)queued["waiting"]));
+        Assert.Equal("queued", (string?)(await acmeHttp.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{longJobs[^1]}"))!["status"]);
         await app.StopAsync();
     }
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.TestingHost;
 using Praison.Orleans.Grains.Execution;
+using Praison.Orleans.Grains.FlowControl;
 using Praison.Orleans.Grains.Hosting;
 using Praison.Orleans.Grains.Schedules;
 
@@ -53,6 +54,7 @@ public abstract class DurableClusterFixture : IAsyncLifetime
                 o.ProgressCheckpointInterval = checkpointInterval ?? TimeSpan.FromMilliseconds(200);
                 o.SweepPeriod = sweepPeriod ?? SweepPeriod;
             });
+            silo.Services.Configure<FlowControlOptions>(o => o.Keys.AddRange(JobsClusterFixture.FlowControlRules));
             silo.Services.Configure<SchedulesOptions>(o => o.CheckPeriod = SweepPeriod);
             if (scheduleClock is not null)
             {

@@ -1,6 +1,6 @@
-using Praison.Orleans.Grains.FlowControl;
+using Praison.Orleans.Grains.Execution;
 
-namespace Praison.Orleans.Grains.Execution;
+namespace Praison.Orleans.Grains.FlowControl;
 
 /// <summary>
 /// What a job waits for before its work runs, in order: a lease of its concurrency key, if it names one

@@ -1,13 +1,13 @@
 namespace Praison.Orleans.Bench;
 
 /// <summary>
-/// The harness's command line: <c>all|submit|wrk|e2e|cancel|prompt|scale|persistent|scaleout|durable [--duration S]
+/// The harness's command line: <c>all|submit|wrk|e2e|cancel|prompt|scale|persistent|scaleout|durable|flow [--duration S]
 /// [--concurrency N] [--cancels N] [--jobs N] [--steps N] [--out FILE]</c>. <c>--steps</c>: the scale
 /// scenario's jobs are instant <c>wait</c> jobs of that many progress steps instead of <c>echo</c> jobs.
 /// </summary>
 public sealed record BenchOptions(string Scenario, TimeSpan Duration, TimeSpan WarmUp, int Concurrency, int Cancels, int Jobs, string Output, int Steps = 0)
 {
-    private static readonly string[] Scenarios = ["all", "scale", "submit", "wrk", "e2e", "cancel", "prompt", "persistent", "scaleout", "durable"];
+    private static readonly string[] Scenarios = ["all", "scale", "submit", "wrk", "e2e", "cancel", "prompt", "persistent", "scaleout", "durable", "flow"];
 
     /// <summary>Whether this run includes <paramref name="scenario"/>.</summary>
     public bool Runs(string scenario) => Scenario == "all" || Scenario == scenario;

@@ -235,6 +235,9 @@ public sealed class Scenarios(BenchOptions options)
     /// <summary>The durable submit path on PostgreSQL: ours, Hangfire.PostgreSql and the one-INSERT ceiling (<see cref="Durable"/>).</summary>
     public Task<List<Measurement>> DurableAsync() => new Durable(options, Figures).RunAsync();
 
+    /// <summary>What concurrency keys cost, in memory and on PostgreSQL (<see cref="Flow"/>).</summary>
+    public Task<List<Measurement>> FlowAsync() => new Flow(options, Figures).RunAsync();
+
     /// <summary>The submit load against 1, 2 and 3 silo processes behind one gateway process (Azure storage and clustering).</summary>
     public async Task<List<Measurement>> ScaleOutAsync()
     {

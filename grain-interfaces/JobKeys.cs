@@ -29,6 +29,14 @@ public static partial class JobKeys
     public static IIdempotencyGrain IdempotencyKey(this IGrainFactory grains, string tenant, string idempotencyKey) =>
         grains.ByKey<IIdempotencyGrain>(ForIdempotencyKey(tenant, idempotencyKey));
 
+    /// <summary>The key of the <see cref="ISingletonKeyGrain"/> of a tenant's singleton key.</summary>
+    public static string ForSingletonKey(string tenant, string singletonKey) =>
+        IsValidTenant(tenant) ? $"{tenant}/{singletonKey}" : throw new ArgumentException($"Invalid tenant name '{tenant}'.", nameof(tenant));
+
+    /// <summary>The grain of a tenant's singleton key.</summary>
+    public static ISingletonKeyGrain SingletonKey(this IGrainFactory grains, string tenant, string singletonKey) =>
+        grains.ByKey<ISingletonKeyGrain>(ForSingletonKey(tenant, singletonKey));
+
     /// <summary>The key of the <see cref="IConcurrencyKeyGrain"/> of a tenant's concurrency key.</summary>
     public static string ForConcurrencyKey(string tenant, string concurrencyKey) =>
         IsValidTenant(tenant) ? $"{tenant}/{concurrencyKey}" : throw new ArgumentException($"Invalid tenant name '{tenant}'.", nameof(tenant));

@@ -24,7 +24,9 @@ public sealed record JobSpec(
     [property: Id(14)] string? ApiBaseUrl = null,
     [property: Id(15)] int Priority = 0,
     [property: Id(16)] string? ConcurrencyKey = null,
-    [property: Id(17)] int ConcurrencyLimit = 0)
+    [property: Id(17)] int ConcurrencyLimit = 0,
+    [property: Id(18)] string? SingletonKey = null,
+    [property: Id(19)] int SingletonSeconds = 0)
 {
     /// <summary>The longest <see cref="TimeoutSeconds"/> a job may ask for (30 days).</summary>
     public const int MaxTimeoutSeconds = 30 * 24 * 3600;
@@ -34,4 +36,7 @@ public sealed record JobSpec(
 
     /// <summary>The longest <see cref="ConcurrencyKey"/>, and the highest <see cref="ConcurrencyLimit"/>.</summary>
     public const int MaxConcurrencyKeyLength = 200, MaxConcurrencyLimit = 10_000;
+
+    /// <summary>The longest <see cref="SingletonSeconds"/> window (a day).</summary>
+    public const int MaxSingletonSeconds = 86_400;
 }

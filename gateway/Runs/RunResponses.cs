@@ -27,7 +27,9 @@ public sealed record SubmitRunRequest(
     double? DelaySeconds,
     int? Priority,
     string? ConcurrencyKey,
-    int? ConcurrencyLimit);
+    int? ConcurrencyLimit,
+    string? SingletonKey,
+    int? SingletonSeconds);
 
 public sealed record SubmitResponse(
     string JobId,

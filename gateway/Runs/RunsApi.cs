@@ -92,10 +92,13 @@ internal static class RunsApi
                 : liveJobs.Refusal(context);
         }
 
-        // With a key, the key's grain decides (a repeat gets the job the key already names); without, a new job.
-        var reply = spec.IdempotencyKey is { } key
-            ? await grains.IdempotencyKey(tenant, key).SubmitAsync(spec)
-            : await grains.SubmitNewJobAsync(tenant, spec);
+        // With a key, the key's grain decides (a repeat gets the job the key still names); without, a new job.
+        var reply = spec switch
+        {
+            { IdempotencyKey: { } key } => await grains.IdempotencyKey(tenant, key).SubmitAsync(spec),
+            { SingletonKey: { } key } => await grains.SingletonKey(tenant, key).SubmitAsync(spec),
+            _ => await grains.SubmitNewJobAsync(tenant, spec),
+        };
         if (reply.Status == SubmitStatus.Accepted)
         {
             place.Keep();

@@ -40,7 +40,7 @@ internal sealed class SubmitRequestReader : JsonBodyReader
 
         var reader = new SubmitRequestReader(job, limits, now);
         var spec = reader.ReadSpec(null);
-        foreach (var field in (string[])["run_at", "delay_seconds", "idempotency_key"])
+        foreach (var field in (string[])["run_at", "delay_seconds", "idempotency_key", "singleton_key", "singleton_seconds"])
         {
             if (reader.Optional(field) is not null)
             {
@@ -76,11 +76,12 @@ internal sealed class SubmitRequestReader : JsonBodyReader
             Error("concurrency_limit", "Limits a concurrency_key: give one");
         }
 
+        var (singletonKey, singletonSeconds) = Singleton(idempotencyKey);
         var runAt = ScheduledStart();
         return HasErrors ? null : new JobSpec(
             prompt!, recipeName, recipeConfig, agentFile, agentYaml, framework, config, webhookUrl,
             timeout, sessionId, idempotencyKey, maxAttempts, runAt, Priority: priority,
-            ConcurrencyKey: concurrencyKey, ConcurrencyLimit: concurrencyLimit);
+            ConcurrencyKey: concurrencyKey, ConcurrencyLimit: concurrencyLimit, SingletonKey: singletonKey, SingletonSeconds: singletonSeconds);
     }
 
     /// <summary>
@@ -138,6 +139,27 @@ internal sealed class SubmitRequestReader : JsonBodyReader
     /// <summary><c>concurrency_key</c>: 1 to <see cref="JobSpec.MaxConcurrencyKeyLength"/> printable characters; empty means none.</summary>
     private string? ConcurrencyKey() =>
         Text("concurrency_key", JobSpec.MaxConcurrencyKeyLength) is { Length: > 0 } key ? Printable("concurrency_key", key) : null;
+
+    /// <summary>
+    /// <c>singleton_key</c> (printable, at most <see cref="ISingletonKeyGrain.MaxKeyLength"/>; not with an
+    /// idempotency key, which already names one job for good) and <c>singleton_seconds</c> (only with a key).
+    /// </summary>
+    private (string? Key, int Seconds) Singleton(string? idempotencyKey)
+    {
+        var key = Text("singleton_key", ISingletonKeyGrain.MaxKeyLength) is { Length: > 0 } given ? Printable("singleton_key", given) : null;
+        var seconds = WholeNumber("singleton_seconds", 1, JobSpec.MaxSingletonSeconds) ?? 0;
+        if (key is not null && idempotencyKey is not null)
+        {
+            Error("singleton_key", "Give singleton_key or an idempotency key, not both");
+        }
+
+        if (seconds > 0 && key is null)
+        {
+            Error("singleton_seconds", "Is the window of a singleton_key: give one");
+        }
+
+        return (key, seconds);
+    }
 
     /// <summary>The longest <c>session_id</c> accepted.</summary>
     public const int MaxSessionIdLength = 256;

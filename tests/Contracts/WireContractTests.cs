@@ -42,7 +42,7 @@ public sealed class WireContractTests
     {
         var expected = new Dictionary<string, string>
         {
-            ["JobSpec"] = "Prompt=0 RecipeName=1 RecipeConfigJson=2 AgentFile=3 AgentYaml=4 Framework=5 ConfigJson=6 WebhookUrl=7 TimeoutSeconds=8 SessionId=9 IdempotencyKey=10 MaxAttempts=11 RunAt=12 ScheduleId=13 ApiBaseUrl=14 Priority=15 ConcurrencyKey=16 ConcurrencyLimit=17",
+            ["JobSpec"] = "Prompt=0 RecipeName=1 RecipeConfigJson=2 AgentFile=3 AgentYaml=4 Framework=5 ConfigJson=6 WebhookUrl=7 TimeoutSeconds=8 SessionId=9 IdempotencyKey=10 MaxAttempts=11 RunAt=12 ScheduleId=13 ApiBaseUrl=14 Priority=15 ConcurrencyKey=16 ConcurrencyLimit=17 SingletonKey=18 SingletonSeconds=19",
             ["JobProgress"] = "Percentage=0 CurrentStep=1 StepsCompleted=2 StepsTotal=3",
             ["JobSnapshot"] = "JobId=0 Status=1 Progress=2 CreatedAt=3 StartedAt=4 CompletedAt=5 AgentId=6 SessionId=7 Error=8 Attempt=9 CancelledAt=10 Webhook=11 ScheduledFor=12 ScheduleId=13 Priority=14 ConcurrencyKey=15 Waiting=16",
             ["WebhookDelivery"] = "Pending=0 DeliveredAt=1 Error=2 NextRoundAt=3",
@@ -104,7 +104,7 @@ public sealed class WireContractTests
             "ScheduleCommandStatus=Praison.ScheduleCommandStatus",
             "IConcurrencyKeyGrain=Praison.IConcurrencyKeyGrain", "IKeyLeaseAgentGrain=Praison.IKeyLeaseAgentGrain",
             "KeyLimits=Praison.KeyLimits", "KeyLeaseRequest=Praison.KeyLeaseRequest", "KeyLeaseReport=Praison.KeyLeaseReport",
-            "HeldKeyLease=Praison.HeldKeyLease", "KeyLeaseCounts=Praison.KeyLeaseCounts",
+            "HeldKeyLease=Praison.HeldKeyLease", "KeyLeaseCounts=Praison.KeyLeaseCounts", "ISingletonKeyGrain=Praison.ISingletonKeyGrain",
         };
         var actual = ContractTypes
             .Select(t => (t.Name, Alias: t.GetCustomAttribute<AliasAttribute>()?.Alias))
@@ -121,7 +121,7 @@ public sealed class WireContractTests
         var actual = new[]
             {
                 typeof(IJobGrain), typeof(IJobRecoveryGrain), typeof(ISiloStatsGrain), typeof(IJobQueryGrain), typeof(IIdempotencyGrain),
-                typeof(IScheduleGrain), typeof(IScheduleDirectoryGrain),
+                typeof(IScheduleGrain), typeof(IScheduleDirectoryGrain), typeof(ISingletonKeyGrain), typeof(IConcurrencyKeyGrain), typeof(IKeyLeaseAgentGrain),
             }
             .SelectMany(t => t.GetMethods().Select(m => $"{t.Name}.{m.Name}={m.GetCustomAttribute<AliasAttribute>()?.Alias}"))
             .Order(StringComparer.Ordinal);
@@ -135,7 +135,9 @@ public sealed class WireContractTests
                 "IJobQueryGrain.ListAsync=List", "IJobQueryGrain.LiveCountAsync=LiveCount", "IJobQueryGrain.StatsAsync=Stats", "IJobRecoveryGrain.CatchUpAsync=CatchUp", "IJobRecoveryGrain.EvictAsync=Evict", "ISiloStatsGrain.GetAsync=Get",
                 "IScheduleDirectoryGrain.ListAsync=List", "IScheduleDirectoryGrain.RemoveAsync=Remove", "IScheduleDirectoryGrain.TryAddAsync=TryAdd",
                 "IScheduleGrain.CreateAsync=Create", "IScheduleGrain.DeleteAsync=Delete", "IScheduleGrain.GetAsync=Get",
-                "IScheduleGrain.TriggerAsync=Trigger", "IScheduleGrain.UpdateAsync=Update",
+                "IScheduleGrain.TriggerAsync=Trigger", "IScheduleGrain.UpdateAsync=Update", "ISingletonKeyGrain.SubmitAsync=Submit",
+                "IConcurrencyKeyGrain.AcquireAsync=Acquire", "IConcurrencyKeyGrain.ReleaseAsync=Release", "IConcurrencyKeyGrain.GetCountsAsync=Counts",
+                "IKeyLeaseAgentGrain.GrantedAsync=Granted", "IKeyLeaseAgentGrain.GetLeasesAsync=Leases",
             }.Order(StringComparer.Ordinal),
             actual);
     }

@@ -112,6 +112,36 @@ public sealed class FlowControlTests(JobsClusterFixture fixture)
         await UntilEveryLeaseIsBackAsync(key);
     }
 
+    [Fact]
+    public async Task ABurstOfSubmitsWithOneSingletonKey_MakesOneJob_TheFirst_UntilItEnds()
+    {
+        var (scope, key) = (ProbeLedger.NewScope(), $"nightly-report-{Guid.NewGuid():N}");
+        var body = new { prompt = "x", recipe_name = ProbeRecipe.RecipeName, recipe_config = JsonNode.Parse(ProbeLedger.Config(scope)), singleton_key = key };
+
+        var ids = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => (i % 2 == 0 ? fixture.Http : fixture.Http2).SubmitJobAsync(body)));
+        var first = Assert.Single(ids.Distinct());
+        await fixture.Http.UntilStatusAsync(first, "running");
+        Assert.Equal(first, await fixture.Http.SubmitJobAsync(body)); // still running: still the key's job
+
+        await CancelAsync(first);
+        var next = await fixture.Http.SubmitJobAsync(body); // ended: the next submit makes the key's next job
+        Assert.NotEqual(first, next);
+        await CancelAsync(next);
+        Assert.Single(ProbeLedger.Runs(scope), r => r.JobId == first);
+    }
+
+    [Fact]
+    public async Task ASingletonKeysWindow_AnswersWithItsJob_AfterTheJobHasEnded()
+    {
+        var key = $"digest-{Guid.NewGuid():N}";
+        var body = new { prompt = "once", recipe_name = "echo", singleton_key = key, singleton_seconds = 3600 };
+        var first = await fixture.Http.SubmitJobAsync(body);
+        await fixture.Http.UntilStatusAsync(first, "succeeded");
+
+        Assert.Equal(first, await fixture.Http.SubmitJobAsync(body));
+        Assert.NotEqual(first, await fixture.Http.SubmitJobAsync(new { prompt = "once", recipe_name = "echo", singleton_key = key })); // no window: it ended
+    }
+
     private static object Probe(string scope, string key, int limit) => new
     {
         prompt = "x",

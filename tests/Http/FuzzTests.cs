@@ -23,7 +23,7 @@ public sealed class FuzzTests(FuzzClusterFixture fixture, ITestOutputHelper outp
     private static readonly string[] Fields =
     [
         "prompt", "recipe_name", "recipe_config", "agent_file", "agent_yaml", "framework", "config", "webhook_url",
-        "timeout", "session_id", "idempotency_key", "max_attempts", "priority", "concurrency_key", "concurrency_limit", "unknown",
+        "timeout", "session_id", "idempotency_key", "max_attempts", "priority", "concurrency_key", "concurrency_limit", "singleton_key", "singleton_seconds", "unknown",
         "schedule_id", "cron", "timezone", "job", "overlap", "catch_up", "paused", "run_at", "delay_seconds",
     ];
 

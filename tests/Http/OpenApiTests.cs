@@ -46,7 +46,7 @@ public sealed class OpenApiTests(JobsClusterFixture fixture)
         var body = Resolve(document, submit["requestBody"]!["content"]!["application/json"]!["schema"]!);
         Assert.Equal(
             ["agent_file", "agent_yaml", "concurrency_key", "concurrency_limit", "config", "delay_seconds", "framework", "idempotency_key", "max_attempts", "priority", "prompt", "recipe_config",
-                "recipe_name", "run_at", "session_id", "timeout", "webhook_url"],
+                "recipe_name", "run_at", "session_id", "singleton_key", "singleton_seconds", "timeout", "webhook_url"],
             Properties(body));
         Assert.Contains("Idempotency-Key", submit["parameters"]!.AsArray().Select(p => (string)p!["name"]!));
         Assert.Contains("Last-Event-ID", document["paths"]!["/api/v1/runs/{jobId}/stream"]!["get"]!["parameters"]!.AsArray().Select(p => (string)p!["name"]!));

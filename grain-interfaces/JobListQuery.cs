@@ -8,11 +8,13 @@ public sealed record JobListQuery(
     [property: Id(2)] string? SessionId,
     [property: Id(3)] int Page,
     [property: Id(4)] int PageSize,
-    [property: Id(5)] string? ScheduleId = null)
+    [property: Id(5)] string? ScheduleId = null,
+    [property: Id(6)] int? Priority = null)
 {
-    /// <summary>Whether <paramref name="job"/> passes the status, session and schedule filters.</summary>
+    /// <summary>Whether <paramref name="job"/> passes the status, session, schedule and priority filters.</summary>
     public bool Matches(JobSnapshot job) =>
         (Status is not { } status || job.Status == status)
         && (string.IsNullOrEmpty(SessionId) || job.SessionId == SessionId)
-        && (string.IsNullOrEmpty(ScheduleId) || job.ScheduleId == ScheduleId);
+        && (string.IsNullOrEmpty(ScheduleId) || job.ScheduleId == ScheduleId)
+        && (Priority is not { } priority || job.Priority == priority);
 }

@@ -192,8 +192,13 @@ public sealed class AzureTableJobIndex(
             filter += " and " + TableClient.CreateQueryFilter($"ScheduleId eq {query.ScheduleId}");
         }
 
+        if (query.Priority is { } priority)
+        {
+            filter += " and " + TableClient.CreateQueryFilter($"Priority eq {priority}");
+        }
+
         var table = await _table.Value;
-        var tallied = string.IsNullOrEmpty(query.SessionId) && string.IsNullOrEmpty(query.ScheduleId);
+        var tallied = string.IsNullOrEmpty(query.SessionId) && string.IsNullOrEmpty(query.ScheduleId) && query.Priority is null;
         var total = tallied ? CountOf(await AzureTableTallies.SumAsync(table, PartitionsOf(query.Tenant)), query.Status) : 0;
         var wanted = (int)Math.Min((long)query.Page * query.PageSize, int.MaxValue);
         var partitions = await Task.WhenAll(PartitionsOf(query.Tenant).Select(async partition =>
@@ -378,6 +383,7 @@ public sealed class AzureTableJobIndex(
             ["Status"] = job.Status.ToWireName(),
             ["SessionId"] = job.SessionId,
             ["ScheduleId"] = job.ScheduleId,
+            ["Priority"] = job.Priority,
             ["CompletedAt"] = job.CompletedAt,
             ["WebhookPending"] = job.Webhook is { Pending: true },
             [nameof(JobIndexEntry.Version)] = entry.Version,

@@ -24,6 +24,9 @@ internal sealed class TenantJobs
     private readonly SortedSet<ListKey>[] _byStatus = [.. Enum.GetValues<JobStatus>().Select(_ => new SortedSet<ListKey>(ListKey.NewestFirst))];
     private readonly Dictionary<string, SortedSet<ListKey>> _bySession = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedSet<ListKey>> _bySchedule = new(StringComparer.Ordinal);
+
+    // Jobs of a priority other than the default (a job's priority never changes); a filter on 0 walks the list.
+    private readonly Dictionary<int, SortedSet<ListKey>> _byPriority = [];
     private readonly SortedSet<(DateTimeOffset EndedAt, string JobId)> _finished = new(Comparer<(DateTimeOffset EndedAt, string JobId)>.Create(
         (x, y) => x.EndedAt != y.EndedAt ? x.EndedAt.CompareTo(y.EndedAt) : string.CompareOrdinal(x.JobId, y.JobId)));
     private readonly HashSet<string> _attention = new(StringComparer.Ordinal);
@@ -181,6 +184,16 @@ internal sealed class TenantJobs
             candidates.Add(_bySchedule.GetValueOrDefault(query.ScheduleId) ?? Empty);
         }
 
+        if (query.Priority is { } priority)
+        {
+            if (priority == 0)
+            {
+                return (candidates.Append(_listed).MinBy(set => set.Count)!, false);
+            }
+
+            candidates.Add(_byPriority.GetValueOrDefault(priority) ?? Empty);
+        }
+
         return candidates.Count switch
         {
             0 => (_listed, true),
@@ -212,6 +225,11 @@ internal sealed class TenantJobs
         _byStatus[(int)job.Status].Add(key);
         Group(_bySession, job.SessionId)?.Add(key);
         Group(_bySchedule, job.ScheduleId)?.Add(key);
+        if (job.Priority != 0)
+        {
+            (_byPriority.TryGetValue(job.Priority, out var set) ? set : _byPriority[job.Priority] = new(ListKey.NewestFirst)).Add(key);
+        }
+
         if (job.Status.IsTerminal())
         {
             _finished.Add(EndOf(job));
@@ -280,6 +298,11 @@ internal sealed class TenantJobs
         _byStatus[(int)job.Status].Remove(key);
         Ungroup(_bySession, job.SessionId, key);
         Ungroup(_bySchedule, job.ScheduleId, key);
+        if (_byPriority.TryGetValue(job.Priority, out var ofPriority) && ofPriority.Remove(key) && ofPriority.Count == 0)
+        {
+            _byPriority.Remove(job.Priority);
+        }
+
         _finished.Remove(EndOf(job));
         _keys -= entry.HasIdempotencyKey ? 1 : 0;
     }

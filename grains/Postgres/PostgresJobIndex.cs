@@ -38,7 +38,7 @@ public sealed class PostgresJobIndex(
             filter.Append(" AND status = $").Append(values.Count);
         }
 
-        var counted = string.IsNullOrEmpty(query.SessionId) && string.IsNullOrEmpty(query.ScheduleId);
+        var counted = string.IsNullOrEmpty(query.SessionId) && string.IsNullOrEmpty(query.ScheduleId) && query.Priority is null;
         if (!string.IsNullOrEmpty(query.SessionId))
         {
             values.Add(query.SessionId);
@@ -51,10 +51,16 @@ public sealed class PostgresJobIndex(
             filter.Append(" AND schedule_id = $").Append(values.Count);
         }
 
+        if (query.Priority is { } priority)
+        {
+            values.Add((short)priority);
+            filter.Append(" AND priority = $").Append(values.Count);
+        }
+
         await using var connection = await database.OpenConnectionAsync();
         await using var batch = new NpgsqlBatch(connection);
         // Unfiltered or by status, the total is the kept counts less the expired not yet removed (a short
-        // index range); by session or schedule, it counts that session's or schedule's rows.
+        // index range); by session, schedule or priority, it counts those rows.
         batch.BatchCommands.Add(counted
             ? Statement($"""
                 SELECT ((SELECT coalesce(sum(jobs), 0) FROM praison_job_counts WHERE tenant = $1{(query.Status is null ? "" : " AND status = $3")})

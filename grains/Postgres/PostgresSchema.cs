@@ -90,6 +90,12 @@ public static partial class PostgresSchema
             PRIMARY KEY (grain_type, grain_key)
         );
         """ + OrleansQueries.Schema,
+        // Step 2 (the list's priority filter): a job's priority, indexed only where it is not the default
+        // (most jobs pay nothing for it; a filter on 0 walks the tenant's list). Rows written before it say 0.
+        """
+        ALTER TABLE praison_jobs ADD COLUMN priority smallint NOT NULL DEFAULT 0;
+        CREATE INDEX praison_jobs_by_priority ON praison_jobs (tenant, priority, created_ticks DESC, job_id) WHERE priority <> 0 AND NOT removed;
+        """,
     ];
 
     /// <summary>

@@ -53,7 +53,7 @@ public sealed class WireContractTests
             ["SiloExecutorStats"] = "RunningJobs=0 MaxConcurrent=1 DefaultTimeoutSeconds=2",
             ["JobEvent"] = "Id=0 Kind=1 Status=2 Percentage=3 Step=4 Text=5",
             ["JobIndexEntry"] = "Tenant=0 Job=1 Version=2 HasIdempotencyKey=3 Removed=4",
-            ["JobListQuery"] = "Tenant=0 Status=1 SessionId=2 Page=3 PageSize=4 ScheduleId=5",
+            ["JobListQuery"] = "Tenant=0 Status=1 SessionId=2 Page=3 PageSize=4 ScheduleId=5 Priority=6",
             ["ScheduleSpec"] = "Cron=0 TimeZone=1 Job=2 Overlap=3 CatchUp=4 Paused=5",
             ["SchedulePatch"] = "Cron=0 TimeZone=1 Job=2 Overlap=3 CatchUp=4 Paused=5",
             ["ScheduleSnapshot"] = "ScheduleId=0 Spec=1 CreatedAt=2 UpdatedAt=3 NextRunAt=4 LastRunAt=5 LastJobId=6 Runs=7 Skipped=8 LastError=9",

@@ -74,6 +74,30 @@ public abstract class DurableStorageTests(DurableClusterFixture fixture)
     }
 
     [Fact]
+    public async Task List_FiltersByPriority_TheDefaultIncluded()
+    {
+        await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 1);
+        var tenant = "prio-" + Guid.NewGuid().ToString("N")[..8];
+        foreach (var priority in new[] { 0, 5, 5, -3 })
+        {
+            var job = cluster.Client.Job(tenant, JobIds.New());
+            await job.SubmitAsync(Specs.Recipe("echo") with { Priority = priority });
+            await job.UntilStatus(JobStatus.Succeeded);
+        }
+
+        var lists = cluster.Client.GetGrain<IJobQueryGrain>(0);
+        foreach (var (priority, count) in new[] { (5, 2), (0, 1), (-3, 1), (9, 0) })
+        {
+            var page = await Eventually.Until(
+                () => lists.ListAsync(new JobListQuery(tenant, null, null, 1, 20, Priority: priority)),
+                page => page.Total == count,
+                $"{count} jobs listed at priority {priority}");
+            Assert.Equal(count, page.Jobs.Count);
+            Assert.All(page.Jobs, job => Assert.Equal(priority, job.Priority));
+        }
+    }
+
+    [Fact]
     public async Task KilledSilo_ItsRunningJobResumesElsewhereAsAttempt2()
     {
         await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 2);

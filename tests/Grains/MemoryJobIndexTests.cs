@@ -21,7 +21,7 @@ public sealed class MemoryJobIndexTests
         var random = new Random(7);
         for (var i = 0; i < 400; i++)
         {
-            // Created out of order, changing status over versions, some removed, sessions and schedules shared.
+            // Created out of order, changing status over versions, some removed, sessions, schedules and priorities shared.
             var status = (JobStatus)random.Next(5);
             var entry = Entry(random.Next(300), status, session: random.Next(4) == 0 ? null : $"s{random.Next(5)}",
                 schedule: random.Next(3) == 0 ? $"sch{random.Next(3)}" : null, key: random.Next(4) == 0, version: i,
@@ -39,17 +39,18 @@ public sealed class MemoryJobIndexTests
         {
             foreach (var session in new[] { null, "s0", "s3", "none" })
             {
-                foreach (var schedule in new[] { null, "sch1" })
+                foreach (var (schedule, priority) in new (string?, int?)[] { (null, null), ("sch1", null), (null, 5), (null, 0), ("sch1", -3), (null, 99) })
                 {
                     foreach (var (page, size) in new[] { (1, 20), (2, 20), (3, 7), (50, 100), (1, 100) })
                     {
-                        var query = new JobListQuery("t", status, session, page, size, schedule);
+                        var query = new JobListQuery("t", status, session, page, size, schedule, priority);
                         var matching = listed.Where(query.Matches).ToList();
 
                         var answer = jobs.Query(query, Options, Start);
 
                         Assert.Equal(matching.Count, answer.Total);
                         Assert.Equal(matching.Skip((page - 1) * size).Take(size).Select(j => j.JobId), answer.Jobs.Select(j => j.JobId));
+                        Assert.All(answer.Jobs, j => Assert.True(priority is null || j.Priority == priority));
                     }
                 }
             }
@@ -121,13 +122,17 @@ public sealed class MemoryJobIndexTests
 
     private static string JobId(int i) => $"run_{i:x12}";
 
+    /// <summary>A job's priority, fixed by its id as a job's is for its life: 0, 5 or -3.</summary>
+    private static int PriorityOf(string jobId) => (Convert.ToInt32(jobId[^4..], 16) % 3) switch { 0 => 0, 1 => 5, _ => -3 };
+
     private static JobIndexEntry Entry(
         int minute, JobStatus status, string? session = null, string? schedule = null, bool key = false, long version = 1,
         bool removed = false, string? id = null)
     {
         var created = Start.AddMinutes(minute);
         var job = new JobSnapshot(id ?? JobId(minute), status, JobProgress.None, created, created,
-            status.IsTerminal() ? created.AddSeconds(1) : null, "recipe:echo", session, null, 1, null, ScheduleId: schedule);
+            status.IsTerminal() ? created.AddSeconds(1) : null, "recipe:echo", session, null, 1, null, ScheduleId: schedule,
+            Priority: PriorityOf(id ?? JobId(minute)));
         return new JobIndexEntry("t", job, version, key, removed);
     }
 }

@@ -82,6 +82,9 @@ public sealed class ListAndStatsTests(JobsClusterFixture fixture)
     [InlineData("page=-1&page_size=x", HttpStatusCode.UnprocessableEntity, "page_size")]
     [InlineData("page=101&page_size=100", HttpStatusCode.UnprocessableEntity, "page")]
     [InlineData("page=21000000", HttpStatusCode.UnprocessableEntity, "page")]
+    [InlineData("priority=101", HttpStatusCode.UnprocessableEntity, "priority")]
+    [InlineData("priority=high", HttpStatusCode.UnprocessableEntity, "priority")]
+    [InlineData("priority=1.5", HttpStatusCode.UnprocessableEntity, "priority")]
     public async Task List_BadQuery_IsA4xxNamingIt(string query, HttpStatusCode status, string mention)
     {
         var response = await Http.GetAsync($"/api/v1/runs?{query}");

@@ -1,6 +1,7 @@
 using Praison.Orleans.Gateway.Auth;
 using Praison.Orleans.Gateway.Dashboard;
 using Praison.Orleans.Gateway.Docs;
+using Praison.Orleans.Gateway.FlowControl;
 using Praison.Orleans.Gateway.Health;
 using Praison.Orleans.Gateway.Hosting;
 using Praison.Orleans.Gateway.Runs;
@@ -42,6 +43,7 @@ public static class GatewayApp
         app.MapStatsApi();
         app.MapRunsApi();
         app.MapSchedulesApi();
+        app.MapConcurrencyKeysApi();
         app.MapApiDocs();                     // /openapi.json, /openapi/v1.json, /docs
         app.MapDashboard();                   // /dashboard: the jobs in a browser, over this API
         app.MapMetrics();                     // /metrics (Metrics:Prometheus)

@@ -45,7 +45,22 @@ public interface IKeyLeaseAgentGrain : IGrainWithStringKey
     /// <summary>What this silo's jobs hold and wait for of <paramref name="key"/>; null when the grain is not on the silo its key names.</summary>
     [Alias("Leases")]
     Task<KeyLeaseReport?> GetLeasesAsync(string key);
+
+    /// <summary>
+    /// The concurrency keys of <paramref name="tenant"/> this silo's jobs hold or wait for, with how many
+    /// of them do which; null when the grain is not on the silo its key names.
+    /// </summary>
+    [Alias("Keys")]
+    Task<IReadOnlyList<KeyTally>?> GetKeysAsync(string tenant);
 }
+
+/// <summary>One key's jobs on one silo (or, summed, in the cluster): holding a lease, waiting for one, and the limits they run under.</summary>
+[GenerateSerializer, Immutable, Alias("Praison.KeyTally")]
+public sealed record KeyTally(
+    [property: Id(0)] string Key,
+    [property: Id(1)] int Running,
+    [property: Id(2)] int Waiting,
+    [property: Id(3)] KeyLimits Limits);
 
 /// <summary>Limits a key keeps to: a concurrency limit, and optionally at most <see cref="Starts"/> starts per <see cref="Period"/>.</summary>
 [GenerateSerializer, Immutable, Alias("Praison.KeyLimits")]

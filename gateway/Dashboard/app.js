@@ -153,6 +153,7 @@ async function refreshList() {
   const query = new URLSearchParams({ page: state.page, page_size: state.pageSize });
   if ($("filter-status").value) query.set("status", $("filter-status").value);
   if ($("filter-session").value) query.set("session_id", $("filter-session").value);
+  if ($("filter-priority").value !== "") query.set("priority", $("filter-priority").value);
   const page = await readPage("/api/v1/runs?" + query);
   if (!page) return;
   fillRows("jobs", page.jobs, (row, job) => {
@@ -177,6 +178,7 @@ $("prev").addEventListener("click", () => { state.page = Math.max(1, state.page 
 $("next").addEventListener("click", () => { state.page += 1; refreshList(); });
 $("filter-status").addEventListener("change", () => { state.page = 1; refreshList(); });
 $("filter-session").addEventListener("input", () => { state.page = 1; refreshList(); });
+$("filter-priority").addEventListener("input", () => { state.page = 1; refreshList(); });
 
 // ---- one job -------------------------------------------------------------------------------------
 
@@ -187,6 +189,9 @@ function showJob(job) {
   showProgress(job.progress.percentage, job.progress.current_step);
   $("job-agent").textContent = job.agent_id || "";
   $("job-attempt").textContent = job.attempt;
+  $("job-priority").textContent = job.priority;
+  $("job-key").textContent = job.concurrency_key || "none";
+  $("job-waiting").textContent = job.waiting ? WAITS[job.waiting] || job.waiting : job.status === "queued" ? "its turn" : "nothing";
   $("job-times").textContent = [time(job.created_at), time(job.started_at), time(job.completed_at)].join(" / ");
   $("job-scheduled").textContent = job.scheduled_for ? time(job.scheduled_for) : "at once";
   $("job-schedule").textContent = job.schedule_id || "none";
@@ -195,6 +200,13 @@ function showJob(job) {
     : "none";
   $("job-error").textContent = job.error || "";
 }
+
+/** What a queued job's `waiting` names, as the job page says it. */
+const WAITS = {
+  run_at: "its time (run_at)",
+  concurrency_key: "a lease of its concurrency key (its limit or throttle)",
+  slot: "an execution slot of its silo",
+};
 
 function showProgress(percentage, step) {
   $("job-progress").value = percentage || 0;
@@ -296,6 +308,21 @@ async function refreshSchedules() {
   $("schedules-info").textContent = `${page.total} schedule(s)`;
 }
 
+/** The tenant's concurrency keys with live jobs, their running and waiting counts across the cluster. */
+async function refreshKeys() {
+  const page = await readPage("/api/v1/concurrency-keys");
+  if (!page) return;
+  fillRows("keys", page.keys, (row, k) => {
+    row.dataset.key = k.key;
+    cell(row, k.key);
+    cell(row, k.running);
+    cell(row, k.waiting);
+    cell(row, k.limit);
+    cell(row, k.throttle ? `${k.throttle.starts} per ${k.throttle.per_seconds} s` : "none");
+  });
+  $("keys-info").textContent = `${page.total} key(s) with live jobs, from ${page.silos} silo(s)`;
+}
+
 async function scheduleAction(id, method, suffix, question) {
   if (question && !confirm(question)) return;
   const response = await api(`/api/v1/schedules/${encodeURIComponent(id)}${suffix}`, { method });
@@ -338,10 +365,12 @@ function route() {
   $("job-result").textContent = "";
   const job = location.hash.match(/^#\/jobs\/(.+)$/);
   const schedules = location.hash === "#/schedules";
-  $("jobs-view").hidden = !!job || schedules || location.hash === "#/submit";
+  const keys = location.hash === "#/keys";
+  $("jobs-view").hidden = !!job || schedules || keys || location.hash === "#/submit";
   $("overview").hidden = $("jobs-view").hidden;
   $("job-view").hidden = !job;
   $("schedules-view").hidden = !schedules;
+  $("keys-view").hidden = !keys;
   $("submit-view").hidden = location.hash !== "#/submit";
   if (job) {
     const id = decodeURIComponent(job[1]);
@@ -355,6 +384,12 @@ async function refresh() {
     if (!$("schedules-view").hidden) {
       await refreshCluster();
       await refreshSchedules();
+      return;
+    }
+
+    if (!$("keys-view").hidden) {
+      await refreshCluster();
+      await refreshKeys();
       return;
     }
 

@@ -1,6 +1,9 @@
 namespace Praison.Orleans.Gateway.Health;
 
-/// <summary>Reads the executor figures of every active silo from its own <see cref="ISiloStatsGrain"/>.</summary>
+/// <summary>
+/// Asks every active silo through a grain of its own (placed on the silo its key names): the executor
+/// figures of its <see cref="ISiloStatsGrain"/>, the concurrency keys its jobs hold.
+/// </summary>
 internal static partial class ClusterStats
 {
     /// <summary>How long the figures may take: a silo that has not answered by then is left out, not awaited.</summary>
@@ -10,14 +13,23 @@ internal static partial class ClusterStats
     /// The figures of the silos that answer within <see cref="Budget"/>; a silo being declared dead, or a
     /// cluster that cannot be reached at all, costs at most that long and leaves its figures out.
     /// </summary>
-    public static async Task<IReadOnlyList<SiloExecutorStats>> ReadSilosAsync(IGrainFactory grains, ILogger logger)
+    public static Task<IReadOnlyList<SiloExecutorStats>> ReadSilosAsync(IGrainFactory grains, ILogger logger) =>
+        AskEverySiloAsync(grains, silo => grains.GetGrain<ISiloStatsGrain>(silo.ToParsableString()).GetAsync(), logger);
+
+    /// <summary>
+    /// What every active silo answers to <paramref name="ask"/> (a call of a grain placed on the silo its key
+    /// names, null when it landed elsewhere), within <see cref="Budget"/>: a silo that has not answered by
+    /// then is left out, not awaited.
+    /// </summary>
+    public static async Task<IReadOnlyList<T>> AskEverySiloAsync<T>(IGrainFactory grains, Func<SiloAddress, Task<T?>> ask, ILogger logger)
+        where T : class
     {
         using var budget = new CancellationTokenSource(Budget);
         try
         {
             var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(budget.Token);
-            var stats = await Task.WhenAll(hosts.Keys.Select(silo => ReadSiloAsync(grains, silo, logger, budget.Token)));
-            return stats.OfType<SiloExecutorStats>().ToList();
+            var answers = await Task.WhenAll(hosts.Keys.Select(silo => AskSiloAsync(silo, ask, logger, budget.Token)));
+            return answers.OfType<T>().ToList();
         }
         catch (Exception exception)
         {
@@ -26,18 +38,18 @@ internal static partial class ClusterStats
         }
     }
 
-    private static async Task<SiloExecutorStats?> ReadSiloAsync(
-        IGrainFactory grains, SiloAddress silo, ILogger logger, CancellationToken budget)
+    private static async Task<T?> AskSiloAsync<T>(SiloAddress silo, Func<SiloAddress, Task<T?>> ask, ILogger logger, CancellationToken budget)
+        where T : class
     {
         try
         {
-            var stats = await AskSilo(grains, silo).WaitAsync(budget);
-            if (stats is null)
+            var answer = await ask(silo).WaitAsync(budget);
+            if (answer is null)
             {
                 LogSiloAnsweredFromElsewhere(logger, silo.ToString());
             }
 
-            return stats;
+            return answer;
         }
         catch (Exception exception)
         {
@@ -46,14 +58,10 @@ internal static partial class ClusterStats
         }
     }
 
-    /// <summary>The silo's own stats grain: its placement puts it on the silo its key names, and it checks that it landed there.</summary>
-    private static Task<SiloExecutorStats?> AskSilo(IGrainFactory grains, SiloAddress silo) =>
-        grains.GetGrain<ISiloStatsGrain>(silo.ToParsableString()).GetAsync();
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Silo {Silo} gave no figures in time; left out")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Silo {Silo} did not answer in time; left out")]
     private static partial void LogSiloSkipped(ILogger logger, Exception exception, string silo);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Silo {Silo}'s figures were asked of another silo (the asking silo's membership view does not have it active yet); left out")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Silo {Silo} was asked through another silo (the asking silo's membership view does not have it active yet); left out")]
     private static partial void LogSiloAnsweredFromElsewhere(ILogger logger, string silo);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The cluster's silos could not be listed in time")]

@@ -37,4 +37,7 @@ public sealed class KeyLeaseAgentGrain(ILocalSiloDetails silo, KeyLeases leases)
 
     public Task<KeyLeaseReport?> GetLeasesAsync(string key) =>
         Task.FromResult(OnItsSilo ? leases.Report(key) : null);
+
+    public Task<IReadOnlyList<KeyTally>?> GetKeysAsync(string tenant) =>
+        Task.FromResult(OnItsSilo ? leases.Tallies(tenant) : null);
 }

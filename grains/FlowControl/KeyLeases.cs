@@ -109,6 +109,21 @@ public sealed partial class KeyLeases(
         }
     }
 
+    /// <summary>The keys of <paramref name="tenant"/> this silo's jobs hold or wait for, by key.</summary>
+    internal IReadOnlyList<KeyTally> Tallies(string tenant)
+    {
+        var prefix = JobKeys.ForConcurrencyKey(tenant, "");
+        lock (_gate)
+        {
+            return _entries.Values
+                .Where(e => e.Key.StartsWith(prefix, StringComparison.Ordinal))
+                .GroupBy(e => e.Key, StringComparer.Ordinal)
+                .Select(g => new KeyTally(
+                    g.Key[prefix.Length..], g.Count(e => e.GrantedAt is not null), g.Count(e => e.GrantedAt is null), g.First().Request.Limits))
+                .ToList();
+        }
+    }
+
     /// <summary>Hands the lease to the job waiting for it; false when it no longer waits (it is being given back).</summary>
     private bool Grant(Entry entry)
     {

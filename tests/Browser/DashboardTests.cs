@@ -217,6 +217,39 @@ public sealed class DashboardTests(BrowserFixture fixture) : IClassFixture<Brows
         Assert.Equal(HttpStatusCode.NotFound, (await Http.GetAsync($"/api/v1/schedules/{id}")).StatusCode);
     }
 
+    [Fact]
+    public async Task KeysPage_CountsAKeysRunningAndWaitingJobs_AndAWaitingJobSaysWhatItWaitsFor()
+    {
+        var key = "dash-key-" + Guid.NewGuid().ToString("N")[..12];
+        var body = new { prompt = "", recipe_name = "wait", recipe_config = new { seconds = 600, steps = 1 }, concurrency_key = key, concurrency_limit = 1, priority = 7 };
+        var jobs = new List<string>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                jobs.Add(await Http.SubmitJobAsync(body));
+            }
+
+            await Http.UntilStatusAsync(jobs[0], "running");
+            var page = await fixture.NewPageAsync();
+            await page.GotoAsync($"{fixture.Url}/dashboard#/keys");
+            var cells = page.Locator($"#keys tr[data-key='{key}'] td");
+            await Expect(cells).ToHaveTextAsync([key, "1", "2", "1", "none"]);
+
+            await page.GotoAsync($"{fixture.Url}/dashboard#/jobs/{jobs[2]}");
+            await Expect(page.Locator("#job-waiting")).ToContainTextAsync("a lease of its concurrency key");
+            await Expect(page.Locator("#job-key")).ToHaveTextAsync(key);
+            await Expect(page.Locator("#job-priority")).ToHaveTextAsync("7");
+        }
+        finally
+        {
+            foreach (var job in jobs)
+            {
+                using var _ = await Http.PostAsync($"/api/v1/runs/{job}/cancel", null);
+            }
+        }
+    }
+
     private static ILocator Row(IPage page, string jobId) => page.Locator($"#jobs tr[data-job-id='{jobId}']");
 
     private static string NewSession() => "dashboard-" + Guid.NewGuid().ToString("N");

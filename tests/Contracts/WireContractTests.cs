@@ -65,6 +65,7 @@ public sealed class WireContractTests
             ["KeyLeaseReport"] = "Held=0 Waiting=1",
             ["HeldKeyLease"] = "Request=0 GrantedAt=1",
             ["KeyLeaseCounts"] = "Running=0 Waiting=1 StartsInPeriod=2 Limits=3",
+            ["KeyTally"] = "Key=0 Running=1 Waiting=2 Limits=3",
             ["JobStorageException"] = "", // no members of its own: message and type only
         };
         var records = ContractTypes
@@ -104,7 +105,7 @@ public sealed class WireContractTests
             "ScheduleCommandStatus=Praison.ScheduleCommandStatus",
             "IConcurrencyKeyGrain=Praison.IConcurrencyKeyGrain", "IKeyLeaseAgentGrain=Praison.IKeyLeaseAgentGrain",
             "KeyLimits=Praison.KeyLimits", "KeyLeaseRequest=Praison.KeyLeaseRequest", "KeyLeaseReport=Praison.KeyLeaseReport",
-            "HeldKeyLease=Praison.HeldKeyLease", "KeyLeaseCounts=Praison.KeyLeaseCounts", "ISingletonKeyGrain=Praison.ISingletonKeyGrain",
+            "HeldKeyLease=Praison.HeldKeyLease", "KeyLeaseCounts=Praison.KeyLeaseCounts", "ISingletonKeyGrain=Praison.ISingletonKeyGrain", "KeyTally=Praison.KeyTally",
         };
         var actual = ContractTypes
             .Select(t => (t.Name, Alias: t.GetCustomAttribute<AliasAttribute>()?.Alias))
@@ -137,7 +138,7 @@ public sealed class WireContractTests
                 "IScheduleGrain.CreateAsync=Create", "IScheduleGrain.DeleteAsync=Delete", "IScheduleGrain.GetAsync=Get",
                 "IScheduleGrain.TriggerAsync=Trigger", "IScheduleGrain.UpdateAsync=Update", "ISingletonKeyGrain.SubmitAsync=Submit",
                 "IConcurrencyKeyGrain.AcquireAsync=Acquire", "IConcurrencyKeyGrain.ReleaseAsync=Release", "IConcurrencyKeyGrain.GetCountsAsync=Counts",
-                "IKeyLeaseAgentGrain.GrantedAsync=Granted", "IKeyLeaseAgentGrain.GetLeasesAsync=Leases",
+                "IKeyLeaseAgentGrain.GrantedAsync=Granted", "IKeyLeaseAgentGrain.GetLeasesAsync=Leases", "IKeyLeaseAgentGrain.GetKeysAsync=Keys",
             }.Order(StringComparer.Ordinal),
             actual);
     }

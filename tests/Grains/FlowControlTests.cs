@@ -81,6 +81,10 @@ public sealed class FlowControlTests(JobsClusterFixture fixture)
         Assert.Equal("concurrency_key", (string?)status["waiting"]);
         Assert.Equal(key, (string?)status["concurrency_key"]);
         Assert.Single(ProbeLedger.Runs(scope));
+        var keys = (await fixture.Http.GetFromJsonAsync<JsonObject>("/api/v1/concurrency-keys"))!;
+        var listed = Assert.Single(keys["keys"]!.AsArray(), k => (string?)k!["key"] == key)!;
+        Assert.Equal((1, waiting.Count, 1), ((int)listed["running"]!, (int)listed["waiting"]!, (int)listed["limit"]!)); // summed over the silos
+        Assert.Equal(JobsClusterFixture.Silos, (int)keys["silos"]!);
 
         // The holder's end hands its lease to the first waiting job, and no other.
         await CancelAsync(holder);

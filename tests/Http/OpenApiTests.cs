@@ -28,7 +28,7 @@ public sealed class OpenApiTests(JobsClusterFixture fixture)
             {
                 "DELETE /api/v1/runs/{jobId}", "GET /api/v1/runs", "GET /api/v1/runs/{jobId}", "GET /api/v1/runs/{jobId}/result",
                 "GET /api/v1/runs/{jobId}/stream", "GET /health", "GET /stats", "HEAD /health", "POST /api/v1/runs",
-                "POST /api/v1/runs/{jobId}/cancel",
+                "POST /api/v1/runs/{jobId}/cancel", "GET /api/v1/concurrency-keys",
                 "DELETE /api/v1/schedules/{scheduleId}", "GET /api/v1/schedules", "GET /api/v1/schedules/{scheduleId}",
                 "PATCH /api/v1/schedules/{scheduleId}", "POST /api/v1/schedules", "POST /api/v1/schedules/{scheduleId}/pause",
                 "POST /api/v1/schedules/{scheduleId}/resume", "POST /api/v1/schedules/{scheduleId}/trigger",
@@ -71,6 +71,7 @@ public sealed class OpenApiTests(JobsClusterFixture fixture)
         AssertMatches(document, "/api/v1/runs", "get", "200", await Http.GetFromJsonAsync<JsonObject>("/api/v1/runs?page_size=1"));
         AssertMatches(document, "/stats", "get", "200", await Http.GetFromJsonAsync<JsonObject>("/stats"));
         AssertMatches(document, "/health", "get", "200", await Http.GetFromJsonAsync<JsonObject>("/health"));
+        AssertMatches(document, "/api/v1/concurrency-keys", "get", "200", await Http.GetFromJsonAsync<JsonObject>("/api/v1/concurrency-keys"));
         var scheduleId = "openapi-" + Guid.NewGuid().ToString("N")[..8];
         var schedule = await (await Http.PostAsJsonAsync("/api/v1/schedules", new { schedule_id = scheduleId, cron = "0 2 * * *", job = new { prompt = "x" } }))
             .Content.ReadFromJsonAsync<JsonObject>();

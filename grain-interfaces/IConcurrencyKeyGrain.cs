@@ -76,7 +76,8 @@ public sealed record KeyLimits(
 /// <summary>
 /// A job asking for a lease: its lease's id (new at each ask, so a late release of an earlier lease never
 /// frees a later one), from which silo (its address, <see cref="IKeyLeaseAgentGrain"/>'s key), at which
-/// priority (a waiting line is highest first, first come first served within one), under which limits.
+/// priority (a waiting line is highest first, first come first served within one), under which limits,
+/// and when it first asked (by its silo's clock: a rebuilt line is put back in that order).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("Praison.KeyLeaseRequest")]
 public sealed record KeyLeaseRequest(
@@ -84,7 +85,8 @@ public sealed record KeyLeaseRequest(
     [property: Id(1)] string LeaseId,
     [property: Id(2)] string Silo,
     [property: Id(3)] int Priority,
-    [property: Id(4)] KeyLimits Limits);
+    [property: Id(4)] KeyLimits Limits,
+    [property: Id(5)] DateTimeOffset AskedAt);
 
 /// <summary>What one silo's jobs hold of a key (with when each was granted) and wait for.</summary>
 [GenerateSerializer, Immutable, Alias("Praison.KeyLeaseReport")]

@@ -34,22 +34,18 @@ public sealed partial class ConcurrencyKeyGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var silos = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToList();
-        var reports = await Task.WhenAll(silos.Select(ReportOfAsync));
-        foreach (var report in reports.OfType<KeyLeaseReport>())
+        var reports = (await Task.WhenAll(silos.Select(ReportOfAsync))).OfType<KeyLeaseReport>().ToList();
+        foreach (var held in reports.SelectMany(r => r.Held).OrderBy(h => h.GrantedAt))
         {
-            foreach (var held in report.Held)
-            {
-                _held[held.Request.JobId] = new Holder(held.Request, held.GrantedAt);
-                RecordStart(held.GrantedAt, held.Request.Limits);
-            }
-
-            foreach (var waiting in report.Waiting)
-            {
-                Enqueue(waiting);
-            }
+            _held[held.Request.JobId] = new Holder(held.Request, held.GrantedAt);
+            RecordStart(held.GrantedAt, held.Request.Limits); // oldest first, as the starts are kept
         }
 
-        _starts.Sort();
+        foreach (var waiting in reports.SelectMany(r => r.Waiting).OrderBy(w => w.AskedAt)) // the line as it was, across silos
+        {
+            Enqueue(waiting);
+        }
+
         Dispatch(answering: null);
     }
 

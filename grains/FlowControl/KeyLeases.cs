@@ -47,7 +47,7 @@ public sealed partial class KeyLeases(
     {
         var grainKey = JobKeys.ForConcurrencyKey(tenant, key);
         var request = new KeyLeaseRequest(
-            jobId, $"{Silo}#{Interlocked.Increment(ref _leases)}", Silo, priority, options.Value.LimitsFor(tenant, key, submittedLimit));
+            jobId, $"{Silo}#{Interlocked.Increment(ref _leases)}", Silo, priority, options.Value.LimitsFor(tenant, key, submittedLimit), time.GetUtcNow());
         var entry = new Entry(this, grainKey, request);
         lock (_gate)
         {

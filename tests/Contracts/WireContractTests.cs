@@ -61,7 +61,7 @@ public sealed class WireContractTests
             ["JobListPage"] = "Jobs=0 Total=1",
             ["JobStoreStats"] = "TotalJobs=0 IdempotencyKeys=1 StatusCounts=2",
             ["KeyLimits"] = "Concurrency=0 Starts=1 Period=2",
-            ["KeyLeaseRequest"] = "JobId=0 LeaseId=1 Silo=2 Priority=3 Limits=4",
+            ["KeyLeaseRequest"] = "JobId=0 LeaseId=1 Silo=2 Priority=3 Limits=4 AskedAt=5",
             ["KeyLeaseReport"] = "Held=0 Waiting=1",
             ["HeldKeyLease"] = "Request=0 GrantedAt=1",
             ["KeyLeaseCounts"] = "Running=0 Waiting=1 StartsInPeriod=2 Limits=3",

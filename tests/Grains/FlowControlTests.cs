@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using Orleans.Core.Internal;
 using System.Text.Json.Nodes;
 
 namespace Praison.Orleans.Tests.Grains;
@@ -90,6 +91,51 @@ public sealed class FlowControlTests(JobsClusterFixture fixture)
         await CancelAsync(holder);
         await fixture.Http.UntilStatusAsync(waiting[0], "running");
         Assert.Equal([holder, waiting[0]], ProbeLedger.Runs(scope).Select(r => r.JobId));
+    }
+
+    [Fact]
+    public async Task AKeyGrainLostWhileItsLeasesAreHeld_IsRebuiltFromTheSilos_AndItsLimitStillHolds()
+    {
+        var (scope, key) = (ProbeLedger.NewScope(), $"rebuilt-{Guid.NewGuid():N}");
+        var jobs = new List<string>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                jobs.Add(await fixture.Http.SubmitJobAsync(Probe(scope, key, limit: 1)));
+            }
+
+            await fixture.Http.UntilStatusAsync(jobs[0], "running");
+            var keyGrain = fixture.Client.ConcurrencyKey(JobKeys.DefaultTenant, key);
+            Assert.Equal((1, 2), await CountsAsync(keyGrain));
+
+            // Its counts live in memory only: a new activation must learn them from the silos' jobs.
+            await keyGrain.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+            await Eventually.Until(() => CountsAsync(keyGrain), counts => counts == (1, 2), "the new activation to count the held lease and the two waiting");
+            jobs.Add(await fixture.Http.SubmitJobAsync(Probe(scope, key, limit: 1)));
+            Assert.Equal((1, 3), await CountsAsync(keyGrain));
+            Assert.Single(ProbeLedger.Runs(scope));
+
+            await CancelAsync(jobs[0]);
+            await fixture.Http.UntilStatusAsync(jobs[1], "running"); // the line kept its order
+            Assert.Equal([jobs[0], jobs[1]], ProbeLedger.Runs(scope).Select(r => r.JobId));
+        }
+        finally
+        {
+            foreach (var job in jobs)
+            {
+                using var _ = await fixture.Http.PostAsync($"/api/v1/runs/{job}/cancel", null);
+            }
+        }
+
+        Assert.Equal(1, ProbeLedger.MaxRunningAtOnce(scope));
+        await UntilEveryLeaseIsBackAsync(key);
+    }
+
+    private static async Task<(int Running, int Waiting)> CountsAsync(IConcurrencyKeyGrain keyGrain)
+    {
+        var counts = await keyGrain.GetCountsAsync();
+        return (counts.Running, counts.Waiting);
     }
 
     [Fact]

@@ -190,13 +190,17 @@ public sealed partial class ConcurrencyKeyGrain(
         }
     }
 
-    /// <summary>While jobs wait, takes back every so often the leases of silos declared dead (their jobs resume elsewhere and ask again).</summary>
+    /// <summary>
+    /// While jobs wait, takes back every so often the leases of silos declared dead (their jobs resume
+    /// elsewhere and ask again), and stays active for it: a job that dies with its silo and never asks
+    /// again (its attempts spent) would otherwise leave its waiters to an activation nobody calls.
+    /// </summary>
     private void KeepDeadSiloCheck(bool needed)
     {
         if (needed && _deadSiloCheck is null)
         {
             var period = options.Value.DeadSiloCheckPeriod;
-            _deadSiloCheck = this.RegisterGrainTimer(_ => TakeBackFromDeadSilos(), new GrainTimerCreationOptions(period, period));
+            _deadSiloCheck = this.RegisterGrainTimer(_ => TakeBackFromDeadSilos(), new GrainTimerCreationOptions(period, period) { KeepAlive = true });
         }
         else if (!needed && _deadSiloCheck is not null)
         {

@@ -5,7 +5,8 @@ namespace Praison.Orleans.Grains.FlowControl;
 
 /// <summary>
 /// Counts the leases of one concurrency key across the cluster (<see cref="IConcurrencyKeyGrain"/>).
-/// Jobs waiting form one line, highest priority first, first come first served within a priority; the
+/// Jobs waiting form one line, highest priority first, first come first served within a priority (by
+/// when each asked); the
 /// head is granted a lease while fewer than its limit hold one and, for a throttled key, while fewer
 /// than its starts were granted within its period (plus <see cref="FlowControlOptions.ThrottleMargin"/>).
 /// Its counts live in memory: a new activation first asks every active silo what its jobs hold and
@@ -105,7 +106,7 @@ public sealed partial class ConcurrencyKeyGrain(
         if (_waiters.Remove(request.JobId, out var earlier))
         {
             _line.Remove(earlier);
-            arrival = earlier.Arrival;
+            (arrival, request) = (earlier.Arrival, request with { AskedAt = earlier.Request.AskedAt });
         }
 
         var waiter = new Waiter(request, arrival);
@@ -309,8 +310,13 @@ public sealed partial class ConcurrencyKeyGrain(
 
     private sealed record Waiter(KeyLeaseRequest Request, long Arrival)
     {
-        /// <summary>Highest priority first, then first come first served.</summary>
+        /// <summary>
+        /// Highest priority first, then first come first served: by when the job asked (its silo's clock;
+        /// asks from several silos may arrive out of that order), then by arrival here.
+        /// </summary>
         public static readonly IComparer<Waiter> Order = Comparer<Waiter>.Create((a, b) =>
-            a.Request.Priority != b.Request.Priority ? b.Request.Priority.CompareTo(a.Request.Priority) : a.Arrival.CompareTo(b.Arrival));
+            a.Request.Priority != b.Request.Priority ? b.Request.Priority.CompareTo(a.Request.Priority)
+            : a.Request.AskedAt != b.Request.AskedAt ? a.Request.AskedAt.CompareTo(b.Request.AskedAt)
+            : a.Arrival.CompareTo(b.Arrival));
     }
 }

@@ -77,6 +77,9 @@ public sealed class FlowControlTests(JobsClusterFixture fixture)
         var other = await fixture.Http.SubmitJobAsync(new { prompt = "x", recipe_name = "echo" });
         await fixture.Http.UntilStatusAsync(other, "succeeded");
 
+        // Each ask travels from its own silo: once all are in the key's line, it is in the order they asked.
+        var keyGrain = fixture.Client.ConcurrencyKey(JobKeys.DefaultTenant, key);
+        await Eventually.Until(() => CountsAsync(keyGrain), counts => counts == (1, waiting.Count), "every job of the key to wait in its line");
         var status = (await fixture.Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{waiting[^1]}"))!;
         Assert.Equal("queued", (string?)status["status"]);
         Assert.Equal("concurrency_key", (string?)status["waiting"]);
@@ -107,13 +110,13 @@ public sealed class FlowControlTests(JobsClusterFixture fixture)
 
             await fixture.Http.UntilStatusAsync(jobs[0], "running");
             var keyGrain = fixture.Client.ConcurrencyKey(JobKeys.DefaultTenant, key);
-            Assert.Equal((1, 2), await CountsAsync(keyGrain));
+            await Eventually.Until(() => CountsAsync(keyGrain), counts => counts == (1, 2), "one job to hold the key and two to wait"); // asks travel from their silos
 
             // Its counts live in memory only: a new activation must learn them from the silos' jobs.
             await keyGrain.Cast<IGrainManagementExtension>().DeactivateOnIdle();
             await Eventually.Until(() => CountsAsync(keyGrain), counts => counts == (1, 2), "the new activation to count the held lease and the two waiting");
             jobs.Add(await fixture.Http.SubmitJobAsync(Probe(scope, key, limit: 1)));
-            Assert.Equal((1, 3), await CountsAsync(keyGrain));
+            await Eventually.Until(() => CountsAsync(keyGrain), counts => counts == (1, 3), "the new job to wait behind the others");
             Assert.Single(ProbeLedger.Runs(scope));
 
             await CancelAsync(jobs[0]);
@@ -130,6 +133,50 @@ public sealed class FlowControlTests(JobsClusterFixture fixture)
 
         Assert.Equal(1, ProbeLedger.MaxRunningAtOnce(scope));
         await UntilEveryLeaseIsBackAsync(key);
+    }
+
+    [Fact]
+    public async Task AKeysWaitingJobs_StartHighestPriorityFirst_WhicheverSilosTheyAreOn()
+    {
+        var (scope, key) = (ProbeLedger.NewScope(), $"ordered-{Guid.NewGuid():N}");
+        var holder = fixture.NewJob(out var holderId);
+        var jobs = new List<IJobGrain> { holder };
+        try
+        {
+            await holder.SubmitAsync(Specs.Probe(scope) with { ConcurrencyKey = key, ConcurrencyLimit = 1 });
+            await holder.UntilStatus(JobStatus.Running);
+            var priorityOf = new Dictionary<string, int>();
+            foreach (var priority in new[] { 0, 9, 5 })
+            {
+                var job = fixture.NewJob(out var id); // any silo
+                await job.SubmitAsync(Specs.Probe(scope) with { ConcurrencyKey = key, ConcurrencyLimit = 1, Priority = priority });
+                (priorityOf[id], jobs) = (priority, [.. jobs, job]);
+            }
+
+            // Each ask travels from its own silo: only once all three are in line is the order the line's.
+            var keyGrain = fixture.Client.ConcurrencyKey(JobKeys.DefaultTenant, key);
+            await Eventually.Until(() => CountsAsync(keyGrain), counts => counts == (1, 3), "the three jobs to wait in the key's line");
+
+            var started = new List<int>();
+            var current = holder;
+            for (var i = 0; i < priorityOf.Count; i++)
+            {
+                await current.CancelAsync();
+                var runs = await Eventually.Until(() => Task.FromResult(ProbeLedger.Runs(scope)), r => r.Count == i + 2, "the next job of the key to start");
+                started.Add(priorityOf[runs[^1].JobId]);
+                current = jobs.Single(j => j.GetPrimaryKeyString().EndsWith(runs[^1].JobId, StringComparison.Ordinal));
+            }
+
+            Assert.Equal([9, 5, 0], started);
+            Assert.Equal(holderId, ProbeLedger.Runs(scope)[0].JobId);
+        }
+        finally
+        {
+            foreach (var job in jobs)
+            {
+                await job.CancelAsync();
+            }
+        }
     }
 
     private static async Task<(int Running, int Waiting)> CountsAsync(IConcurrencyKeyGrain keyGrain)

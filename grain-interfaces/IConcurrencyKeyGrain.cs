@@ -23,7 +23,7 @@ public interface IConcurrencyKeyGrain : IGrainWithStringKey
     [Alias("Release")]
     Task ReleaseAsync(string jobId, string leaseId);
 
-    /// <summary>The key's running and waiting counts and its limits.</summary>
+    /// <summary>The key's running and waiting counts.</summary>
     [Alias("Counts")]
     Task<KeyLeaseCounts> GetCountsAsync();
 }
@@ -98,13 +98,8 @@ public sealed record KeyLeaseReport(
 [GenerateSerializer, Immutable, Alias("Praison.HeldKeyLease")]
 public sealed record HeldKeyLease([property: Id(0)] KeyLeaseRequest Request, [property: Id(1)] DateTimeOffset GrantedAt);
 
-/// <summary>
-/// A key's leases held and waited for now, the leases granted within its throttle's period, and the
-/// limits its latest request named.
-/// </summary>
+/// <summary>A key's leases held and waited for now.</summary>
 [GenerateSerializer, Immutable, Alias("Praison.KeyLeaseCounts")]
 public sealed record KeyLeaseCounts(
     [property: Id(0)] int Running,
-    [property: Id(1)] int Waiting,
-    [property: Id(2)] int StartsInPeriod,
-    [property: Id(3)] KeyLimits? Limits);
+    [property: Id(1)] int Waiting);

@@ -27,8 +27,9 @@ internal static class ConcurrencyKeysApi
             grains, silo => grains.GetGrain<IKeyLeaseAgentGrain>(silo.ToParsableString()).GetKeysAsync(tenant), loggers.CreateLogger(typeof(ConcurrencyKeysApi)));
         var keys = silos.SelectMany(tallies => tallies)
             .GroupBy(t => t.Key, StringComparer.Ordinal)
-            .Select(g => new ConcurrencyKeyResponse(g.Key, g.Sum(t => t.Running), g.Sum(t => t.Waiting), g.First().Limits.Concurrency,
-                g.First().Limits.Throttled ? new ThrottleResponse(g.First().Limits.Starts, (int)g.First().Limits.Period.TotalSeconds) : null))
+            .Select(g => (g.Key, Running: g.Sum(t => t.Running), Waiting: g.Sum(t => t.Waiting), g.First().Limits))
+            .Select(k => new ConcurrencyKeyResponse(k.Key, k.Running, k.Waiting, k.Limits.Concurrency,
+                k.Limits.Throttled ? new ThrottleResponse(k.Limits.Starts, (int)k.Limits.Period.TotalSeconds) : null))
             .OrderBy(k => k.Key, StringComparer.Ordinal)
             .ToList();
         return new ConcurrencyKeysResponse(keys.Take(MaxListed).ToList(), keys.Count, silos.Count);

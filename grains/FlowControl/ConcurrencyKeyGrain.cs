@@ -26,7 +26,6 @@ public sealed partial class ConcurrencyKeyGrain(
     private readonly Dictionary<string, SiloAddress?> _silos = new(StringComparer.Ordinal);
     private TimeSpan _longestPeriod;
     private long _arrivals;
-    private KeyLimits? _latest;
     private IGrainTimer? _deadSiloCheck;
     private IGrainTimer? _throttleWake;
 
@@ -67,7 +66,6 @@ public sealed partial class ConcurrencyKeyGrain(
 
     public Task<bool> AcquireAsync(KeyLeaseRequest request)
     {
-        _latest = request.Limits;
         if (_held.TryGetValue(request.JobId, out var holder))
         {
             // The job asks again (resumed on another silo, or it missed the answer): still one lease, now under its new id.
@@ -96,8 +94,7 @@ public sealed partial class ConcurrencyKeyGrain(
     }
 
     public Task<KeyLeaseCounts> GetCountsAsync() =>
-        Task.FromResult(new KeyLeaseCounts(
-            _held.Count, _waiters.Count, _latest is { Throttled: true } limits ? StartsWithin(limits.Period, time.GetUtcNow()) : 0, _latest));
+        Task.FromResult(new KeyLeaseCounts(_held.Count, _waiters.Count));
 
     /// <summary>Puts the request in line; a job already in line keeps its place under its new request.</summary>
     private void Enqueue(KeyLeaseRequest request)

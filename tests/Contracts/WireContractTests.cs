@@ -64,7 +64,7 @@ public sealed class WireContractTests
             ["KeyLeaseRequest"] = "JobId=0 LeaseId=1 Silo=2 Priority=3 Limits=4 AskedAt=5",
             ["KeyLeaseReport"] = "Held=0 Waiting=1",
             ["HeldKeyLease"] = "Request=0 GrantedAt=1",
-            ["KeyLeaseCounts"] = "Running=0 Waiting=1 StartsInPeriod=2 Limits=3",
+            ["KeyLeaseCounts"] = "Running=0 Waiting=1",
             ["KeyTally"] = "Key=0 Running=1 Waiting=2 Limits=3",
             ["JobStorageException"] = "", // no members of its own: message and type only
         };

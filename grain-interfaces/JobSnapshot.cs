@@ -19,4 +19,7 @@ public sealed record JobSnapshot(
     [property: Id(13)] string? ScheduleId = null,
     [property: Id(14)] int Priority = 0,
     [property: Id(15)] string? ConcurrencyKey = null,
-    [property: Id(16)] string? Waiting = null);
+    [property: Id(16)] string? Waiting = null,
+    [property: Id(17)] IReadOnlyList<string>? DependsOn = null,
+    [property: Id(18)] RunIf RunIf = RunIf.Succeeded,
+    [property: Id(19)] IReadOnlyList<string>? WaitingFor = null);

@@ -26,7 +26,9 @@ public sealed record JobSpec(
     [property: Id(16)] string? ConcurrencyKey = null,
     [property: Id(17)] int ConcurrencyLimit = 0,
     [property: Id(18)] string? SingletonKey = null,
-    [property: Id(19)] int SingletonSeconds = 0)
+    [property: Id(19)] int SingletonSeconds = 0,
+    [property: Id(20)] IReadOnlyList<string>? DependsOn = null,
+    [property: Id(21)] RunIf RunIf = RunIf.Succeeded)
 {
     /// <summary>The longest <see cref="TimeoutSeconds"/> a job may ask for (30 days).</summary>
     public const int MaxTimeoutSeconds = 30 * 24 * 3600;
@@ -39,4 +41,10 @@ public sealed record JobSpec(
 
     /// <summary>The longest <see cref="SingletonSeconds"/> window (a day).</summary>
     public const int MaxSingletonSeconds = 86_400;
+
+    /// <summary>
+    /// The most jobs one job may depend on (<see cref="DependsOn"/>), and the most jobs that may depend on
+    /// one job (each is recorded in that job's record, which every write of it carries).
+    /// </summary>
+    public const int MaxDependsOn = 1_000, MaxDependants = 1_000;
 }

@@ -29,7 +29,9 @@ public sealed record SubmitRunRequest(
     string? ConcurrencyKey,
     int? ConcurrencyLimit,
     string? SingletonKey,
-    int? SingletonSeconds);
+    int? SingletonSeconds,
+    IReadOnlyList<string>? DependsOn,
+    string? RunIf);
 
 public sealed record SubmitResponse(
     string JobId,
@@ -62,7 +64,10 @@ public sealed record RunStatusResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ScheduledFor,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ScheduleId,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ConcurrencyKey,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Waiting)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Waiting,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? DependsOn,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RunIf,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? WaitingFor)
 {
     public static RunStatusResponse From(JobSnapshot job) => new(
         job.JobId,
@@ -83,7 +88,10 @@ public sealed record RunStatusResponse(
         job.ScheduledFor,
         job.ScheduleId,
         job.ConcurrencyKey,
-        job.Waiting);
+        job.Waiting,
+        job.DependsOn,
+        job.DependsOn is null ? null : WireNames.Of(job.RunIf),
+        job.WaitingFor);
 
     /// <summary>The suggested poll interval: 2 s while queued, 5 s while running, none when terminal.</summary>
     public static int? RetryAfterSeconds(JobStatus status) => status switch

@@ -78,10 +78,62 @@ internal sealed class SubmitRequestReader : JsonBodyReader
 
         var (singletonKey, singletonSeconds) = Singleton(idempotencyKey);
         var runAt = ScheduledStart();
+        var (dependsOn, runIf) = Dependencies();
         return HasErrors ? null : new JobSpec(
             prompt!, recipeName, recipeConfig, agentFile, agentYaml, framework, config, webhookUrl,
             timeout, sessionId, idempotencyKey, maxAttempts, runAt, Priority: priority,
-            ConcurrencyKey: concurrencyKey, ConcurrencyLimit: concurrencyLimit, SingletonKey: singletonKey, SingletonSeconds: singletonSeconds);
+            ConcurrencyKey: concurrencyKey, ConcurrencyLimit: concurrencyLimit, SingletonKey: singletonKey, SingletonSeconds: singletonSeconds,
+            DependsOn: dependsOn, RunIf: runIf);
+    }
+
+    /// <summary>
+    /// <c>depends_on</c> (an array of 1 to <see cref="JobSpec.MaxDependsOn"/> job ids, repeats counted
+    /// once; an empty array means none) and <c>run_if</c> (only with it). Whether those jobs exist is the
+    /// job grain's to say, as it records itself in each.
+    /// </summary>
+    private (IReadOnlyList<string>? DependsOn, RunIf RunIf) Dependencies()
+    {
+        var runIf = Choice<RunIf>("run_if");
+        if (Optional("depends_on") is not { } given)
+        {
+            if (runIf is not null)
+            {
+                Error("run_if", "Says when a job with depends_on runs: give depends_on");
+            }
+
+            return (null, RunIf.Succeeded);
+        }
+
+        if (given.ValueKind != JsonValueKind.Array)
+        {
+            return (Error<IReadOnlyList<string>>("depends_on", "Must be an array of job ids or null"), RunIf.Succeeded);
+        }
+
+        if (given.GetArrayLength() > JobSpec.MaxDependsOn)
+        {
+            return (Error<IReadOnlyList<string>>("depends_on", $"Must name at most {JobSpec.MaxDependsOn} jobs"), RunIf.Succeeded);
+        }
+
+        var parents = new List<string>();
+        foreach (var item in given.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String || !JobIds.IsWellFormed(item.GetString()!))
+            {
+                return (Error<IReadOnlyList<string>>("depends_on", "Must hold job ids (run_ and 12 hex characters)"), RunIf.Succeeded);
+            }
+
+            if (!parents.Contains(item.GetString()!, StringComparer.Ordinal))
+            {
+                parents.Add(item.GetString()!);
+            }
+        }
+
+        if (parents.Count == 0 && runIf is not null)
+        {
+            Error("run_if", "Says when a job with depends_on runs: give depends_on");
+        }
+
+        return (parents.Count == 0 ? null : parents, runIf ?? RunIf.Succeeded);
     }
 
     /// <summary>

@@ -49,6 +49,6 @@ public sealed class AgentsRecipe(AgentsFileReader files, AgentsRunner agents, IO
 
     public Task<RecipeOutput> RunAsync(RecipeContext context, CancellationToken cancellationToken) =>
         context.Prepared is { } yaml
-            ? agents.RunAsync(AgentsDefinition.Parse(yaml, options.Value.MaxTasks), context.Prompt, context.Progress, cancellationToken)
+            ? agents.RunAsync(AgentsDefinition.Parse(yaml, options.Value.MaxTasks), context.Prompt, context.ParentsContext(), context.Progress, cancellationToken)
             : throw new AgentsFileException(AgentsFileReader.NotFound(context.Job));
 }

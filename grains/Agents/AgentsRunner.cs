@@ -10,13 +10,14 @@ namespace Praison.Orleans.Grains.Agents;
 /// Runs an agents file task by task through the LLM: each task is one completion whose system message
 /// is its role (role, goal, backstory) and whose user message is the task, its expected output and the
 /// outputs of the tasks before it. <c>{topic}</c> is the job's prompt (or the file's topic when the
-/// prompt is empty). Progress goes 10, then evenly to 90 after each task, then 100; the current step
-/// names the task. The result is the last task's output.
+/// prompt is empty); a job with <c>depends_on</c> gives every task its parents' results as the topic's
+/// context. Progress goes 10, then evenly to 90 after each task, then 100; the current step names the
+/// task. The result is the last task's output.
 /// </summary>
 public sealed class AgentsRunner(LlmClient llm)
 {
     public async Task<RecipeOutput> RunAsync(
-        AgentsDefinition file, string prompt, IProgress<JobProgress> progress, CancellationToken cancellationToken)
+        AgentsDefinition file, string prompt, string? topicContext, IProgress<JobProgress> progress, CancellationToken cancellationToken)
     {
         var topic = string.IsNullOrEmpty(prompt) ? file.Topic ?? "" : prompt;
         var tasks = file.Tasks.ToList();
@@ -26,7 +27,7 @@ public sealed class AgentsRunner(LlmClient llm)
         for (var i = 0; i < tasks.Count; i++)
         {
             var (role, task) = tasks[i];
-            var (text, usage) = await llm.ChatAsync(System(role, topic), User(task, topic, outputs), _ => { }, cancellationToken);
+            var (text, usage) = await llm.ChatAsync(System(role, topic), User(task, topic, topicContext, outputs), _ => { }, cancellationToken);
             outputs.Add((task.Name, text));
             usages.Add(usage);
             var next = i + 1 < tasks.Count ? tasks[i + 1].Task.Name : "done";
@@ -42,11 +43,16 @@ public sealed class AgentsRunner(LlmClient llm)
     private static string System(AgentRole role, string topic) =>
         $"You are {Fill(role.Role, topic)}.\nYour goal: {Fill(role.Goal, topic)}\n{Fill(role.Backstory, topic)}".TrimEnd();
 
-    private static string User(AgentTask task, string topic, List<(string Task, string Output)> before)
+    private static string User(AgentTask task, string topic, string? topicContext, List<(string Task, string Output)> before)
     {
         var text = new StringBuilder()
             .Append("Task: ").AppendLine(Fill(task.Description, topic))
             .Append("Expected output: ").AppendLine(Fill(task.ExpectedOutput, topic));
+        if (topicContext is not null)
+        {
+            text.AppendLine().AppendLine(topicContext);
+        }
+
         if (before.Count > 0)
         {
             text.AppendLine().AppendLine("Context from the previous tasks:");

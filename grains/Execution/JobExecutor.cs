@@ -32,8 +32,8 @@ public sealed class JobExecutor(RecipeCatalog recipes, PromptRecipe prompt, Agen
     };
 
     public async Task<RecipeOutput> RunAsync(
-        JobSpec spec, string? prepared, string jobId, int attempt, JobProgress checkpoint, IProgress<JobProgress> progress,
-        CancellationToken cancellationToken)
+        JobSpec spec, string? prepared, string jobId, int attempt, JobProgress checkpoint, IReadOnlyList<JobEnd> parents,
+        IProgress<JobProgress> progress, CancellationToken cancellationToken)
     {
         var recipe = RecipeOf(spec) ?? throw new RecipeFailedException($"Recipe {spec.RecipeName} is not registered on this silo.");
         using var config = JsonDocument.Parse(spec.RecipeConfigJson);
@@ -41,6 +41,7 @@ public sealed class JobExecutor(RecipeCatalog recipes, PromptRecipe prompt, Agen
         {
             Job = spec,
             Prepared = prepared,
+            Parents = parents,
         };
         return await recipe.RunAsync(context, cancellationToken);
     }

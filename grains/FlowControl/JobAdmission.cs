@@ -54,6 +54,9 @@ public static class JobWaits
     /// <summary>Its <c>run_at</c>.</summary>
     public const string Time = "run_at";
 
+    /// <summary>The jobs it depends on (<c>depends_on</c>; its status's <c>waiting_for</c> names those still live).</summary>
+    public const string DependsOn = "depends_on";
+
     /// <summary>A lease of its <c>concurrency_key</c> (its limit or throttle).</summary>
     public const string ConcurrencyKey = "concurrency_key";
 

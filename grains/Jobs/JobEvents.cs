@@ -193,7 +193,7 @@ internal sealed class JobEvents
         var (kind, text) = record.Status switch
         {
             JobStatus.Succeeded => (JobEventKind.Result, ResultText(record.ResultJson)),
-            JobStatus.Cancelled => (JobEventKind.Cancelled, "Job was cancelled"),
+            JobStatus.Cancelled => (JobEventKind.Cancelled, record.Error ?? "Job was cancelled"), // its error: why a dependency cancelled it
             _ => (JobEventKind.Error, record.Error),
         };
         return new JobEvent(record.FinalEventId, kind, record.Status, record.Progress.Percentage, record.Progress.CurrentStep, text);

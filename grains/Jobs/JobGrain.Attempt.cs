@@ -95,9 +95,14 @@ public sealed partial class JobGrain
                 return;
             }
 
+            if (await UntilParentsAllowAsync(stop) is not { } parents)
+            {
+                return; // ended before it ran: its run_if can no longer hold
+            }
+
             await UntilItsTimeAsync(stop);
             var lease = await admission.AdmitAsync(Tenant, JobId, Record.Spec, waiting => _waiting = waiting, stop);
-            await RunAttemptAsync(lease, stop);
+            await RunAttemptAsync(lease, parents, stop);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -162,7 +167,7 @@ public sealed partial class JobGrain
     /// (which may be after the job has ended); the token sources once the work has stopped and this
     /// method has stopped waiting on them — a fast recipe can finish before the wait even begins.
     /// </summary>
-    private async Task RunAttemptAsync(IDisposable lease, CancellationToken stop)
+    private async Task RunAttemptAsync(IDisposable lease, JobEnd[] parents, CancellationToken stop)
     {
         var timeoutSeconds = TimeoutSeconds;
         var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds), time);
@@ -178,7 +183,7 @@ public sealed partial class JobGrain
         int attempt;
         try
         {
-            if (!await UntilStoredAsync(StartAttemptAsync, stop))
+            if (!await UntilStoredAsync(() => StartAttemptAsync(parents), stop))
             {
                 DisposeTokens();
                 lease.Dispose();
@@ -188,13 +193,13 @@ public sealed partial class JobGrain
             attempt = Record.Attempt;
             progress = new SchedulerProgress(TaskScheduler.Current, report => ApplyProgress(attempt, report));
             var (spec, prepared, checkpoint, token) = (Record.Spec, Record.Prepared, Record.Progress, run.Token);
-            var (jobId, traceParent) = (JobId, Record.TraceParent);
+            var (jobId, traceParent, ends) = (JobId, Record.TraceParent, Record.Parents ?? []);
             work = Task.Run(
                 async () =>
                 {
                     // The work's own span, so the recipe and the calls it makes (LLM, HTTP) are in the job's trace.
                     using var span = JobTracing.StartRun(jobId, JobMetrics.KindOf(spec), attempt, traceParent);
-                    return await executor.RunAsync(spec, prepared, jobId, attempt, checkpoint, progress, token);
+                    return await executor.RunAsync(spec, prepared, jobId, attempt, checkpoint, ends, progress, token);
                 },
                 token);
         }

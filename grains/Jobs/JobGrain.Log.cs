@@ -10,7 +10,7 @@ public sealed partial class JobGrain
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} ended {Status}: {Reason}")]
     private static partial void LogEnded(ILogger logger, string jobId, JobStatus status, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} removed for clients ({Reason}); kept until its webhook settles")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} removed for clients ({Reason}); kept until its webhook settles and no dependant waits on it")]
     private static partial void LogHidden(ILogger logger, string jobId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} removed: {Reason}")]
@@ -40,4 +40,13 @@ public sealed partial class JobGrain
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: webhook delivery failed; the sweep retries it")]
     private static partial void LogWebhookFailed(ILogger logger, Exception exception, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} cancelled before it ran: {Why}")]
+    private static partial void LogCancelledByDependency(ILogger logger, string jobId, string why);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: asking job {ParentId} how it ended failed; asking again in {Delay}")]
+    private static partial void LogParentAskFailed(ILogger logger, Exception exception, string jobId, string parentId, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: its dependants did not all say whether they still wait on it; it is kept, and the sweep asks again")]
+    private static partial void LogDependantsUnanswered(ILogger logger, Exception exception, string jobId);
 }

@@ -79,9 +79,9 @@ public sealed partial class JobGrain
     private async Task RemoveAsync(string reason)
     {
         using var scope = LogScope(); // also reached from reads, when a job's retention has ended
-        if (Record.WebhookPending)
+        if (Record.WebhookPending || await HasWaitingDependantsAsync())
         {
-            await TransitionAsync(record => JobTransitions.Hide(record, reason)); // until the webhook settles
+            await TransitionAsync(record => JobTransitions.Hide(record, reason)); // until the webhook settles and no dependant waits
             return;
         }
 
@@ -97,6 +97,7 @@ public sealed partial class JobGrain
             await Store.RemoveAsync();
             _webhookStop?.Cancel();
             _events.EndAll();
+            AnswerEndWaiters();
         }
         finally
         {
@@ -108,7 +109,7 @@ public sealed partial class JobGrain
         DeactivateOnIdle();
     }
 
-    /// <summary>For a removed job: finishes the removal once its webhook has settled, else delivers it.</summary>
+    /// <summary>For a removed job: finishes the removal once its webhook has settled and no dependant waits on it, else delivers the webhook.</summary>
     private async Task FinishRemovalOrDeliverAsync()
     {
         if (Record.WebhookPending)
@@ -117,7 +118,7 @@ public sealed partial class JobGrain
         }
         else
         {
-            await RemoveAsync("removed earlier; its webhook has settled");
+            await RemoveAsync("removed earlier; its webhook has settled and no dependant waits on it");
         }
     }
 

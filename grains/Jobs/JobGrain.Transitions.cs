@@ -58,6 +58,7 @@ public sealed partial class JobGrain
         }
 
         Observe(change.Kind);
+        SettleWithParents(change.Kind);
         if (change.Kind == JobTransitionKind.Hide)
         {
             _events.EndAll(); // gone for clients: its streams end, its key is free
@@ -66,6 +67,7 @@ public sealed partial class JobGrain
 
         if (change.IsEnding)
         {
+            AnswerEndWaiters();
             StartWebhookDelivery();
         }
 
@@ -106,7 +108,8 @@ public sealed partial class JobGrain
         }
     }
 
-    private Task<bool> StartAttemptAsync() => TransitionAsync(record => JobTransitions.Start(record, time.GetUtcNow(), _ids));
+    private Task<bool> StartAttemptAsync(JobEnd[] parents) =>
+        TransitionAsync(record => JobTransitions.Start(record, time.GetUtcNow(), _ids, record.Spec.DependsOn is null ? null : parents));
 
     private Task<bool> SucceedAsync(string resultJson, string metricsJson) =>
         EndAsync(record => JobTransitions.Succeed(record, resultJson, metricsJson, _liveProgress, _events.Published, time.GetUtcNow(), _ids));

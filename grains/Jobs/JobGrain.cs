@@ -126,6 +126,7 @@ public sealed partial class JobGrain(
     {
         // A delivery in flight stops; the record still says it is pending, so the next activation sends it.
         _webhookStop?.Cancel();
+        AnswerEndWaiters(); // they ask again, and reach the next activation
         if (!LoopIsLive)
         {
             return;
@@ -161,6 +162,11 @@ public sealed partial class JobGrain(
             return new SubmitReply(status, null, problem.Field, problem.Message);
         }
 
+        if (spec.DependsOn is { Count: > 0 } parents && await AddToParentsAsync(parents) is { } refused)
+        {
+            return refused;
+        }
+
         var submit = JobTransitions.Submit(
             spec, JobExecutor.AgentIdFor(spec), prepared, JobTracing.CurrentTraceParent(), time.GetUtcNow(), _ids);
         (_liveProgress, _liveProgressEventId) = (submit.Next!.Progress, submit.Next.ProgressEventId);
@@ -173,11 +179,23 @@ public sealed partial class JobGrain(
     public async Task<JobSnapshot?> GetStatusAsync()
     {
         await ExpireIfDueAsync();
-        return IsVisible ? Snapshot() with { Waiting = WaitingFor } : null;
+        if (!IsVisible)
+        {
+            return null;
+        }
+
+        var waiting = WaitingReason;
+        return Snapshot() with
+        {
+            Waiting = waiting,
+            DependsOn = Record.Spec.DependsOn,
+            RunIf = Record.Spec.RunIf,
+            WaitingFor = waiting == JobWaits.DependsOn && _pendingParents is { } pending ? [.. Record.Spec.DependsOn!.Where(pending.Contains)] : null,
+        };
     }
 
     /// <summary>What the job waits for while queued on this activation (<see cref="JobWaits"/>); null otherwise.</summary>
-    private string? WaitingFor =>
+    private string? WaitingReason =>
         Record.Status != JobStatus.Queued || !LoopIsLive ? null : IsWaitingForItsTime ? JobWaits.Time : _waiting;
 
     public async Task<JobResultReply> GetResultAsync()
@@ -226,13 +244,13 @@ public sealed partial class JobGrain(
             return new JobCommandReply(JobCommandStatus.NotFound, null);
         }
 
-        if (!Record.Status.IsTerminal() && !IsWaitingForItsTime)
+        if (!Record.Status.IsTerminal() && !IsWaitingForItsTime && WaitingReason != JobWaits.DependsOn)
         {
             return new JobCommandReply(JobCommandStatus.WrongState, Snapshot());
         }
 
         var deleted = Snapshot(); // the job as it was when deleted
-        _stop?.Cancel(); // a job waiting for its time stops waiting
+        _stop?.Cancel(); // a job waiting for its time or its parents stops waiting
         await RemoveAsync("deleted through the API");
         return new JobCommandReply(JobCommandStatus.Done, deleted);
     }

@@ -80,6 +80,19 @@ public sealed class JobRecord : Storage.ICommittedRecord<JobRecord>
     /// </summary>
     [Id(26)] public JobEvent[]? History { get; set; }
 
+    /// <summary>
+    /// The jobs that depend on this one (<see cref="JobSpec.DependsOn"/>), in the order they were
+    /// recorded, before each was created: one whose creation then failed is listed all the same, and is
+    /// found missing when asked. Null when none.
+    /// </summary>
+    [Id(27)] public string[]? Dependants { get; set; }
+
+    /// <summary>
+    /// How the jobs this one depends on had ended when it was let run (with their results, which its work
+    /// receives); null until then. From then on the job needs none of them.
+    /// </summary>
+    [Id(28)] public JobEnd[]? Parents { get; set; }
+
     /// <summary>A copy to change and write; every member is immutable, so a shallow copy is a full one.</summary>
     public JobRecord Copy() => (JobRecord)MemberwiseClone();
 

@@ -12,6 +12,7 @@ public enum JobTransitionKind
     Cancel,
     Hide,
     WebhookRound,
+    AddDependant,
 }
 
 /// <summary>
@@ -84,14 +85,18 @@ public static class JobTransitions
     public static bool AttemptsExhausted(JobRecord record, int maxAttempts) =>
         record.Status == JobStatus.Running && record.Attempt >= maxAttempts;
 
-    /// <summary>Queued (or running, its attempt lost) → running: one more attempt.</summary>
-    public static JobTransition Start(JobRecord record, DateTimeOffset now, JobEventIds ids)
+    /// <summary>
+    /// Queued (or running, its attempt lost) → running: one more attempt. A job with <c>depends_on</c>
+    /// keeps how its parents ended (<paramref name="parents"/>, on its first start), which its work receives.
+    /// </summary>
+    public static JobTransition Start(JobRecord record, DateTimeOffset now, JobEventIds ids, JobEnd[]? parents = null)
     {
         if (record.Status.IsTerminal())
         {
             return JobTransition.Refuse(JobTransitionKind.Start, "already ended");
         }
 
+        record.Parents ??= parents;
         var resumed = record.Attempt > 0;
         record.Status = JobStatus.Running;
         record.StartedAt ??= now;
@@ -142,11 +147,51 @@ public static class JobTransitions
     /// <summary>Cancelled through the API; whatever the work produces from now on is discarded.</summary>
     public static JobTransition Cancel(
         JobRecord record, JobProgress live, IEnumerable<JobEvent> published, DateTimeOffset now, JobEventIds ids) =>
-        End(JobTransitionKind.Cancel, record, JobStatus.Cancelled, "cancelled through the API", live, published, now, ids, ended =>
+        Cancel(record, "cancelled through the API", null, live, published, now, ids);
+
+    /// <summary>
+    /// Cancelled before it ran, because how the jobs it depends on ended means its <c>run_if</c> can no
+    /// longer hold; <paramref name="error"/> says which job and why.
+    /// </summary>
+    public static JobTransition CancelByDependency(JobRecord record, string error, DateTimeOffset now, JobEventIds ids) =>
+        Cancel(record, "its run_if can no longer hold", error, JobProgress.None, [], now, ids);
+
+    private static JobTransition Cancel(
+        JobRecord record, string reason, string? error, JobProgress live, IEnumerable<JobEvent> published, DateTimeOffset now,
+        JobEventIds ids) =>
+        End(JobTransitionKind.Cancel, record, JobStatus.Cancelled, reason, live, published, now, ids, ended =>
         {
             ended.CancelledAt = now;
             ended.CompletedAt = now;
+            ended.Error = error;
         });
+
+    /// <summary>
+    /// Job <paramref name="dependantId"/> depends on this one, in whatever state this one is: recorded
+    /// once, up to <paramref name="max"/>. Refused when it is recorded already (nothing to write) or when
+    /// there are <paramref name="max"/> (<see cref="IsFull"/> tells them apart).
+    /// </summary>
+    public static JobTransition AddDependant(JobRecord record, string dependantId, int max)
+    {
+        var dependants = record.Dependants ?? [];
+        if (dependants.Contains(dependantId, StringComparer.Ordinal))
+        {
+            return JobTransition.Refuse(JobTransitionKind.AddDependant, "already recorded");
+        }
+
+        if (dependants.Length >= max)
+        {
+            return JobTransition.Refuse(JobTransitionKind.AddDependant, Full);
+        }
+
+        record.Dependants = [.. dependants, dependantId];
+        return JobTransition.To(JobTransitionKind.AddDependant, record);
+    }
+
+    /// <summary>True when <paramref name="refused"/> refused a dependant because there are as many as may be.</summary>
+    public static bool IsFull(JobTransition refused) => refused.Refusal == Full;
+
+    private const string Full = "as many dependants as one job may have";
 
     /// <summary>
     /// The one way into a terminal state. Announces, under ids rising in that order, the status, the

@@ -58,6 +58,45 @@ public sealed record RecipeContext(
 
     /// <summary>What <see cref="IRecipe.Prepare"/> kept at submit; null when it kept nothing.</summary>
     public string? Prepared { get; init; }
+
+    /// <summary>
+    /// How the jobs this one depends on (<c>depends_on</c>) had ended when it was let run, in
+    /// <c>depends_on</c> order: each one's status, and its result (JSON text) if it succeeded. Empty for a
+    /// job that depends on nothing; an <c>any_succeeded</c> job sees those ended by then.
+    /// </summary>
+    public IReadOnlyList<JobEnd> Parents { get; init; } = [];
+
+    /// <summary>
+    /// The results of the <see cref="Parents"/> that succeeded as context for a model: a heading, then each
+    /// one's id and result (a string result as its text); null when there are none.
+    /// </summary>
+    public string? ParentsContext()
+    {
+        var succeeded = Parents.Where(parent => parent.Succeeded).ToList();
+        if (succeeded.Count == 0)
+        {
+            return null;
+        }
+
+        var text = new System.Text.StringBuilder("Results of the jobs this one depends on:");
+        foreach (var parent in succeeded)
+        {
+            text.AppendLine().Append('[').Append(parent.JobId).AppendLine("]").Append(ResultText(parent.ResultJson));
+        }
+
+        return text.ToString();
+    }
+
+    private static string ResultText(string? resultJson)
+    {
+        if (resultJson is null)
+        {
+            return "";
+        }
+
+        using var result = JsonDocument.Parse(resultJson);
+        return result.RootElement.ValueKind == JsonValueKind.String ? result.RootElement.GetString()! : resultJson;
+    }
 }
 
 /// <summary>A recipe's result (a string or any JSON value) and optional metrics.</summary>

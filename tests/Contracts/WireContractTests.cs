@@ -26,6 +26,8 @@ public sealed class WireContractTests
             [typeof(ScheduleOverlap)] = "Skip=0 Allow=1",
             [typeof(ScheduleCatchUp)] = "One=0 None=1",
             [typeof(ScheduleCommandStatus)] = "Done=0 Created=1 NotFound=2 Exists=3 Rejected=4 TooMany=5",
+            [typeof(RunIf)] = "Succeeded=0 Finished=1 AnySucceeded=2",
+            [typeof(DependantStatus)] = "Added=0 NotFound=1 Full=2",
         };
         var enums = ContractTypes.Where(t => t.IsEnum).ToList();
 
@@ -42,9 +44,10 @@ public sealed class WireContractTests
     {
         var expected = new Dictionary<string, string>
         {
-            ["JobSpec"] = "Prompt=0 RecipeName=1 RecipeConfigJson=2 AgentFile=3 AgentYaml=4 Framework=5 ConfigJson=6 WebhookUrl=7 TimeoutSeconds=8 SessionId=9 IdempotencyKey=10 MaxAttempts=11 RunAt=12 ScheduleId=13 ApiBaseUrl=14 Priority=15 ConcurrencyKey=16 ConcurrencyLimit=17 SingletonKey=18 SingletonSeconds=19",
+            ["JobSpec"] = "Prompt=0 RecipeName=1 RecipeConfigJson=2 AgentFile=3 AgentYaml=4 Framework=5 ConfigJson=6 WebhookUrl=7 TimeoutSeconds=8 SessionId=9 IdempotencyKey=10 MaxAttempts=11 RunAt=12 ScheduleId=13 ApiBaseUrl=14 Priority=15 ConcurrencyKey=16 ConcurrencyLimit=17 SingletonKey=18 SingletonSeconds=19 DependsOn=20 RunIf=21",
             ["JobProgress"] = "Percentage=0 CurrentStep=1 StepsCompleted=2 StepsTotal=3",
-            ["JobSnapshot"] = "JobId=0 Status=1 Progress=2 CreatedAt=3 StartedAt=4 CompletedAt=5 AgentId=6 SessionId=7 Error=8 Attempt=9 CancelledAt=10 Webhook=11 ScheduledFor=12 ScheduleId=13 Priority=14 ConcurrencyKey=15 Waiting=16",
+            ["JobSnapshot"] = "JobId=0 Status=1 Progress=2 CreatedAt=3 StartedAt=4 CompletedAt=5 AgentId=6 SessionId=7 Error=8 Attempt=9 CancelledAt=10 Webhook=11 ScheduledFor=12 ScheduleId=13 Priority=14 ConcurrencyKey=15 Waiting=16 DependsOn=17 RunIf=18 WaitingFor=19",
+            ["JobEnd"] = "JobId=0 Status=1 ResultJson=2 Error=3",
             ["WebhookDelivery"] = "Pending=0 DeliveredAt=1 Error=2 NextRoundAt=3",
             ["JobOutcome"] = "Job=0 ResultJson=1 MetricsJson=2",
             ["SubmitReply"] = "Status=0 Job=1 Field=2 Error=3",
@@ -106,6 +109,7 @@ public sealed class WireContractTests
             "IConcurrencyKeyGrain=Praison.IConcurrencyKeyGrain", "IKeyLeaseAgentGrain=Praison.IKeyLeaseAgentGrain",
             "KeyLimits=Praison.KeyLimits", "KeyLeaseRequest=Praison.KeyLeaseRequest", "KeyLeaseReport=Praison.KeyLeaseReport",
             "HeldKeyLease=Praison.HeldKeyLease", "KeyLeaseCounts=Praison.KeyLeaseCounts", "ISingletonKeyGrain=Praison.ISingletonKeyGrain", "KeyTally=Praison.KeyTally",
+            "RunIf=Praison.RunIf", "JobEnd=Praison.JobEnd", "DependantStatus=Praison.DependantStatus",
         };
         var actual = ContractTypes
             .Select(t => (t.Name, Alias: t.GetCustomAttribute<AliasAttribute>()?.Alias))
@@ -131,8 +135,10 @@ public sealed class WireContractTests
             new[]
             {
                 "IIdempotencyGrain.FindAsync=Find", "IIdempotencyGrain.ReleaseAsync=Release", "IIdempotencyGrain.SubmitAsync=Submit",
-                "IJobGrain.CancelAsync=Cancel", "IJobGrain.DeleteAsync=Delete", "IJobGrain.GetResultAsync=GetResult",
-                "IJobGrain.GetStatusAsync=GetStatus", "IJobGrain.SubmitAsync=Submit", "IJobGrain.WatchAsync=Watch",
+                "IJobGrain.AddDependantAsync=AddDependant", "IJobGrain.AwaitEndAsync=AwaitEnd",
+                "IJobGrain.CancelAsync=Cancel", "IJobGrain.DeleteAsync=Delete", "IJobGrain.DependantSettledAsync=DependantSettled",
+                "IJobGrain.GetResultAsync=GetResult", "IJobGrain.GetStatusAsync=GetStatus", "IJobGrain.SubmitAsync=Submit",
+                "IJobGrain.WaitsOnAsync=WaitsOn", "IJobGrain.WatchAsync=Watch",
                 "IJobQueryGrain.ListAsync=List", "IJobQueryGrain.LiveCountAsync=LiveCount", "IJobQueryGrain.StatsAsync=Stats", "IJobRecoveryGrain.CatchUpAsync=CatchUp", "IJobRecoveryGrain.EvictAsync=Evict", "ISiloStatsGrain.GetAsync=Get",
                 "IScheduleDirectoryGrain.ListAsync=List", "IScheduleDirectoryGrain.RemoveAsync=Remove", "IScheduleDirectoryGrain.TryAddAsync=TryAdd",
                 "IScheduleGrain.CreateAsync=Create", "IScheduleGrain.DeleteAsync=Delete", "IScheduleGrain.GetAsync=Get",

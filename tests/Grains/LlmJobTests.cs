@@ -93,6 +93,43 @@ public sealed class LlmJobTests(LlmClusterFixture fixture) : IClassFixture<LlmCl
                 expected_output: One paragraph
         """;
 
+    [Fact]
+    public async Task PromptAndAgentsJobsWithParents_GetTheirResultsAsContext_InDependsOnOrder()
+    {
+        var firstId = await SucceededEchoAsync("first finding");
+        var secondId = await SucceededEchoAsync("{\"n\": 2}"); // a string result: given as its text
+        var (_, failedId) = await SubmitKnownAsync(Specs.PromptOnly("x") with { AgentFile = "missing.yaml" });
+        var topic = "topic-" + Guid.NewGuid().ToString("N");
+        var (prompt, _) = await SubmitKnownAsync(Specs.PromptOnly(topic) with { DependsOn = [secondId, firstId, failedId], RunIf = RunIf.Finished });
+        var (agents, _) = await SubmitKnownAsync(Specs.PromptOnly(topic + "-agents") with { AgentFile = "agents.yaml", DependsOn = [firstId] });
+
+        Assert.Equal(JobStatus.Succeeded, (await prompt.UntilTerminal())!.Status);
+        Assert.Equal(JobStatus.Succeeded, (await agents.UntilTerminal())!.Status);
+        var promptCall = Assert.Single(fixture.Llm.Requests, r => r.LastUserMessage.EndsWith(topic, StringComparison.Ordinal));
+        Assert.Equal(
+            $"Results of the jobs this one depends on:\n[{secondId}]\n{{\"n\": 2}}\n[{firstId}]\nfirst finding\n\n{topic}", // the failed one has no result
+            promptCall.LastUserMessage);
+        var tasks = fixture.Llm.Requests.Where(r => r.LastUserMessage.Contains(topic + "-agents")).ToList();
+        Assert.Equal(3, tasks.Count);
+        Assert.All(tasks, task => Assert.Contains($"Results of the jobs this one depends on:\n[{firstId}]\nfirst finding", task.LastUserMessage));
+    }
+
+    private async Task<string> SucceededEchoAsync(string prompt)
+    {
+        var (job, id) = await SubmitKnownAsync(Specs.Recipe("echo", prompt: prompt));
+        Assert.Equal(JobStatus.Succeeded, (await job.UntilTerminal())!.Status);
+        return id;
+    }
+
+    private async Task<(IJobGrain Job, string Id)> SubmitKnownAsync(JobSpec spec)
+    {
+        var id = JobIds.New();
+        var job = fixture.Cluster.Client.GetGrain<IJobGrain>(JobKeys.For(JobKeys.DefaultTenant, id));
+        var reply = await job.SubmitAsync(spec);
+        Assert.True(reply.Status == SubmitStatus.Accepted, $"{reply.Status}: {reply.Error}");
+        return (job, id);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

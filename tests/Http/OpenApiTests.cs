@@ -45,8 +45,8 @@ public sealed class OpenApiTests(JobsClusterFixture fixture)
 
         var body = Resolve(document, submit["requestBody"]!["content"]!["application/json"]!["schema"]!);
         Assert.Equal(
-            ["agent_file", "agent_yaml", "concurrency_key", "concurrency_limit", "config", "delay_seconds", "framework", "idempotency_key", "max_attempts", "priority", "prompt", "recipe_config",
-                "recipe_name", "run_at", "session_id", "singleton_key", "singleton_seconds", "timeout", "webhook_url"],
+            ["agent_file", "agent_yaml", "concurrency_key", "concurrency_limit", "config", "delay_seconds", "depends_on", "framework", "idempotency_key", "max_attempts", "priority", "prompt", "recipe_config",
+                "recipe_name", "run_at", "run_if", "session_id", "singleton_key", "singleton_seconds", "timeout", "webhook_url"],
             Properties(body));
         Assert.Contains("Idempotency-Key", submit["parameters"]!.AsArray().Select(p => (string)p!["name"]!));
         Assert.Contains("Last-Event-ID", document["paths"]!["/api/v1/runs/{jobId}/stream"]!["get"]!["parameters"]!.AsArray().Select(p => (string)p!["name"]!));
@@ -119,9 +119,10 @@ public sealed class OpenApiTests(JobsClusterFixture fixture)
         Assert.True(documented.All(p => actual.Contains(p) || OmittedWhenNull(p)), $"{method} {path} {status}: documented {string.Join(",", documented)} vs real {string.Join(",", actual)}");
     }
 
-    /// <summary>Members written only when set (the job was cancelled, it has a webhook, it was delayed, it names a concurrency key, it waits).</summary>
+    /// <summary>Members written only when set (the job was cancelled, it has a webhook, it was delayed, it names a concurrency key, it waits, it has parents).</summary>
     private static bool OmittedWhenNull(string property) =>
-        property is "cancelled_at" or "webhook" or "scheduled_for" or "schedule_id" or "max_attempts" or "concurrency_key" or "concurrency_limit" or "waiting";
+        property is "cancelled_at" or "webhook" or "scheduled_for" or "schedule_id" or "max_attempts" or "concurrency_key" or "concurrency_limit" or "waiting"
+            or "depends_on" or "run_if" or "waiting_for";
 
     private static JsonNode Schema(JsonObject document, string path, string method, string status, string contentType) =>
         document["paths"]![path]![method]!["responses"]![status]!["content"]![contentType]!["schema"]!;

@@ -210,6 +210,14 @@ public class JobsClusterFixture : IAsyncLifetime
 
         public IAsyncEnumerable<JobEvent> WatchAsync(long afterEventId, CancellationToken cancellationToken = default) =>
             inner.WatchAsync(afterEventId, cancellationToken);
+
+        public Task<DependantStatus> AddDependantAsync(string dependantId) => inner.AddDependantAsync(dependantId);
+
+        public Task<JobEnd?> AwaitEndAsync(TimeSpan wait, CancellationToken cancellationToken = default) => inner.AwaitEndAsync(wait, cancellationToken);
+
+        public Task<bool> WaitsOnAsync(string parentId) => inner.WaitsOnAsync(parentId);
+
+        public Task DependantSettledAsync(string dependantId) => inner.DependantSettledAsync(dependantId);
     }
 }
 

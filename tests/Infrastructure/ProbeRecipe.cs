@@ -11,7 +11,10 @@ namespace Praison.Orleans.Tests.Infrastructure;
 /// <c>{"scope": "...", "seconds": 0.2, "late_result": "text", "report_on_cancel": true}</c> — runs
 /// <c>seconds</c> (default forever, until cancelled); with <c>late_result</c> it answers cancellation by
 /// returning that value 300 ms later instead of throwing, as a careless recipe would; with
-/// <c>report_on_cancel</c> it reports progress when its token fires, as a recipe winding down might.
+/// <c>report_on_cancel</c> it reports progress when its token fires, as a recipe winding down might;
+/// with <c>gate</c> it runs until the test opens that gate (<see cref="ProbeLedger.Open"/>) instead of for
+/// <c>seconds</c>; with <c>fail</c> it then fails with that error instead of succeeding. Each run records
+/// how the jobs it depends on had ended (<see cref="ProbeRun.Parents"/>).
 /// </summary>
 public sealed class ProbeRecipe(ILocalSiloDetails silo) : IRecipe
 {
@@ -26,12 +29,16 @@ public sealed class ProbeRecipe(ILocalSiloDetails silo) : IRecipe
         var seconds = config.TryGetProperty("seconds", out var d) ? d.GetDouble() : (double?)null;
         var lateResult = config.TryGetProperty("late_result", out var l) ? l.GetString() : null;
         var reportOnCancel = config.TryGetProperty("report_on_cancel", out var r) && r.GetBoolean();
+        var gate = config.TryGetProperty("gate", out var g) ? g.GetString() : null;
+        var fail = config.TryGetProperty("fail", out var f) ? f.GetString() : null;
         var run = ProbeLedger.Start(scope, context.JobId, silo.SiloAddress.ToParsableString(), context.Attempt);
+        run.Parents = context.Parents;
         try
         {
             try
             {
-                await Task.Delay(seconds is { } value ? TimeSpan.FromSeconds(value) : Timeout.InfiniteTimeSpan, cancellationToken);
+                await (gate is not null ? ProbeLedger.Gate(gate).WaitAsync(cancellationToken)
+                    : Task.Delay(seconds is { } value ? TimeSpan.FromSeconds(value) : Timeout.InfiniteTimeSpan, cancellationToken));
             }
             catch (OperationCanceledException)
             {
@@ -51,7 +58,7 @@ public sealed class ProbeRecipe(ILocalSiloDetails silo) : IRecipe
                 return RecipeOutput.FromText(lateResult);
             }
 
-            return RecipeOutput.FromText($"probe {context.JobId} done");
+            return fail is not null ? throw new RecipeFailedException(fail) : RecipeOutput.FromText($"probe {context.JobId} done");
         }
         finally
         {
@@ -70,12 +77,20 @@ public sealed class ProbeRun(string jobId, string silo, int attempt, DateTimeOff
     public DateTimeOffset? CancelObservedAt { get; set; }
     public DateTimeOffset? ReportedAfterCancelAt { get; set; }
     public DateTimeOffset? ReturnedAt { get; set; }
+    public IReadOnlyList<JobEnd> Parents { get; set; } = [];
 }
 
 /// <summary>What probe runs recorded, per test scope. Thread-safe; shared by the in-process silos.</summary>
 public static class ProbeLedger
 {
     private static readonly ConcurrentDictionary<string, Scope> Scopes = new();
+    private static readonly ConcurrentDictionary<string, TaskCompletionSource> Gates = new();
+
+    /// <summary>The gate probes with <c>gate</c> <paramref name="name"/> wait at.</summary>
+    public static Task Gate(string name) => Gates.GetOrAdd(name, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    /// <summary>Lets every probe waiting at gate <paramref name="name"/>, and every one that comes later, go on.</summary>
+    public static void Open(string name) => Gates.GetOrAdd(name, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     public static ProbeRun Start(string scope, string jobId, string silo, int attempt)
     {
@@ -157,12 +172,15 @@ public static class ProbeLedger
     public static string NewScope() => Guid.NewGuid().ToString("N");
 
     /// <summary>A probe's <c>recipe_config</c> as JSON text.</summary>
-    public static string Config(string scope, double? seconds = null, string? lateResult = null, bool reportOnCancel = false) =>
+    public static string Config(
+        string scope, double? seconds = null, string? lateResult = null, bool reportOnCancel = false, string? gate = null, string? fail = null) =>
         JsonSerializer.Serialize(new Dictionary<string, object?>
         {
             ["scope"] = scope,
             ["seconds"] = seconds,
             ["late_result"] = lateResult,
             ["report_on_cancel"] = reportOnCancel ? true : null,
+            ["gate"] = gate,
+            ["fail"] = fail,
         }.Where(p => p.Value is not null).ToDictionary());
 }

@@ -12,6 +12,10 @@ public static class Specs
         string scope, double? seconds = null, string? lateResult = null, int timeoutSeconds = 0, int maxAttempts = 0, bool reportOnCancel = false) =>
         Recipe(ProbeRecipe.RecipeName, ProbeLedger.Config(scope, seconds, lateResult, reportOnCancel), timeoutSeconds: timeoutSeconds, maxAttempts: maxAttempts);
 
+    /// <summary>A probe that runs until gate <paramref name="gate"/> opens, then succeeds (or fails with <paramref name="fail"/>).</summary>
+    public static JobSpec GatedProbe(string scope, string gate, string? fail = null) =>
+        Recipe(ProbeRecipe.RecipeName, ProbeLedger.Config(scope, gate: gate, fail: fail));
+
     public static JobSpec PromptOnly(string prompt) =>
         new(prompt, null, "{}", null, null, "praisonai", "{}", null, 0, null, null, 0);
 

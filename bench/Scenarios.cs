@@ -238,6 +238,8 @@ public sealed class Scenarios(BenchOptions options)
     /// <summary>What concurrency keys cost, in memory and on PostgreSQL (<see cref="Flow"/>).</summary>
     public Task<List<Measurement>> FlowAsync() => new Flow(options, Figures).RunAsync();
 
+    public Task<List<Measurement>> DependenciesAsync() => new Dependencies(options, Figures).RunAsync();
+
     /// <summary>The submit load against 1, 2 and 3 silo processes behind one gateway process (Azure storage and clustering).</summary>
     public async Task<List<Measurement>> ScaleOutAsync()
     {

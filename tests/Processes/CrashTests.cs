@@ -76,6 +76,49 @@ public abstract class CrashTests<TStore>(ITestOutputHelper output) : ProcessClus
         Assert.All(Cluster.Processes.Where(p => p != killed), p => Assert.False(p.HasExited, $"{p.Name} exited:\n{p.Output}"));
     }
 
+    /// <summary>
+    /// Fan-in through a kill: 100 parents end while one silo is killed; their child starts exactly once,
+    /// after the last of them, with every parent's result.
+    /// </summary>
+    [Fact]
+    public async Task KillNineWhileAHundredParentsEnd_TheirChildRunsOnceAfterTheLast_WithEveryResult()
+    {
+        var tally = new ResponseTally();
+        var parents = new List<string>();
+        foreach (var chunk in Enumerable.Range(0, Jobs).Chunk(10))
+        {
+            parents.AddRange(await Task.WhenAll(chunk.Select(_ => Retrying(tally, () => Http.PostAsJsonAsync("/api/v1/runs", new
+            {
+                prompt = "", recipe_name = "wait", recipe_config = new { seconds = 6, steps = 6 },
+            }), body => (string)body["job_id"]!))));
+        }
+
+        var child = await Retrying(tally, () => Http.PostAsJsonAsync("/api/v1/runs", new { prompt = "report", recipe_name = "echo", depends_on = parents }),
+            body => (string)body["job_id"]!);
+        await Eventually.Until(
+            async () => (await Task.WhenAll(parents.Select(id => StatusAsync(tally, id)))).Count(s => s == "succeeded"),
+            ended => ended >= 10,
+            "parents to be ending",
+            TimeSpan.FromMinutes(2));
+        await Cluster.Silos[2].KillAsync();
+
+        var done = await Eventually.Until(
+            () => Retrying(tally, () => Http.GetAsync($"/api/v1/runs/{child}"), body => body),
+            body => (string?)body["status"] is "succeeded" or "failed" or "cancelled",
+            "the child to end",
+            TimeSpan.FromMinutes(4));
+        Assert.Equal("succeeded", (string)done["status"]!);
+        Assert.Equal(1, (int)done["attempt"]!); // started once
+        var ends = await Task.WhenAll(parents.Select(id => Retrying(tally, () => Http.GetAsync($"/api/v1/runs/{id}"), body => body)));
+        Assert.All(ends, end => Assert.Equal("succeeded", (string)end["status"]!));
+        var lastEnd = ends.Max(end => DateTimeOffset.Parse((string)end["completed_at"]!, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(DateTimeOffset.Parse((string)done["started_at"]!, System.Globalization.CultureInfo.InvariantCulture) >= lastEnd, "the child started before its last parent ended");
+        var result = await Retrying(tally, () => Http.GetAsync($"/api/v1/runs/{child}/result"), body => (string)body["result"]!);
+        Assert.All(parents, id => Assert.Contains($"[{id}]\nwaited 6s", result));
+        Assert.EndsWith("\n\nreport", result);
+        Assert.Equal(0, tally.Other);
+    }
+
     private Task<string> StatusAsync(ResponseTally tally, string jobId) =>
         Retrying(tally, () => Http.GetAsync($"/api/v1/runs/{jobId}"), body => (string)body["status"]!);
 

@@ -50,15 +50,14 @@ public sealed class DependsOnApiTests(JobsClusterFixture fixture)
     [Fact]
     public async Task UnknownParents_Are422NamingThem_AndCreateNothing()
     {
-        var unknown = JobIds.New();
-        var before = await TotalAsync();
+        var (unknown, session) = (JobIds.New(), "deps-" + Guid.NewGuid().ToString("N"));
 
-        using var response = await Http.PostAsJsonAsync("/api/v1/runs", new { prompt = "x", recipe_name = "echo", depends_on = new[] { unknown } });
+        using var response = await Http.PostAsJsonAsync("/api/v1/runs", new { prompt = "x", recipe_name = "echo", session_id = session, depends_on = new[] { unknown } });
 
         Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
         var problem = await response.Content.ReadFromJsonAsync<JsonObject>();
         Assert.Equal($"No such job: {unknown}", (string)problem!["errors"]!["depends_on"]![0]!);
-        Assert.Equal(before, await TotalAsync());
+        Assert.Equal(0, (int)(await Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs?session_id={session}"))!["total"]!);
     }
 
     [Theory]
@@ -90,6 +89,4 @@ public sealed class DependsOnApiTests(JobsClusterFixture fixture)
 
     private static object Gated(string scope, string gate) =>
         new { prompt = "x", recipe_name = ProbeRecipe.RecipeName, recipe_config = JsonNode.Parse(ProbeLedger.Config(scope, gate: gate)) };
-
-    private async Task<int> TotalAsync() => (int)(await Http.GetFromJsonAsync<JsonObject>("/api/v1/runs?page_size=1"))!["total"]!;
 }

@@ -22,4 +22,5 @@ public sealed record JobSnapshot(
     [property: Id(16)] string? Waiting = null,
     [property: Id(17)] IReadOnlyList<string>? DependsOn = null,
     [property: Id(18)] RunIf RunIf = RunIf.Succeeded,
-    [property: Id(19)] IReadOnlyList<string>? WaitingFor = null);
+    [property: Id(19)] IReadOnlyList<string>? WaitingFor = null,
+    [property: Id(20)] IReadOnlyList<string>? Dependants = null);

@@ -191,7 +191,9 @@ function showJob(job) {
   $("job-attempt").textContent = job.attempt;
   $("job-priority").textContent = job.priority;
   $("job-key").textContent = job.concurrency_key || "none";
-  $("job-waiting").textContent = job.waiting ? WAITS[job.waiting] || job.waiting : job.status === "queued" ? "its turn" : "nothing";
+  $("job-waiting").textContent = job.waiting === "depends_on" && job.waiting_for
+    ? `${WAITS.depends_on}: ${job.waiting_for.length} of ${job.depends_on.length} not ended yet (run_if: ${job.run_if})`
+    : job.waiting ? WAITS[job.waiting] || job.waiting : job.status === "queued" ? "its turn" : "nothing";
   $("job-times").textContent = [time(job.created_at), time(job.started_at), time(job.completed_at)].join(" / ");
   $("job-scheduled").textContent = job.scheduled_for ? time(job.scheduled_for) : "at once";
   $("job-schedule").textContent = job.schedule_id || "none";
@@ -204,9 +206,27 @@ function showJob(job) {
 /** What a queued job's `waiting` names, as the job page says it. */
 const WAITS = {
   run_at: "its time (run_at)",
+  depends_on: "the jobs it depends on",
   concurrency_key: "a lease of its concurrency key (its limit or throttle)",
   slot: "an execution slot of its silo",
 };
+
+/** The first jobs of `ids` (a job's parents or dependants) in table `id`, each with its status as it is now. */
+async function showRelatives(id, ids) {
+  const shown = (ids || []).slice(0, MAX_RELATIVES);
+  $(id + "-info").textContent = !ids ? "none" : ids.length > shown.length ? `the first ${shown.length} of ${ids.length}` : `${ids.length}`;
+  const statuses = await Promise.all(shown.map(async (jobId) => {
+    const response = await api("/api/v1/runs/" + encodeURIComponent(jobId));
+    return response.ok ? (await response.json()).status : "not found";
+  }));
+  fillRows(id, shown.map((jobId, i) => ({ jobId, status: statuses[i] })), (row, r) => {
+    row.dataset.jobId = r.jobId;
+    row.insertCell().append(jobLink(r.jobId, r.jobId));
+    cell(row, r.status, "status " + r.status);
+  });
+}
+
+const MAX_RELATIVES = 50;
 
 function showProgress(percentage, step) {
   $("job-progress").value = percentage || 0;
@@ -222,6 +242,8 @@ async function loadJob(id) {
   }
   const job = await response.json();
   showJob(job);
+  showRelatives("job-parents", job.depends_on);
+  showRelatives("job-dependants", job.dependants);
   if (["succeeded", "failed", "cancelled"].includes(job.status)) {
     const result = await api(`/api/v1/runs/${encodeURIComponent(id)}/result`);
     if (result.ok) {

@@ -67,7 +67,8 @@ public sealed record RunStatusResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Waiting,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? DependsOn,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RunIf,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? WaitingFor)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? WaitingFor,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Dependants)
 {
     public static RunStatusResponse From(JobSnapshot job) => new(
         job.JobId,
@@ -91,7 +92,8 @@ public sealed record RunStatusResponse(
         job.Waiting,
         job.DependsOn,
         job.DependsOn is null ? null : WireNames.Of(job.RunIf),
-        job.WaitingFor);
+        job.WaitingFor,
+        job.Dependants);
 
     /// <summary>The suggested poll interval: 2 s while queued, 5 s while running, none when terminal.</summary>
     public static int? RetryAfterSeconds(JobStatus status) => status switch

@@ -191,6 +191,7 @@ public sealed partial class JobGrain(
             DependsOn = Record.Spec.DependsOn,
             RunIf = Record.Spec.RunIf,
             WaitingFor = waiting == JobWaits.DependsOn && _pendingParents is { } pending ? [.. Record.Spec.DependsOn!.Where(pending.Contains)] : null,
+            Dependants = Record.Dependants,
         };
     }
 

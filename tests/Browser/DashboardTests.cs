@@ -250,6 +250,34 @@ public sealed class DashboardTests(BrowserFixture fixture) : IClassFixture<Brows
         }
     }
 
+    [Fact]
+    public async Task JobPages_ShowAChildsParentsAndAParentsDependants_WithTheirStatuses()
+    {
+        var done = await Http.SubmitJobAsync(new { prompt = "first", recipe_name = "echo" });
+        await Http.UntilStatusAsync(done, "succeeded");
+        var live = await Http.SubmitJobAsync(new { prompt = "", recipe_name = "wait", recipe_config = new { seconds = 600, steps = 1 } });
+        var child = await Http.SubmitJobAsync(new { prompt = "after", recipe_name = "echo", depends_on = new[] { done, live } });
+        try
+        {
+            await Http.UntilStatusAsync(live, "running");
+            var page = await fixture.NewPageAsync();
+            await page.GotoAsync($"{fixture.Url}/dashboard#/jobs/{child}");
+            await Expect(page.Locator("#job-waiting")).ToContainTextAsync("the jobs it depends on: 1 of 2 not ended yet (run_if: succeeded)");
+            await Expect(page.Locator($"#job-parents tr[data-job-id='{done}'] td")).ToHaveTextAsync([done, "succeeded"]);
+            await Expect(page.Locator($"#job-parents tr[data-job-id='{live}'] td")).ToHaveTextAsync([live, "running"]);
+
+            await page.GotoAsync($"{fixture.Url}/dashboard#/jobs/{live}");
+            await Expect(page.Locator($"#job-dependants tr[data-job-id='{child}'] td")).ToHaveTextAsync([child, "queued"]);
+            await Expect(page.Locator("#job-parents-info")).ToHaveTextAsync("none");
+        }
+        finally
+        {
+            using var _ = await Http.PostAsync($"/api/v1/runs/{live}/cancel", null);
+        }
+
+        await Http.UntilStatusAsync(child, "cancelled"); // its parent was cancelled
+    }
+
     private static ILocator Row(IPage page, string jobId) => page.Locator($"#jobs tr[data-job-id='{jobId}']");
 
     private static string NewSession() => "dashboard-" + Guid.NewGuid().ToString("N");

@@ -46,7 +46,7 @@ public sealed class WireContractTests
         {
             ["JobSpec"] = "Prompt=0 RecipeName=1 RecipeConfigJson=2 AgentFile=3 AgentYaml=4 Framework=5 ConfigJson=6 WebhookUrl=7 TimeoutSeconds=8 SessionId=9 IdempotencyKey=10 MaxAttempts=11 RunAt=12 ScheduleId=13 ApiBaseUrl=14 Priority=15 ConcurrencyKey=16 ConcurrencyLimit=17 SingletonKey=18 SingletonSeconds=19 DependsOn=20 RunIf=21",
             ["JobProgress"] = "Percentage=0 CurrentStep=1 StepsCompleted=2 StepsTotal=3",
-            ["JobSnapshot"] = "JobId=0 Status=1 Progress=2 CreatedAt=3 StartedAt=4 CompletedAt=5 AgentId=6 SessionId=7 Error=8 Attempt=9 CancelledAt=10 Webhook=11 ScheduledFor=12 ScheduleId=13 Priority=14 ConcurrencyKey=15 Waiting=16 DependsOn=17 RunIf=18 WaitingFor=19",
+            ["JobSnapshot"] = "JobId=0 Status=1 Progress=2 CreatedAt=3 StartedAt=4 CompletedAt=5 AgentId=6 SessionId=7 Error=8 Attempt=9 CancelledAt=10 Webhook=11 ScheduledFor=12 ScheduleId=13 Priority=14 ConcurrencyKey=15 Waiting=16 DependsOn=17 RunIf=18 WaitingFor=19 Dependants=20",
             ["JobEnd"] = "JobId=0 Status=1 ResultJson=2 Error=3",
             ["WebhookDelivery"] = "Pending=0 DeliveredAt=1 Error=2 NextRoundAt=3",
             ["JobOutcome"] = "Job=0 ResultJson=1 MetricsJson=2",

@@ -122,7 +122,7 @@ public sealed class OpenApiTests(JobsClusterFixture fixture)
     /// <summary>Members written only when set (the job was cancelled, it has a webhook, it was delayed, it names a concurrency key, it waits, it has parents).</summary>
     private static bool OmittedWhenNull(string property) =>
         property is "cancelled_at" or "webhook" or "scheduled_for" or "schedule_id" or "max_attempts" or "concurrency_key" or "concurrency_limit" or "waiting"
-            or "depends_on" or "run_if" or "waiting_for";
+            or "depends_on" or "run_if" or "waiting_for" or "dependants";
 
     private static JsonNode Schema(JsonObject document, string path, string method, string status, string contentType) =>
         document["paths"]![path]![method]!["responses"]![status]!["content"]![contentType]!["schema"]!;

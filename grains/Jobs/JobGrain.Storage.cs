@@ -79,7 +79,8 @@ public sealed partial class JobGrain
     private async Task RemoveAsync(string reason)
     {
         using var scope = LogScope(); // also reached from reads, when a job's retention has ended
-        if (Record.WebhookPending || await HasWaitingDependantsAsync())
+        // A job that never ended (deleted while waiting for its time) is not held: its dependants learn it is gone.
+        if (Record.WebhookPending || (Record.Status.IsTerminal() && await HasWaitingDependantsAsync()))
         {
             await TransitionAsync(record => JobTransitions.Hide(record, reason)); // until the webhook settles and no dependant waits
             return;

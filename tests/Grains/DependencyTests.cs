@@ -214,6 +214,25 @@ public sealed class DependencyTests(JobsClusterFixture fixture)
         await Eventually.Until(() => first.AwaitEndAsync(TimeSpan.Zero), end => end?.Status is null, "the deleted parent removed", Bound);
     }
 
+    [Fact]
+    public async Task AParentDeletedBeforeItRan_IsGone_AndItsChildrenFollowTheirRunIf()
+    {
+        var scope = ProbeLedger.NewScope();
+        var (parent, parentId) = await SubmitAsync(Specs.Probe(scope, seconds: 0) with { RunAt = DateTimeOffset.UtcNow.AddHours(1) });
+        var (strict, _) = await SubmitAsync(Specs.Probe(scope, seconds: 0) with { DependsOn = [parentId] });
+        var (lenient, lenientId) = await SubmitAsync(Specs.Probe(scope, seconds: 0) with { DependsOn = [parentId], RunIf = RunIf.Finished });
+        await Eventually.Until(strict.GetStatusAsync, s => s?.Waiting == "depends_on", "waiting for its parent", Bound);
+
+        Assert.Equal(JobCommandStatus.Done, (await parent.DeleteAsync()).Status);
+
+        var strictEnd = await strict.UntilTerminal(Bound);
+        Assert.Equal(JobStatus.Cancelled, strictEnd!.Status);
+        Assert.Contains($"{parentId} no longer exists", strictEnd.Error);
+        Assert.Equal(JobStatus.Succeeded, (await lenient.UntilTerminal(Bound))!.Status);
+        Assert.Null(Assert.Single(ProbeLedger.Runs(scope), r => r.JobId == lenientId).Parents.Single().Status); // ended by going
+        Assert.Null((await parent.AwaitEndAsync(TimeSpan.Zero))!.Status); // removed, not kept
+    }
+
     private async Task<(IJobGrain Job, string Id)> SubmitAsync(JobSpec spec)
     {
         var job = fixture.NewJob(out var id);

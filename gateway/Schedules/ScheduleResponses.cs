@@ -54,12 +54,14 @@ public sealed record ScheduledJobResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int MaxAttempts,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int Priority,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ConcurrencyKey,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int ConcurrencyLimit)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int ConcurrencyLimit,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? DependsOn,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RunIf)
 {
     public static ScheduledJobResponse From(JobSpec job) => new(
         job.Prompt, job.RecipeName, Json(job.RecipeConfigJson), job.AgentFile, job.AgentYaml, job.Framework,
         Json(job.ConfigJson), job.WebhookUrl, job.TimeoutSeconds, job.SessionId, job.MaxAttempts, job.Priority,
-        job.ConcurrencyKey, job.ConcurrencyLimit);
+        job.ConcurrencyKey, job.ConcurrencyLimit, job.DependsOn, job.DependsOn is null ? null : WireNames.Of(job.RunIf));
 
     private static JsonElement Json(string text)
     {

@@ -155,6 +155,26 @@ public sealed class SchedulesApiTests(JobsClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AScheduledJobWithDependsOn_EachFiringWaitsForTheParents_AndGetsTheirResults()
+    {
+        var parent = await Http.SubmitJobAsync(new { prompt = "the data", recipe_name = "echo" });
+        await Http.UntilStatusAsync(parent, "succeeded");
+        var id = NewId();
+        using var created = await CreateAsync(Http, id, "0 2 1 1 *", new { prompt = "report", recipe_name = "echo", depends_on = new[] { parent }, run_if = "finished" }, paused: true);
+
+        using var triggered = await Http.PostAsync($"/api/v1/schedules/{id}/trigger", null);
+        var job = (string)(await triggered.Content.ReadFromJsonAsync<JsonObject>())!["job_id"]!;
+        var done = await Http.UntilStatusAsync(job, "succeeded");
+        var result = (await Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{job}/result"))!;
+        var schedule = await GetAsync(Http, id);
+
+        Assert.Equal([parent], done["depends_on"]!.AsArray().Select(p => (string)p!));
+        Assert.Equal($"Results of the jobs this one depends on:\n[{parent}]\nthe data\n\nreport", (string)result["result"]!);
+        Assert.Equal([parent], schedule["job"]!["depends_on"]!.AsArray().Select(p => (string)p!));
+        Assert.Equal("finished", (string)schedule["job"]!["run_if"]!);
+    }
+
+    [Fact]
     public async Task Tenants_SeeOnlyTheirOwnSchedules_UnderTheSameId()
     {
         var id = NewId();

@@ -9,6 +9,31 @@ namespace Praison.Orleans.Grains.FlowControl;
 /// </summary>
 public sealed class JobAdmission(JobSlots slots, KeyLeases keys)
 {
+    private int _waitingForParents;
+
+    /// <summary>Jobs of this silo waiting for the jobs they depend on (<c>depends_on</c>), before they ask for anything here.</summary>
+    public int WaitingForParents => Volatile.Read(ref _waitingForParents);
+
+    /// <summary>Counts a job as waiting for its parents until the returned handle is disposed.</summary>
+    public IDisposable WaitForParents()
+    {
+        Interlocked.Increment(ref _waitingForParents);
+        return new ParentsWait(this);
+    }
+
+    private sealed class ParentsWait(JobAdmission admission) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                Interlocked.Decrement(ref admission._waitingForParents);
+            }
+        }
+    }
+
     /// <summary>
     /// Waits until job <paramref name="jobId"/> of <paramref name="tenant"/> may run;
     /// <paramref name="waiting"/> hears what it waits for as that changes (<see cref="JobWaits"/>).

@@ -136,6 +136,7 @@ public sealed partial class JobGrain
             return [];
         }
 
+        using var counted = admission.WaitForParents();
         var ends = new Dictionary<string, JobEnd>(StringComparer.Ordinal);
         var arrived = Channel.CreateUnbounded<JobEnd>(new UnboundedChannelOptions { SingleReader = true });
         using var asking = CancellationTokenSource.CreateLinkedTokenSource(stop);

@@ -22,7 +22,7 @@ public sealed class JobMetrics
     private readonly Histogram<double> _queueWait;
     private readonly Histogram<double> _runTime;
 
-    public JobMetrics(IMeterFactory meters, JobSlots slots, KeyLeases keys)
+    public JobMetrics(IMeterFactory meters, JobSlots slots, KeyLeases keys, JobAdmission admission)
     {
         var meter = meters.Create(MeterName);
         _submitted = meter.CreateCounter<long>("praison.jobs.submitted", "{job}", "Jobs accepted.");
@@ -35,9 +35,13 @@ public sealed class JobMetrics
         meter.CreateObservableGauge("praison.jobs.running", () => slots.Running, "{job}", "Jobs holding a slot on this silo.");
         meter.CreateObservableGauge(
             "praison.jobs.waiting",
-            () => (Measurement<int>[])[new(slots.Waiting, Reason(JobWaits.Slot)), new(keys.Waiting, Reason(JobWaits.ConcurrencyKey))],
+            () => (Measurement<int>[])
+            [
+                new(slots.Waiting, Reason(JobWaits.Slot)), new(keys.Waiting, Reason(JobWaits.ConcurrencyKey)),
+                new(admission.WaitingForParents, Reason(JobWaits.DependsOn)),
+            ],
             "{job}",
-            "Jobs of this silo waiting to run, by what they wait for: a slot of the silo or a lease of their concurrency key.");
+            "Jobs of this silo waiting to run, by what they wait for: the jobs they depend on, a lease of their concurrency key or a slot of the silo.");
         meter.CreateObservableGauge("praison.jobs.key_leases", () => keys.Held, "{lease}", "Concurrency key leases this silo's jobs hold.");
     }
 

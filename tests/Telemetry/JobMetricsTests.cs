@@ -57,6 +57,34 @@ public sealed class JobMetricsTests(MetricsClusterFixture fixture) : IClassFixtu
         Assert.Equal(9, _measured.Count(m => m.Instrument == "praison.jobs.run_duration"));
     }
 
+    [Fact]
+    public async Task JobsWaitingForTheirParents_AreCountedAsWaitingForDependsOn_UntilTheyMayRun()
+    {
+        var silo = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<IMeterFactory>();
+        Listen(silo);
+        var (scope, gate) = (ProbeLedger.NewScope(), Guid.NewGuid().ToString("N"));
+        var parent = fixture.NewJob(out var parentId);
+        Assert.Equal(SubmitStatus.Accepted, (await parent.SubmitAsync(Specs.GatedProbe(scope, gate))).Status);
+        var children = new[] { await SubmitAsync(Specs.Recipe("echo") with { DependsOn = [parentId] }), await SubmitAsync(Specs.Recipe("echo") with { DependsOn = [parentId] }) };
+
+        await Eventually.Until(() => Task.FromResult(WaitingFor("depends_on")), waiting => waiting == 2, "two jobs counted waiting for their parent");
+        ProbeLedger.Open(gate);
+        foreach (var child in children)
+        {
+            Assert.Equal(JobStatus.Succeeded, (await child.UntilTerminal())!.Status);
+        }
+
+        Assert.Equal(0, WaitingFor("depends_on"));
+    }
+
+    /// <summary>The gauge <c>praison.jobs.waiting</c> for <paramref name="reason"/>, read now.</summary>
+    private double WaitingFor(string reason)
+    {
+        var before = _measured.Count;
+        _listener!.RecordObservableInstruments();
+        return _measured.Skip(before).Last(m => m.Instrument == "praison.jobs.waiting" && m.Tags.GetValueOrDefault("reason") == reason).Value;
+    }
+
     public void Dispose() => _listener?.Dispose();
 
     private async Task<IJobGrain> SubmitAsync(JobSpec spec)
@@ -79,6 +107,7 @@ public sealed class JobMetricsTests(MetricsClusterFixture fixture) : IClassFixtu
             },
         };
         _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument, value, tags));
+        _listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Record(instrument, value, tags));
         _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(instrument, value, tags));
         _listener.Start();
     }

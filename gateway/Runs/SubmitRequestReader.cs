@@ -114,7 +114,7 @@ internal sealed class SubmitRequestReader : JsonBodyReader
             return (Error<IReadOnlyList<string>>("depends_on", $"Must name at most {JobSpec.MaxDependsOn} jobs"), RunIf.Succeeded);
         }
 
-        var parents = new List<string>();
+        var (parents, seen) = (new List<string>(), new HashSet<string>(StringComparer.Ordinal));
         foreach (var item in given.EnumerateArray())
         {
             if (item.ValueKind != JsonValueKind.String || !JobIds.IsWellFormed(item.GetString()!))
@@ -122,7 +122,7 @@ internal sealed class SubmitRequestReader : JsonBodyReader
                 return (Error<IReadOnlyList<string>>("depends_on", "Must hold job ids (run_ and 12 hex characters)"), RunIf.Succeeded);
             }
 
-            if (!parents.Contains(item.GetString()!, StringComparer.Ordinal))
+            if (seen.Add(item.GetString()!))
             {
                 parents.Add(item.GetString()!);
             }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Threading.Channels;
 
 namespace Praison.Orleans.Grains.Jobs;
@@ -201,15 +200,7 @@ internal sealed class JobEvents
 
     private static string ResultText(string? resultJson)
     {
-        if (resultJson is null)
-        {
-            return "";
-        }
-
-        using var document = JsonDocument.Parse(resultJson);
-        var text = document.RootElement.ValueKind == JsonValueKind.String
-            ? document.RootElement.GetString()!
-            : resultJson;
+        var text = JobResults.Text(resultJson);
         return text.Length <= MaxResultText ? text : text[..MaxResultText];
     }
 }

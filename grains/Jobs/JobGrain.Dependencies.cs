@@ -33,14 +33,8 @@ public sealed partial class JobGrain
             return DependantStatus.NotFound;
         }
 
-        var full = false;
-        await TransitionAsync(record =>
-        {
-            var add = JobTransitions.AddDependant(record, dependantId, JobSpec.MaxDependants);
-            full = add.IsRefused && JobTransitions.IsFull(add);
-            return add;
-        });
-        return full ? DependantStatus.Full : DependantStatus.Added;
+        await TransitionAsync(record => JobTransitions.AddDependant(record, dependantId, JobSpec.MaxDependants));
+        return Record.Dependants?.Contains(dependantId, StringComparer.Ordinal) == true ? DependantStatus.Added : DependantStatus.Full;
     }
 
     public async Task<JobEnd?> AwaitEndAsync(TimeSpan wait, CancellationToken cancellationToken)
@@ -92,10 +86,10 @@ public sealed partial class JobGrain
     /// After a transition that ended this job's wait for its parents (its first start, or an end before
     /// it ever ran): tells each parent, so one kept only for it can go.
     /// </summary>
-    private void SettleWithParents(JobTransitionKind kind)
+    private void SettleWithParents(JobTransition change)
     {
-        if (Record.Spec.DependsOn is { } parents
-            && ((kind == JobTransitionKind.Start && Record.Attempt == 1) || (kind == JobTransitionKind.Cancel || kind == JobTransitionKind.Fail) && Record.StartedAt is null))
+        var settled = change.Kind == JobTransitionKind.Start ? Record.Attempt == 1 : change.IsEnding && Record.StartedAt is null;
+        if (settled && Record.Spec.DependsOn is { } parents)
         {
             foreach (var parent in parents)
             {
@@ -162,8 +156,8 @@ public sealed partial class JobGrain
                 if (decision.Verdict == DependencyVerdict.Cancel)
                 {
                     LogCancelledByDependency(logger, JobId, decision.Reason!);
-                    await UntilStoredAsync(
-                        () => EndAsync(record => JobTransitions.CancelByDependency(record, decision.Reason!, time.GetUtcNow(), _ids)), stop);
+                    await UntilStoredAsync(() => EndAsync(record => JobTransitions.CancelByDependency(
+                        record, decision.Reason!, _liveProgress, _events.Published, time.GetUtcNow(), _ids)), stop);
                     return null;
                 }
 
@@ -190,13 +184,13 @@ public sealed partial class JobGrain
     /// <summary>
     /// Asks <paramref name="parentId"/> how it ended until it says, then writes that to
     /// <paramref name="arrived"/>; a failed ask (its silo lost, a timeout) is asked again, waiting longer
-    /// each time. Stops when <paramref name="stop"/> fires.
+    /// each time. Stops (cancelled) when <paramref name="stop"/> fires.
     /// </summary>
     private async Task AskParentAsync(string parentId, ChannelWriter<JobEnd> arrived, CancellationToken stop)
     {
         var parent = GrainFactory.Job(Tenant, parentId);
         var delay = FirstStorageRetry;
-        while (!stop.IsCancellationRequested)
+        while (true)
         {
             try
             {
@@ -207,25 +201,15 @@ public sealed partial class JobGrain
                 }
 
                 delay = FirstStorageRetry;
+                continue;
             }
             catch (Exception exception) when (!stop.IsCancellationRequested)
             {
                 LogParentAskFailed(logger, exception, JobId, parentId, delay);
-                try
-                {
-                    await Task.Delay(delay, time, stop);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
+            }
 
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, LongestStorageRetry.Ticks));
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            await Task.Delay(delay, time, stop); // ends the ask, cancelled, once the child no longer waits
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, LongestStorageRetry.Ticks));
         }
     }
 

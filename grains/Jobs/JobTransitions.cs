@@ -153,8 +153,9 @@ public static class JobTransitions
     /// Cancelled before it ran, because how the jobs it depends on ended means its <c>run_if</c> can no
     /// longer hold; <paramref name="error"/> says which job and why.
     /// </summary>
-    public static JobTransition CancelByDependency(JobRecord record, string error, DateTimeOffset now, JobEventIds ids) =>
-        Cancel(record, "its run_if can no longer hold", error, JobProgress.None, [], now, ids);
+    public static JobTransition CancelByDependency(
+        JobRecord record, string error, JobProgress live, IEnumerable<JobEvent> published, DateTimeOffset now, JobEventIds ids) =>
+        Cancel(record, "its run_if can no longer hold", error, live, published, now, ids);
 
     private static JobTransition Cancel(
         JobRecord record, string reason, string? error, JobProgress live, IEnumerable<JobEvent> published, DateTimeOffset now,
@@ -169,7 +170,7 @@ public static class JobTransitions
     /// <summary>
     /// Job <paramref name="dependantId"/> depends on this one, in whatever state this one is: recorded
     /// once, up to <paramref name="max"/>. Refused when it is recorded already (nothing to write) or when
-    /// there are <paramref name="max"/> (<see cref="IsFull"/> tells them apart).
+    /// there are <paramref name="max"/>; the record then says which.
     /// </summary>
     public static JobTransition AddDependant(JobRecord record, string dependantId, int max)
     {
@@ -181,17 +182,12 @@ public static class JobTransitions
 
         if (dependants.Length >= max)
         {
-            return JobTransition.Refuse(JobTransitionKind.AddDependant, Full);
+            return JobTransition.Refuse(JobTransitionKind.AddDependant, "as many dependants as one job may have");
         }
 
         record.Dependants = [.. dependants, dependantId];
         return JobTransition.To(JobTransitionKind.AddDependant, record);
     }
-
-    /// <summary>True when <paramref name="refused"/> refused a dependant because there are as many as may be.</summary>
-    public static bool IsFull(JobTransition refused) => refused.Refusal == Full;
-
-    private const string Full = "as many dependants as one job may have";
 
     /// <summary>
     /// The one way into a terminal state. Announces, under ids rising in that order, the status, the

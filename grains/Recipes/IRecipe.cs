@@ -81,21 +81,10 @@ public sealed record RecipeContext(
         var text = new System.Text.StringBuilder("Results of the jobs this one depends on:");
         foreach (var parent in succeeded)
         {
-            text.AppendLine().Append('[').Append(parent.JobId).AppendLine("]").Append(ResultText(parent.ResultJson));
+            text.AppendLine().Append('[').Append(parent.JobId).AppendLine("]").Append(JobResults.Text(parent.ResultJson));
         }
 
         return text.ToString();
-    }
-
-    private static string ResultText(string? resultJson)
-    {
-        if (resultJson is null)
-        {
-            return "";
-        }
-
-        using var result = JsonDocument.Parse(resultJson);
-        return result.RootElement.ValueKind == JsonValueKind.String ? result.RootElement.GetString()! : resultJson;
     }
 }
 

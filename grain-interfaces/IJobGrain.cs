@@ -5,7 +5,7 @@ namespace Praison.Orleans.GrainInterfaces;
 /// machine; work runs in a background loop, so every method here returns promptly.
 /// </summary>
 [Alias("Praison.IJobGrain")]
-public interface IJobGrain : IGrainWithStringKey
+public interface IJobGrain : IJobParent
 {
     /// <summary>Persists the job as queued and starts it; never overwrites an existing job.</summary>
     [Alias("Submit")]
@@ -35,30 +35,7 @@ public interface IJobGrain : IGrainWithStringKey
     [Alias("Watch")]
     IAsyncEnumerable<JobEvent> WatchAsync(long afterEventId, CancellationToken cancellationToken = default);
 
-    /// <summary>
-    /// Records that job <paramref name="dependantId"/> (of the same tenant) depends on this one, before that
-    /// job is created: while it waits, this job is kept (past its retention or a delete, hidden from
-    /// clients) so it can learn how this one ended. Repeating it changes nothing.
-    /// </summary>
-    [Alias("AddDependant")]
-    Task<DependantStatus> AddDependantAsync(string dependantId);
-
-    /// <summary>
-    /// How this job ended, once it has: at once if it already has, else as soon as it does, or null after
-    /// about <paramref name="wait"/> if it has not yet (ask again). <see cref="JobEnd.Missing"/> when there
-    /// is no such job. Served between this job's other calls, so any number may wait at once.
-    /// </summary>
-    [Alias("AwaitEnd"), AlwaysInterleave]
-    Task<JobEnd?> AwaitEndAsync(TimeSpan wait, CancellationToken cancellationToken = default);
-
     /// <summary>True while this job still waits to learn how job <paramref name="parentId"/> ends (it depends on it and has not started or ended).</summary>
     [Alias("WaitsOn"), AlwaysInterleave] // a read, asked by a parent that may be waiting on this job's submit
     Task<bool> WaitsOnAsync(string parentId);
-
-    /// <summary>
-    /// Job <paramref name="dependantId"/> no longer waits on this one (it started or ended): if this job
-    /// was removed and kept only for its dependants, it may go now. One-way; lost, the sweep does the same.
-    /// </summary>
-    [Alias("DependantSettled"), OneWay]
-    Task DependantSettledAsync(string dependantId);
 }

@@ -18,14 +18,17 @@ public enum RunIf
 
 /// <summary>
 /// How a job ended, as a job that depends on it learns it: its status (null: there is no such job, or no
-/// longer), its result (JSON text) when it succeeded, its error when it failed.
+/// longer), its result (JSON text) when it succeeded, its error when it failed. A batch's end is a
+/// job's: succeeded when all its jobs did (its result: theirs, by job id), else failed or cancelled,
+/// with <see cref="SomeSucceeded"/> when one of them succeeded all the same.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("Praison.JobEnd")]
 public sealed record JobEnd(
     [property: Id(0)] string JobId,
     [property: Id(1)] JobStatus? Status,
     [property: Id(2)] string? ResultJson,
-    [property: Id(3)] string? Error)
+    [property: Id(3)] string? Error,
+    [property: Id(4)] bool SomeSucceeded = false)
 {
     /// <summary>The end of a job that does not exist (never did, or was removed).</summary>
     public static JobEnd Missing(string jobId) => new(jobId, null, null, null);
@@ -33,7 +36,7 @@ public sealed record JobEnd(
     public bool Succeeded => Status == JobStatus.Succeeded;
 }
 
-/// <summary>How a job took a new dependant (<see cref="IJobGrain.AddDependantAsync"/>).</summary>
+/// <summary>How a job took a new dependant (<see cref="IJobParent.AddDependantAsync"/>).</summary>
 [GenerateSerializer, Alias("Praison.DependantStatus")]
 public enum DependantStatus
 {

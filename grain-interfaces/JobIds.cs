@@ -6,7 +6,8 @@ namespace Praison.Orleans.GrainInterfaces;
 
 /// <summary>
 /// Every id the service makes, in one place: a job's is <c>run_</c> and 12 lowercase hex characters
-/// (random, or derived from a name), a schedule's <c>sch_</c> and 12 (unless its creator names it).
+/// (random, or derived from a name), a schedule's <c>sch_</c> and 12 (unless its creator names it), a
+/// batch's <c>bat_</c> and 12.
 /// </summary>
 public static partial class JobIds
 {
@@ -21,8 +22,14 @@ public static partial class JobIds
     /// <summary>A new schedule id, for a schedule created without one.</summary>
     public static string NewSchedule() => "sch_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
 
+    /// <summary>A new batch id: <c>bat_</c> and 12 lowercase hex characters.</summary>
+    public static string NewBatch() => "bat_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+
     /// <summary>True for a well-formed id; anything else cannot name a job and is a 404 without a grain call.</summary>
     public static bool IsWellFormed(string id) => Pattern().IsMatch(id);
+
+    /// <summary>True for a well-formed batch id (<see cref="NewBatch"/>).</summary>
+    public static bool IsWellFormedBatch(string id) => BatchPattern().IsMatch(id);
 
     /// <summary>
     /// Submits under fresh ids (<see cref="New"/>) until one is free: <paramref name="submit"/> (given
@@ -50,4 +57,7 @@ public static partial class JobIds
 
     [GeneratedRegex("^run_[0-9a-f]{12}$", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
+
+    [GeneratedRegex("^bat_[0-9a-f]{12}$", RegexOptions.CultureInvariant)]
+    private static partial Regex BatchPattern();
 }

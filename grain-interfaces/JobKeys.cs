@@ -21,6 +21,13 @@ public static partial class JobKeys
     /// <summary>The grain of a tenant's job.</summary>
     public static IJobGrain Job(this IGrainFactory grains, string tenant, string jobId) => grains.ByKey<IJobGrain>(For(tenant, jobId));
 
+    /// <summary>The grain of a tenant's batch (its key is made as a job's: tenant and batch id).</summary>
+    public static IBatchGrain Batch(this IGrainFactory grains, string tenant, string batchId) => grains.ByKey<IBatchGrain>(For(tenant, batchId));
+
+    /// <summary>What a tenant's job may depend on: the batch a batch id names, else the job.</summary>
+    public static IJobParent Parent(this IGrainFactory grains, string tenant, string parentId) =>
+        JobIds.IsWellFormedBatch(parentId) ? grains.Batch(tenant, parentId) : grains.Job(tenant, parentId);
+
     /// <summary>The grain of a tenant's job, as the sweep reaches it.</summary>
     public static IJobRecoveryGrain JobRecovery(this IGrainFactory grains, string tenant, string jobId) =>
         grains.ByKey<IJobRecoveryGrain>(For(tenant, jobId));

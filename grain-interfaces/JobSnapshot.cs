@@ -23,4 +23,5 @@ public sealed record JobSnapshot(
     [property: Id(17)] IReadOnlyList<string>? DependsOn = null,
     [property: Id(18)] RunIf RunIf = RunIf.Succeeded,
     [property: Id(19)] IReadOnlyList<string>? WaitingFor = null,
-    [property: Id(20)] IReadOnlyList<string>? Dependants = null);
+    [property: Id(20)] IReadOnlyList<string>? Dependants = null,
+    [property: Id(21)] string? BatchId = null);

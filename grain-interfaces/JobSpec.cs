@@ -28,7 +28,8 @@ public sealed record JobSpec(
     [property: Id(18)] string? SingletonKey = null,
     [property: Id(19)] int SingletonSeconds = 0,
     [property: Id(20)] IReadOnlyList<string>? DependsOn = null,
-    [property: Id(21)] RunIf RunIf = RunIf.Succeeded)
+    [property: Id(21)] RunIf RunIf = RunIf.Succeeded,
+    [property: Id(22)] string? BatchId = null)
 {
     /// <summary>The longest <see cref="TimeoutSeconds"/> a job may ask for (30 days).</summary>
     public const int MaxTimeoutSeconds = 30 * 24 * 3600;

@@ -197,8 +197,13 @@ public sealed class AzureTableJobIndex(
             filter += " and " + TableClient.CreateQueryFilter($"Priority eq {priority}");
         }
 
+        if (!string.IsNullOrEmpty(query.BatchId))
+        {
+            filter += " and " + TableClient.CreateQueryFilter($"BatchId eq {query.BatchId}");
+        }
+
         var table = await _table.Value;
-        var tallied = string.IsNullOrEmpty(query.SessionId) && string.IsNullOrEmpty(query.ScheduleId) && query.Priority is null;
+        var tallied = query.IsCounted;
         var total = tallied ? CountOf(await AzureTableTallies.SumAsync(table, PartitionsOf(query.Tenant)), query.Status) : 0;
         var wanted = (int)Math.Min((long)query.Page * query.PageSize, int.MaxValue);
         var partitions = await Task.WhenAll(PartitionsOf(query.Tenant).Select(async partition =>
@@ -383,6 +388,7 @@ public sealed class AzureTableJobIndex(
             ["Status"] = job.Status.ToWireName(),
             ["SessionId"] = job.SessionId,
             ["ScheduleId"] = job.ScheduleId,
+            ["BatchId"] = job.BatchId,
             ["Priority"] = job.Priority,
             ["CompletedAt"] = job.CompletedAt,
             ["WebhookPending"] = job.Webhook is { Pending: true },

@@ -24,6 +24,7 @@ internal sealed class TenantJobs
     private readonly SortedSet<ListKey>[] _byStatus = [.. Enum.GetValues<JobStatus>().Select(_ => new SortedSet<ListKey>(ListKey.NewestFirst))];
     private readonly Dictionary<string, SortedSet<ListKey>> _bySession = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedSet<ListKey>> _bySchedule = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SortedSet<ListKey>> _byBatch = new(StringComparer.Ordinal);
 
     // Jobs of a priority other than the default (a job's priority never changes); a filter on 0 walks the list.
     private readonly Dictionary<int, SortedSet<ListKey>> _byPriority = [];
@@ -184,6 +185,11 @@ internal sealed class TenantJobs
             candidates.Add(_bySchedule.GetValueOrDefault(query.ScheduleId) ?? Empty);
         }
 
+        if (!string.IsNullOrEmpty(query.BatchId))
+        {
+            candidates.Add(_byBatch.GetValueOrDefault(query.BatchId) ?? Empty);
+        }
+
         if (query.Priority is { } priority)
         {
             if (priority == 0)
@@ -225,6 +231,7 @@ internal sealed class TenantJobs
         _byStatus[(int)job.Status].Add(key);
         Group(_bySession, job.SessionId)?.Add(key);
         Group(_bySchedule, job.ScheduleId)?.Add(key);
+        Group(_byBatch, job.BatchId)?.Add(key);
         if (job.Priority != 0)
         {
             (_byPriority.TryGetValue(job.Priority, out var set) ? set : _byPriority[job.Priority] = new(ListKey.NewestFirst)).Add(key);
@@ -269,6 +276,12 @@ internal sealed class TenantJobs
             Group(_bySchedule, after.ScheduleId)?.Add(key);
         }
 
+        if (before.BatchId != after.BatchId)
+        {
+            Ungroup(_byBatch, before.BatchId, key);
+            Group(_byBatch, after.BatchId)?.Add(key);
+        }
+
         if (before.Status.IsTerminal() != after.Status.IsTerminal() || EndOf(before) != EndOf(after))
         {
             if (before.Status.IsTerminal())
@@ -298,6 +311,7 @@ internal sealed class TenantJobs
         _byStatus[(int)job.Status].Remove(key);
         Ungroup(_bySession, job.SessionId, key);
         Ungroup(_bySchedule, job.ScheduleId, key);
+        Ungroup(_byBatch, job.BatchId, key);
         if (_byPriority.TryGetValue(job.Priority, out var ofPriority) && ofPriority.Remove(key) && ofPriority.Count == 0)
         {
             _byPriority.Remove(job.Priority);

@@ -32,7 +32,7 @@ public static class JobDependencies
             case RunIf.Finished:
                 return new(allEnded ? DependencyVerdict.Run : DependencyVerdict.Wait);
             case RunIf.AnySucceeded:
-                if (ends.Values.Any(end => end.Succeeded))
+                if (ends.Values.Any(end => end.Succeeded || end.SomeSucceeded))
                 {
                     return new(DependencyVerdict.Run);
                 }

@@ -7,7 +7,7 @@ namespace Praison.Orleans.Grains.Jobs;
 /// Jobs that wait for other jobs (<see cref="JobSpec.DependsOn"/>, docs/api.md "Workflows"). A new job
 /// first records itself in each parent's record (so a parent is kept while it waits, and knows its
 /// dependants), then is created queued. Its run loop asks every parent how it ended
-/// (<see cref="IJobGrain.AwaitEndAsync"/>, a long wait each parent answers as it ends, asked again after
+/// (<see cref="IJobParent.AwaitEndAsync"/>, a long wait each parent answers as it ends, asked again after
 /// a silo loss) and decides by its <see cref="RunIf"/> (<see cref="JobDependencies"/>): run, wait, or end
 /// cancelled naming the parent. Nothing about the wait is stored until that decision: the parents'
 /// records are what it is decided from, so a child resumed anywhere decides the same, and it starts once
@@ -93,8 +93,19 @@ public sealed partial class JobGrain
         {
             foreach (var parent in parents)
             {
-                GrainFactory.Job(Tenant, parent).DependantSettledAsync(JobId).Ignore();
+                GrainFactory.Parent(Tenant, parent).DependantSettledAsync(JobId).Ignore();
             }
+        }
+    }
+
+    /// <summary>
+    /// After a start or an ending of a batch's job: tells the batch (one-way; lost, the batch asks).
+    /// </summary>
+    private void TellBatch(JobTransition change)
+    {
+        if (Record.Spec.BatchId is { } batchId && (change.Kind == JobTransitionKind.Start || change.IsEnding))
+        {
+            GrainFactory.Batch(Tenant, batchId).JobChangedAsync(JobId, Record.Status).Ignore();
         }
     }
 
@@ -106,7 +117,7 @@ public sealed partial class JobGrain
     /// </summary>
     private async Task<SubmitReply?> AddToParentsAsync(IReadOnlyList<string> parents)
     {
-        var answers = await Task.WhenAll(parents.Select(parent => GrainFactory.Job(Tenant, parent).AddDependantAsync(JobId)));
+        var answers = await Task.WhenAll(parents.Select(parent => GrainFactory.Parent(Tenant, parent).AddDependantAsync(JobId)));
         var unknown = parents.Where((_, i) => answers[i] == DependantStatus.NotFound).ToList();
         if (unknown.Count > 0)
         {
@@ -188,7 +199,7 @@ public sealed partial class JobGrain
     /// </summary>
     private async Task AskParentAsync(string parentId, ChannelWriter<JobEnd> arrived, CancellationToken stop)
     {
-        var parent = GrainFactory.Job(Tenant, parentId);
+        var parent = GrainFactory.Parent(Tenant, parentId);
         var delay = FirstStorageRetry;
         while (true)
         {

@@ -59,6 +59,7 @@ public sealed partial class JobGrain
 
         Observe(change.Kind);
         SettleWithParents(change);
+        TellBatch(change);
         if (change.Kind == JobTransitionKind.Hide)
         {
             _events.EndAll(); // gone for clients: its streams end, its key is free

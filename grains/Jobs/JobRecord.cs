@@ -117,5 +117,6 @@ public sealed class JobRecord : Storage.ICommittedRecord<JobRecord>
         Spec.RunAt,
         Spec.ScheduleId,
         Spec.Priority,
-        Spec.ConcurrencyKey);
+        Spec.ConcurrencyKey,
+        BatchId: Spec.BatchId);
 }

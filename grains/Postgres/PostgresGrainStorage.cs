@@ -22,7 +22,7 @@ namespace Praison.Orleans.Grains.Postgres;
 public sealed class PostgresGrainStorage(
     PostgresReads reads, PostgresCommits commits, Serializer serializer, IOptions<JobsOptions> options) : IGrainStorage
 {
-    private const string JobColumns = "tenant, job_id, revision, version, status, created_ticks, completed_ticks, due_ticks, session_id, schedule_id, has_key, removed, snapshot, record, priority";
+    private const string JobColumns = "tenant, job_id, revision, version, status, created_ticks, completed_ticks, due_ticks, session_id, schedule_id, has_key, removed, snapshot, record, priority, batch_id";
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
@@ -114,11 +114,12 @@ public sealed class PostgresGrainStorage(
         var snapshot = record.Snapshot(jobId, JobProgress.None);
         var entry = new JobIndexEntry(tenant, snapshot, record.StatusEventId, record.Spec.IdempotencyKey is not null, record.Removed);
         var statement = new NpgsqlBatchCommand(based == 0
-            ? $"INSERT INTO praison_jobs ({JobColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (tenant, job_id) DO NOTHING"
+            ? $"INSERT INTO praison_jobs ({JobColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (tenant, job_id) DO NOTHING"
             : """
               UPDATE praison_jobs SET revision = $3, version = $4, status = $5, created_ticks = $6, completed_ticks = $7,
-                  due_ticks = $8, session_id = $9, schedule_id = $10, has_key = $11, removed = $12, snapshot = $13, record = $14, priority = $15
-              WHERE tenant = $1 AND job_id = $2 AND revision = $16
+                  due_ticks = $8, session_id = $9, schedule_id = $10, has_key = $11, removed = $12, snapshot = $13, record = $14, priority = $15,
+                  batch_id = $16
+              WHERE tenant = $1 AND job_id = $2 AND revision = $17
               """);
         var parameters = statement.Parameters;
         parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
@@ -136,6 +137,7 @@ public sealed class PostgresGrainStorage(
         parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = serializer.SerializeToArray(snapshot) });
         parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = serializer.SerializeToArray(record) });
         parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)record.Spec.Priority }); // never changes: an UPDATE writes the same
+        parameters.Add(Nullable(record.Spec.BatchId)); // nor this
         if (based != 0)
         {
             parameters.Add(new NpgsqlParameter<long> { TypedValue = based });

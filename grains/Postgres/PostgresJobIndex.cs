@@ -38,7 +38,7 @@ public sealed class PostgresJobIndex(
             filter.Append(" AND status = $").Append(values.Count);
         }
 
-        var counted = string.IsNullOrEmpty(query.SessionId) && string.IsNullOrEmpty(query.ScheduleId) && query.Priority is null;
+        var counted = query.IsCounted;
         if (!string.IsNullOrEmpty(query.SessionId))
         {
             values.Add(query.SessionId);
@@ -55,6 +55,12 @@ public sealed class PostgresJobIndex(
         {
             values.Add((short)priority);
             filter.Append(" AND priority = $").Append(values.Count);
+        }
+
+        if (!string.IsNullOrEmpty(query.BatchId))
+        {
+            values.Add(query.BatchId);
+            filter.Append(" AND batch_id = $").Append(values.Count);
         }
 
         await using var connection = await database.OpenConnectionAsync();

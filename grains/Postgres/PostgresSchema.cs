@@ -96,6 +96,11 @@ public static partial class PostgresSchema
         ALTER TABLE praison_jobs ADD COLUMN priority smallint NOT NULL DEFAULT 0;
         CREATE INDEX praison_jobs_by_priority ON praison_jobs (tenant, priority, created_ticks DESC, job_id) WHERE priority <> 0 AND NOT removed;
         """,
+        // Step 3 (the list's batch filter): the batch a job was created in; rows written before it have none.
+        """
+        ALTER TABLE praison_jobs ADD COLUMN batch_id text COLLATE "C" NULL;
+        CREATE INDEX praison_jobs_by_batch ON praison_jobs (tenant, batch_id, created_ticks DESC, job_id) WHERE batch_id IS NOT NULL AND NOT removed;
+        """,
     ];
 
     /// <summary>

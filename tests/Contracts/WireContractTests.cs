@@ -28,6 +28,7 @@ public sealed class WireContractTests
             [typeof(ScheduleCommandStatus)] = "Done=0 Created=1 NotFound=2 Exists=3 Rejected=4 TooMany=5",
             [typeof(RunIf)] = "Succeeded=0 Finished=1 AnySucceeded=2",
             [typeof(DependantStatus)] = "Added=0 NotFound=1 Full=2",
+            [typeof(BatchCommandStatus)] = "Done=0 NotFound=1 WrongState=2 IdTaken=3 Rejected=4",
         };
         var enums = ContractTypes.Where(t => t.IsEnum).ToList();
 
@@ -44,10 +45,14 @@ public sealed class WireContractTests
     {
         var expected = new Dictionary<string, string>
         {
-            ["JobSpec"] = "Prompt=0 RecipeName=1 RecipeConfigJson=2 AgentFile=3 AgentYaml=4 Framework=5 ConfigJson=6 WebhookUrl=7 TimeoutSeconds=8 SessionId=9 IdempotencyKey=10 MaxAttempts=11 RunAt=12 ScheduleId=13 ApiBaseUrl=14 Priority=15 ConcurrencyKey=16 ConcurrencyLimit=17 SingletonKey=18 SingletonSeconds=19 DependsOn=20 RunIf=21",
+            ["JobSpec"] = "Prompt=0 RecipeName=1 RecipeConfigJson=2 AgentFile=3 AgentYaml=4 Framework=5 ConfigJson=6 WebhookUrl=7 TimeoutSeconds=8 SessionId=9 IdempotencyKey=10 MaxAttempts=11 RunAt=12 ScheduleId=13 ApiBaseUrl=14 Priority=15 ConcurrencyKey=16 ConcurrencyLimit=17 SingletonKey=18 SingletonSeconds=19 DependsOn=20 RunIf=21 BatchId=22",
             ["JobProgress"] = "Percentage=0 CurrentStep=1 StepsCompleted=2 StepsTotal=3",
-            ["JobSnapshot"] = "JobId=0 Status=1 Progress=2 CreatedAt=3 StartedAt=4 CompletedAt=5 AgentId=6 SessionId=7 Error=8 Attempt=9 CancelledAt=10 Webhook=11 ScheduledFor=12 ScheduleId=13 Priority=14 ConcurrencyKey=15 Waiting=16 DependsOn=17 RunIf=18 WaitingFor=19 Dependants=20",
-            ["JobEnd"] = "JobId=0 Status=1 ResultJson=2 Error=3",
+            ["JobSnapshot"] = "JobId=0 Status=1 Progress=2 CreatedAt=3 StartedAt=4 CompletedAt=5 AgentId=6 SessionId=7 Error=8 Attempt=9 CancelledAt=10 Webhook=11 ScheduledFor=12 ScheduleId=13 Priority=14 ConcurrencyKey=15 Waiting=16 DependsOn=17 RunIf=18 WaitingFor=19 Dependants=20 BatchId=21",
+            ["JobEnd"] = "JobId=0 Status=1 ResultJson=2 Error=3 SomeSucceeded=4",
+            ["BatchSpec"] = "Jobs=0 Then=1",
+            ["BatchCounts"] = "Queued=0 Running=1 Succeeded=2 Failed=3 Cancelled=4 Missing=5",
+            ["BatchSnapshot"] = "BatchId=0 Status=1 Total=2 Counts=3 CreatedAt=4 CompletedAt=5 CancelledAt=6 ThenJobId=7 Creating=8",
+            ["BatchReply"] = "Status=0 Batch=1 Field=2 Error=3",
             ["WebhookDelivery"] = "Pending=0 DeliveredAt=1 Error=2 NextRoundAt=3",
             ["JobOutcome"] = "Job=0 ResultJson=1 MetricsJson=2",
             ["SubmitReply"] = "Status=0 Job=1 Field=2 Error=3",
@@ -56,7 +61,7 @@ public sealed class WireContractTests
             ["SiloExecutorStats"] = "RunningJobs=0 MaxConcurrent=1 DefaultTimeoutSeconds=2",
             ["JobEvent"] = "Id=0 Kind=1 Status=2 Percentage=3 Step=4 Text=5",
             ["JobIndexEntry"] = "Tenant=0 Job=1 Version=2 HasIdempotencyKey=3 Removed=4",
-            ["JobListQuery"] = "Tenant=0 Status=1 SessionId=2 Page=3 PageSize=4 ScheduleId=5 Priority=6",
+            ["JobListQuery"] = "Tenant=0 Status=1 SessionId=2 Page=3 PageSize=4 ScheduleId=5 Priority=6 BatchId=7",
             ["ScheduleSpec"] = "Cron=0 TimeZone=1 Job=2 Overlap=3 CatchUp=4 Paused=5",
             ["SchedulePatch"] = "Cron=0 TimeZone=1 Job=2 Overlap=3 CatchUp=4 Paused=5",
             ["ScheduleSnapshot"] = "ScheduleId=0 Spec=1 CreatedAt=2 UpdatedAt=3 NextRunAt=4 LastRunAt=5 LastJobId=6 Runs=7 Skipped=8 LastError=9",
@@ -110,6 +115,8 @@ public sealed class WireContractTests
             "KeyLimits=Praison.KeyLimits", "KeyLeaseRequest=Praison.KeyLeaseRequest", "KeyLeaseReport=Praison.KeyLeaseReport",
             "HeldKeyLease=Praison.HeldKeyLease", "KeyLeaseCounts=Praison.KeyLeaseCounts", "ISingletonKeyGrain=Praison.ISingletonKeyGrain", "KeyTally=Praison.KeyTally",
             "RunIf=Praison.RunIf", "JobEnd=Praison.JobEnd", "DependantStatus=Praison.DependantStatus",
+            "IJobParent=Praison.IJobParent", "IBatchGrain=Praison.IBatchGrain", "BatchSpec=Praison.BatchSpec", "BatchCounts=Praison.BatchCounts",
+            "BatchSnapshot=Praison.BatchSnapshot", "BatchReply=Praison.BatchReply", "BatchCommandStatus=Praison.BatchCommandStatus",
         };
         var actual = ContractTypes
             .Select(t => (t.Name, Alias: t.GetCustomAttribute<AliasAttribute>()?.Alias))
@@ -125,7 +132,7 @@ public sealed class WireContractTests
     {
         var actual = new[]
             {
-                typeof(IJobGrain), typeof(IJobRecoveryGrain), typeof(ISiloStatsGrain), typeof(IJobQueryGrain), typeof(IIdempotencyGrain),
+                typeof(IJobGrain), typeof(IJobParent), typeof(IBatchGrain), typeof(IJobRecoveryGrain), typeof(ISiloStatsGrain), typeof(IJobQueryGrain), typeof(IIdempotencyGrain),
                 typeof(IScheduleGrain), typeof(IScheduleDirectoryGrain), typeof(ISingletonKeyGrain), typeof(IConcurrencyKeyGrain), typeof(IKeyLeaseAgentGrain),
             }
             .SelectMany(t => t.GetMethods().Select(m => $"{t.Name}.{m.Name}={m.GetCustomAttribute<AliasAttribute>()?.Alias}"))
@@ -135,8 +142,10 @@ public sealed class WireContractTests
             new[]
             {
                 "IIdempotencyGrain.FindAsync=Find", "IIdempotencyGrain.ReleaseAsync=Release", "IIdempotencyGrain.SubmitAsync=Submit",
-                "IJobGrain.AddDependantAsync=AddDependant", "IJobGrain.AwaitEndAsync=AwaitEnd",
-                "IJobGrain.CancelAsync=Cancel", "IJobGrain.DeleteAsync=Delete", "IJobGrain.DependantSettledAsync=DependantSettled",
+                "IJobParent.AddDependantAsync=AddDependant", "IJobParent.AwaitEndAsync=AwaitEnd", "IJobParent.DependantSettledAsync=DependantSettled",
+                "IJobGrain.CancelAsync=Cancel", "IJobGrain.DeleteAsync=Delete",
+                "IBatchGrain.CreateAsync=Create", "IBatchGrain.AwaitCreatedAsync=AwaitCreated", "IBatchGrain.GetAsync=Get", "IBatchGrain.JobIdsAsync=JobIds",
+                "IBatchGrain.CancelAsync=Cancel", "IBatchGrain.DeleteAsync=Delete", "IBatchGrain.WatchAsync=Watch", "IBatchGrain.JobChangedAsync=JobChanged",
                 "IJobGrain.GetResultAsync=GetResult", "IJobGrain.GetStatusAsync=GetStatus", "IJobGrain.SubmitAsync=Submit",
                 "IJobGrain.WaitsOnAsync=WaitsOn", "IJobGrain.WatchAsync=Watch",
                 "IJobQueryGrain.ListAsync=List", "IJobQueryGrain.LiveCountAsync=LiveCount", "IJobQueryGrain.StatsAsync=Stats", "IJobRecoveryGrain.CatchUpAsync=CatchUp", "IJobRecoveryGrain.EvictAsync=Evict", "ISiloStatsGrain.GetAsync=Get",

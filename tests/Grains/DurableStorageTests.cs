@@ -74,6 +74,31 @@ public abstract class DurableStorageTests(DurableClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ABatch_IsStoredWithWhatItLearnt_AndItsJobsAreListedByIt()
+    {
+        await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 1);
+        var tenant = "batch-" + Guid.NewGuid().ToString("N")[..8];
+        var batch = cluster.Client.Batch(tenant, JobIds.NewBatch());
+        var created = await batch.CreateAsync(new BatchSpec([Specs.Recipe("echo", prompt: "a"), Specs.Recipe("echo", prompt: "b"), Specs.Recipe("echo", prompt: "c")], Specs.Recipe("echo", prompt: "then")));
+        Assert.Equal(BatchCommandStatus.Done, created.Status);
+        var batchId = created.Batch!.BatchId;
+        await Eventually.Until(batch.GetAsync, b => b?.CompletedAt is not null, "the batch ended");
+        var then = cluster.Client.Job(tenant, created.Batch.ThenJobId!);
+        Assert.Equal(JobStatus.Succeeded, (await then.UntilTerminal())!.Status);
+
+        await cluster.DeactivateAsync(batch); // read back from storage
+        var stored = await batch.GetAsync();
+        Assert.Equal((JobStatus.Succeeded, new BatchCounts(0, 0, 3, 0, 0, 0)), (stored!.Status, stored.Counts));
+        var jobIds = (await batch.JobIdsAsync(0, 10))!;
+        var listed = await Eventually.Until(
+            () => cluster.Client.GetGrain<IJobQueryGrain>(0).ListAsync(new JobListQuery(tenant, null, null, 1, 20, BatchId: batchId)),
+            page => page.Total == 3, "the batch's jobs listed by it");
+        Assert.Equal(jobIds.Order(), listed.Jobs.Select(job => job.JobId).Order());
+        Assert.All(listed.Jobs, job => Assert.Equal(batchId, job.BatchId));
+        Assert.Equal(0, (await cluster.Client.GetGrain<IJobQueryGrain>(0).ListAsync(new JobListQuery(tenant, null, null, 1, 20, BatchId: JobIds.NewBatch()))).Total);
+    }
+
+    [Fact]
     public async Task List_FiltersByPriority_TheDefaultIncluded()
     {
         await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 1);

@@ -1,4 +1,5 @@
 using Praison.Orleans.Gateway.Auth;
+using Praison.Orleans.Gateway.Batches;
 using Praison.Orleans.Gateway.Dashboard;
 using Praison.Orleans.Gateway.Docs;
 using Praison.Orleans.Gateway.FlowControl;
@@ -42,6 +43,7 @@ public static class GatewayApp
         app.MapHealthApi();
         app.MapStatsApi();
         app.MapRunsApi();
+        app.MapBatchesApi();
         app.MapSchedulesApi();
         app.MapConcurrencyKeysApi();
         app.MapApiDocs();                     // /openapi.json, /openapi/v1.json, /docs

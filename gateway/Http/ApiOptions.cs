@@ -11,6 +11,9 @@ public sealed class ApiOptions
     /// <summary>Largest request body accepted, in bytes; larger ones get 413. Default: 1 MiB.</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>Largest batch body (<c>POST /api/v1/batches</c>), in bytes; larger ones get 413. Default: 32 MiB.</summary>
+    public long MaxBatchBodyBytes { get; set; } = 32 * 1024 * 1024;
+
     /// <summary>Longest <c>prompt</c>, in characters; longer is 422. Default: 262,144 (256 Ki).</summary>
     public int MaxPromptChars { get; set; } = 256 * 1024;
 
@@ -43,6 +46,11 @@ public sealed class ApiOptions
 
     public IEnumerable<string> Problems()
     {
+        if (MaxBatchBodyBytes < MaxRequestBodyBytes)
+        {
+            yield return "Api:MaxBatchBodyBytes must be at least Api:MaxRequestBodyBytes.";
+        }
+
         if (MaxRequestBodyBytes <= 0 || MaxPromptChars <= 0 || MaxAgentYamlChars <= 0 || MaxConfigChars <= 0)
         {
             yield return "Api:MaxRequestBodyBytes, Api:MaxPromptChars, Api:MaxAgentYamlChars and Api:MaxConfigChars must be positive.";

@@ -15,6 +15,9 @@ internal static class ApiProblems
     public static ProblemHttpResult NotFound(string jobId) =>
         Problem(StatusCodes.Status404NotFound, $"Job not found: {jobId}");
 
+    public static ProblemHttpResult BatchNotFound(string batchId) =>
+        Problem(StatusCodes.Status404NotFound, $"Batch not found: {batchId}");
+
     /// <summary>
     /// Writes a problem outside an endpoint (middleware, the rate limiter, the exception handler), with
     /// <paramref name="status"/> and <paramref name="detail"/>; <c>Retry-After</c> when <paramref name="retryAfter"/> is given.

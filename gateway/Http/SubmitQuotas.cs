@@ -67,10 +67,10 @@ internal sealed class LiveJobQuota(IGrainFactory grains, IOptions<LiveJobsOption
     private readonly ConcurrentDictionary<string, Tally> _tallies = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// A place for one more live job of <paramref name="tenant"/>, or null when the tenant has no room.
+    /// A place for <paramref name="count"/> more live jobs of <paramref name="tenant"/> (a batch's), or null when the tenant has no room for them all.
     /// Dispose it to give it back unless <see cref="Place.Keep"/> was called (a job was created).
     /// </summary>
-    public async Task<Place?> TryTakeAsync(string tenant)
+    public async Task<Place?> TryTakeAsync(string tenant, int count = 1)
     {
         var quota = options.Value;
         if (quota.MaxLiveJobsPerTenant <= 0)
@@ -85,7 +85,7 @@ internal sealed class LiveJobQuota(IGrainFactory grains, IOptions<LiveJobsOption
             tally.Refresh(await grains.GetGrain<IJobQueryGrain>(0).LiveCountAsync(tenant), now);
         }
 
-        return tally.TryTake(quota) ? Place.Of(tally) : null;
+        return tally.TryTake(quota, count) ? Place.Of(tally, count) : null;
     }
 
     /// <summary>The 429 of a tenant past its live jobs, with <c>Retry-After</c>.</summary>
@@ -118,25 +118,25 @@ internal sealed class LiveJobQuota(IGrainFactory grains, IOptions<LiveJobsOption
             }
         }
 
-        public bool TryTake(LiveJobsOptions quota)
+        public bool TryTake(LiveJobsOptions quota, int count)
         {
             lock (_gate)
             {
-                if (!quota.HasRoom(_count))
+                if (!quota.HasRoom(_count + count - 1))
                 {
                     return false;
                 }
 
-                _count++;
+                _count += count;
                 return true;
             }
         }
 
-        public void Return()
+        public void Return(int count)
         {
             lock (_gate)
             {
-                _count = Math.Max(0, _count - 1);
+                _count = Math.Max(0, _count - count);
             }
         }
     }
@@ -144,17 +144,18 @@ internal sealed class LiveJobQuota(IGrainFactory grains, IOptions<LiveJobsOption
     /// <summary>A taken place: given back when disposed, unless kept.</summary>
     public sealed class Place : IDisposable
     {
-        public static readonly Place Unlimited = new(null);
+        public static readonly Place Unlimited = new(null, 0);
 
+        private readonly int _count;
         private Tally? _tally;
 
-        private Place(Tally? tally) => _tally = tally;
+        private Place(Tally? tally, int count) => (_tally, _count) = (tally, count);
 
-        public static Place Of(Tally tally) => new(tally);
+        public static Place Of(Tally tally, int count) => new(tally, count);
 
         /// <summary>A job was created: it counts until the index counts it.</summary>
         public void Keep() => _tally = null;
 
-        public void Dispose() => Interlocked.Exchange(ref _tally, null)?.Return();
+        public void Dispose() => Interlocked.Exchange(ref _tally, null)?.Return(_count);
     }
 }

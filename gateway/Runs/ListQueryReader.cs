@@ -3,7 +3,7 @@ namespace Praison.Orleans.Gateway.Runs;
 /// <summary>
 /// Reads <c>GET /api/v1/runs</c>'s query (docs/api.md): <c>status</c> must name a status (else 400 listing
 /// them), <c>page</c> ≥ 1, <c>page_size</c> 1–100 and page × page_size ≤ 10,000 (else 422),
-/// <c>session_id</c>, <c>schedule_id</c> and <c>priority</c> (-100–100, else 422) exact, empty = none.
+/// <c>session_id</c>, <c>schedule_id</c>, <c>batch_id</c> and <c>priority</c> (-100–100, else 422) exact, empty = none.
 /// </summary>
 internal static class ListQueryReader
 {
@@ -49,8 +49,9 @@ internal static class ListQueryReader
             return ApiProblems.Validation(errors);
         }
 
-        var (sessionId, scheduleId) = (query["session_id"].ToString(), query["schedule_id"].ToString());
+        var (sessionId, scheduleId, batchId) = (query["session_id"].ToString(), query["schedule_id"].ToString(), query["batch_id"].ToString());
         return new JobListQuery(
-            tenant, status, sessionId.Length == 0 ? null : sessionId, page, pageSize, scheduleId.Length == 0 ? null : scheduleId, priority);
+            tenant, status, sessionId.Length == 0 ? null : sessionId, page, pageSize, scheduleId.Length == 0 ? null : scheduleId, priority,
+            batchId.Length == 0 ? null : batchId);
     }
 }

@@ -68,7 +68,8 @@ public sealed record RunStatusResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? DependsOn,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RunIf,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? WaitingFor,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Dependants)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Dependants,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? BatchId)
 {
     public static RunStatusResponse From(JobSnapshot job) => new(
         job.JobId,
@@ -93,7 +94,8 @@ public sealed record RunStatusResponse(
         job.DependsOn,
         job.DependsOn is null ? null : WireNames.Of(job.RunIf),
         job.WaitingFor,
-        job.Dependants);
+        job.Dependants,
+        job.BatchId);
 
     /// <summary>The suggested poll interval: 2 s while queued, 5 s while running, none when terminal.</summary>
     public static int? RetryAfterSeconds(JobStatus status) => status switch

@@ -43,7 +43,7 @@ internal static class RunsApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         runs.MapGet("/", ListAsync).WithName("ListRuns")
-            .WithDescription("The tenant's jobs, newest first; filter by status, session_id, schedule_id and priority; page with page and page_size.")
+            .WithDescription("The tenant's jobs, newest first; filter by status, session_id, schedule_id, batch_id and priority; page with page and page_size.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity);
         runs.MapGet("/{jobId}", GetStatusAsync).WithName("GetRunStatus").ProducesProblem(StatusCodes.Status404NotFound);
         runs.MapGet("/{jobId}/result", GetResultAsync).WithName("GetRunResult")

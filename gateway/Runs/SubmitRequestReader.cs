@@ -31,24 +31,44 @@ internal sealed class SubmitRequestReader : JsonBodyReader
     /// <c>run_at</c>, <c>delay_seconds</c> and <c>idempotency_key</c> are refused: the schedule says
     /// when, and each firing is a job of its own.
     /// </summary>
-    public static (JobSpec? Spec, IReadOnlyDictionary<string, string[]> Errors) ReadScheduledJob(JsonElement job, ApiOptions limits, DateTimeOffset now)
+    public static (JobSpec? Spec, IReadOnlyDictionary<string, string[]> Errors) ReadScheduledJob(JsonElement job, ApiOptions limits, DateTimeOffset now) =>
+        ReadEmbeddedJob(job, limits, now, "job", ScheduleRefuses, "Not part of a schedule's job: the schedule says when, and each firing is a job of its own");
+
+    private static readonly string[] ScheduleRefuses = ["run_at", "delay_seconds", "idempotency_key", "singleton_key", "singleton_seconds"];
+
+    /// <summary>
+    /// Reads one job of a batch (<paramref name="name"/>: <c>jobs[i]</c>, or <c>then</c>): the submit
+    /// fields, each error named <c>name.&lt;field&gt;</c>. Keys are refused (the batch's own
+    /// <c>Idempotency-Key</c> makes its creation safe to repeat), and so is the then job's <c>depends_on</c>
+    /// (it depends on the batch).
+    /// </summary>
+    public static (JobSpec? Spec, IReadOnlyDictionary<string, string[]> Errors) ReadBatchJob(JsonElement job, ApiOptions limits, DateTimeOffset now, string name) =>
+        ReadEmbeddedJob(job, limits, now, name, name == "then" ? ThenRefuses : BatchRefuses,
+            name == "then" ? "Not part of a then job: it depends on its batch, whose key makes it once" : "Not part of a batch's job: the batch's Idempotency-Key makes each once");
+
+    private static readonly string[] BatchRefuses = ["idempotency_key", "singleton_key", "singleton_seconds"];
+
+    private static readonly string[] ThenRefuses = [.. BatchRefuses, "depends_on", "run_at", "delay_seconds"];
+
+    private static (JobSpec? Spec, IReadOnlyDictionary<string, string[]> Errors) ReadEmbeddedJob(
+        JsonElement job, ApiOptions limits, DateTimeOffset now, string name, string[] refused, string why)
     {
         if (job.ValueKind != JsonValueKind.Object)
         {
-            return (null, new Dictionary<string, string[]> { ["job"] = ["Must be a JSON object of submit fields"] });
+            return (null, new Dictionary<string, string[]> { [name] = ["Must be a JSON object of submit fields"] });
         }
 
         var reader = new SubmitRequestReader(job, limits, now);
         var spec = reader.ReadSpec(null);
-        foreach (var field in (string[])["run_at", "delay_seconds", "idempotency_key", "singleton_key", "singleton_seconds"])
+        foreach (var field in refused)
         {
             if (reader.Optional(field) is not null)
             {
-                reader.Error(field, "Not part of a schedule's job: the schedule says when, and each firing is a job of its own");
+                reader.Error(field, why);
             }
         }
 
-        return (reader.HasErrors ? null : spec, reader.Errors.ToDictionary(e => "job." + e.Key, e => e.Value, StringComparer.Ordinal));
+        return (reader.HasErrors ? null : spec, reader.Errors.ToDictionary(e => name + "." + e.Key, e => e.Value, StringComparer.Ordinal));
     }
 
     /// <summary>The spec of the body; null when a field is wrong (the errors say which).</summary>
@@ -87,7 +107,7 @@ internal sealed class SubmitRequestReader : JsonBodyReader
     }
 
     /// <summary>
-    /// <c>depends_on</c> (an array of 1 to <see cref="JobSpec.MaxDependsOn"/> job ids, repeats counted
+    /// <c>depends_on</c> (an array of 1 to <see cref="JobSpec.MaxDependsOn"/> job or batch ids, repeats counted
     /// once; an empty array means none) and <c>run_if</c> (only with it). Whether those jobs exist is the
     /// job grain's to say, as it records itself in each.
     /// </summary>
@@ -117,9 +137,9 @@ internal sealed class SubmitRequestReader : JsonBodyReader
         var (parents, seen) = (new List<string>(), new HashSet<string>(StringComparer.Ordinal));
         foreach (var item in given.EnumerateArray())
         {
-            if (item.ValueKind != JsonValueKind.String || !JobIds.IsWellFormed(item.GetString()!))
+            if (item.ValueKind != JsonValueKind.String || !(JobIds.IsWellFormed(item.GetString()!) || JobIds.IsWellFormedBatch(item.GetString()!)))
             {
-                return (Error<IReadOnlyList<string>>("depends_on", "Must hold job ids (run_ and 12 hex characters)"), RunIf.Succeeded);
+                return (Error<IReadOnlyList<string>>("depends_on", "Must hold job ids (run_ and 12 hex characters) or batch ids (bat_ and 12)"), RunIf.Succeeded);
             }
 
             if (seen.Add(item.GetString()!))

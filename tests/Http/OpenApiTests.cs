@@ -32,6 +32,8 @@ public sealed class OpenApiTests(JobsClusterFixture fixture)
                 "DELETE /api/v1/schedules/{scheduleId}", "GET /api/v1/schedules", "GET /api/v1/schedules/{scheduleId}",
                 "PATCH /api/v1/schedules/{scheduleId}", "POST /api/v1/schedules", "POST /api/v1/schedules/{scheduleId}/pause",
                 "POST /api/v1/schedules/{scheduleId}/resume", "POST /api/v1/schedules/{scheduleId}/trigger",
+                "POST /api/v1/batches", "GET /api/v1/batches/{batchId}", "GET /api/v1/batches/{batchId}/stream",
+                "POST /api/v1/batches/{batchId}/cancel", "DELETE /api/v1/batches/{batchId}",
             }.Order(StringComparer.Ordinal),
             routes);
         Assert.Contains("bearer", document["components"]!["securitySchemes"]!.AsObject().Select(s => s.Key));
@@ -81,6 +83,11 @@ public sealed class OpenApiTests(JobsClusterFixture fixture)
         AssertMatches(document, "/api/v1/schedules/{scheduleId}/trigger", "post", "202",
             await (await Http.PostAsync($"/api/v1/schedules/{scheduleId}/trigger", null)).Content.ReadFromJsonAsync<JsonObject>());
         await Http.DeleteAsync($"/api/v1/schedules/{scheduleId}");
+        var batch = await (await Http.PostAsJsonAsync("/api/v1/batches", new { jobs = new[] { new { prompt = "x", recipe_name = "echo" } }, then = new { prompt = "y", recipe_name = "echo" } }))
+            .Content.ReadFromJsonAsync<JsonObject>();
+        AssertMatches(document, "/api/v1/batches", "post", "201", batch);
+        await Http.UntilStatusAsync((string)batch!["then_job_id"]!, "succeeded");
+        AssertMatches(document, "/api/v1/batches/{batchId}", "get", "200", await Http.GetFromJsonAsync<JsonObject>($"/api/v1/batches/{(string)batch["batch_id"]!}"));
         var missing = await (await Http.GetAsync("/api/v1/runs/run_000000000000")).Content.ReadFromJsonAsync<JsonObject>();
         Assert.Contains("detail", Properties(Resolve(document, Schema(document, "/api/v1/runs/{jobId}", "get", "404", "application/problem+json"))));
         Assert.NotNull(missing!["detail"]);
@@ -119,10 +126,13 @@ public sealed class OpenApiTests(JobsClusterFixture fixture)
         Assert.True(documented.All(p => actual.Contains(p) || OmittedWhenNull(p)), $"{method} {path} {status}: documented {string.Join(",", documented)} vs real {string.Join(",", actual)}");
     }
 
-    /// <summary>Members written only when set (the job was cancelled, it has a webhook, it was delayed, it names a concurrency key, it waits, it has parents).</summary>
+    /// <summary>
+    /// Members written only when set (the job was cancelled, it has a webhook, it was delayed, it names a
+    /// concurrency key, it waits, it has parents, it is in a batch; a batch's then job, its ids on create, its page on read).
+    /// </summary>
     private static bool OmittedWhenNull(string property) =>
         property is "cancelled_at" or "webhook" or "scheduled_for" or "schedule_id" or "max_attempts" or "concurrency_key" or "concurrency_limit" or "waiting"
-            or "depends_on" or "run_if" or "waiting_for" or "dependants";
+            or "depends_on" or "run_if" or "waiting_for" or "dependants" or "batch_id" or "then_job_id" or "job_ids" or "jobs" or "page" or "page_size";
 
     private static JsonNode Schema(JsonObject document, string path, string method, string status, string contentType) =>
         document["paths"]![path]![method]!["responses"]![status]!["content"]![contentType]!["schema"]!;

@@ -240,6 +240,9 @@ public sealed class Scenarios(BenchOptions options)
 
     public Task<List<Measurement>> DependenciesAsync() => new Dependencies(options, Figures).RunAsync();
 
+    /// <summary>A 10,000-job batch's acceptance rate per job against single submits (<see cref="Batches"/>).</summary>
+    public Task<List<Measurement>> BatchesAsync() => new Batches(options, Figures).RunAsync();
+
     /// <summary>The submit load against 1, 2 and 3 silo processes behind one gateway process (Azure storage and clustering).</summary>
     public async Task<List<Measurement>> ScaleOutAsync()
     {

@@ -4,7 +4,7 @@
 
 const keyStore = "praison-api-key";
 const $ = (id) => document.getElementById(id);
-const state = { page: 1, pageSize: 20, stream: null, history: [] };
+const state = { page: 1, batchPage: 1, pageSize: 20, stream: null, history: [] };
 
 // ---- the API -------------------------------------------------------------------------------------
 
@@ -154,6 +154,7 @@ async function refreshList() {
   if ($("filter-status").value) query.set("status", $("filter-status").value);
   if ($("filter-session").value) query.set("session_id", $("filter-session").value);
   if ($("filter-priority").value !== "") query.set("priority", $("filter-priority").value);
+  if ($("filter-batch").value.trim()) query.set("batch_id", $("filter-batch").value.trim());
   const page = await readPage("/api/v1/runs?" + query);
   if (!page) return;
   fillRows("jobs", page.jobs, (row, job) => {
@@ -179,6 +180,7 @@ $("next").addEventListener("click", () => { state.page += 1; refreshList(); });
 $("filter-status").addEventListener("change", () => { state.page = 1; refreshList(); });
 $("filter-session").addEventListener("input", () => { state.page = 1; refreshList(); });
 $("filter-priority").addEventListener("input", () => { state.page = 1; refreshList(); });
+$("filter-batch").addEventListener("input", () => { state.page = 1; refreshList(); });
 
 // ---- one job -------------------------------------------------------------------------------------
 
@@ -197,6 +199,7 @@ function showJob(job) {
   $("job-times").textContent = [time(job.created_at), time(job.started_at), time(job.completed_at)].join(" / ");
   $("job-scheduled").textContent = job.scheduled_for ? time(job.scheduled_for) : "at once";
   $("job-schedule").textContent = job.schedule_id || "none";
+  $("job-batch").replaceChildren(job.batch_id ? batchLink(job.batch_id) : "none");
   $("job-webhook").textContent = job.webhook
     ? (job.webhook.pending ? "pending" : job.webhook.delivered_at ? "delivered " + time(job.webhook.delivered_at) : "given up: " + (job.webhook.error || ""))
     : "none";
@@ -254,12 +257,15 @@ async function loadJob(id) {
   return job;
 }
 
-/** Follows the job's event stream (fetch, so the API key goes as a header) until its final event. */
-async function follow(id) {
+/**
+ * Reads the Server-Sent Events at `path` (fetch, so the API key goes as a header), calling
+ * `onEvent(type, data)` for each, until the stream ends or the page moves on (state.stream aborted).
+ */
+async function readEvents(path, onEvent) {
   const controller = new AbortController();
   state.stream = controller;
   try {
-    const response = await api(`/api/v1/runs/${encodeURIComponent(id)}/stream`, { signal: controller.signal });
+    const response = await api(path, { signal: controller.signal });
     if (!response.ok || !response.body) return;
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
@@ -273,16 +279,21 @@ async function follow(id) {
         buffer = buffer.slice(end + 2);
         const type = (block.match(/^event: ?(.*)$/m) || [])[1];
         const data = (block.match(/^data: ?(.*)$/m) || [])[1];
-        if (!type || !data) continue;
-        const event = JSON.parse(data);
-        if (type === "progress") showProgress(event.percentage, event.step);
-        if (type === "status") { $("job-status").textContent = event.status; $("job-status").className = "status " + event.status; }
-        if (["result", "error", "cancelled"].includes(type)) await loadJob(id);
+        if (type && data) await onEvent(type, JSON.parse(data));
       }
     }
   } catch (e) {
     if (e.name !== "AbortError" && !(e instanceof ApiError)) throw e;
   }
+}
+
+/** Follows the job's event stream until its final event. */
+function follow(id) {
+  return readEvents(`/api/v1/runs/${encodeURIComponent(id)}/stream`, async (type, event) => {
+    if (type === "progress") showProgress(event.percentage, event.step);
+    if (type === "status") { $("job-status").textContent = event.status; $("job-status").className = "status " + event.status; }
+    if (["result", "error", "cancelled"].includes(type)) await loadJob(id);
+  });
 }
 
 async function act(method, suffix, question) {
@@ -297,6 +308,76 @@ async function act(method, suffix, question) {
 
 $("cancel").addEventListener("click", () => act("POST", "/cancel", "Cancel this job?"));
 $("delete").addEventListener("click", () => act("DELETE", "", "Delete this job?"));
+
+// ---- one batch -----------------------------------------------------------------------------------
+
+function batchLink(id) {
+  const a = document.createElement("a");
+  a.href = "#/batches/" + encodeURIComponent(id);
+  a.textContent = id;
+  return a;
+}
+
+/** The batch's status, counts and then job. */
+function showBatch(batch) {
+  $("batch-id").textContent = batch.batch_id;
+  $("batch-status").textContent = batch.status + (batch.creating ? " (creating its jobs)" : "");
+  $("batch-status").className = "status " + batch.status;
+  const c = batch.counts;
+  const ended = c.succeeded + c.failed + c.cancelled + c.missing;
+  $("batch-progress").value = batch.total ? (100 * ended) / batch.total : 0;
+  $("batch-ended").textContent = `${ended} of ${batch.total}`;
+  $("batch-counts").textContent = ["queued", "running", "succeeded", "failed", "cancelled", "missing"].map((s) => `${s} ${c[s]}`).join(" · ");
+  $("batch-then").replaceChildren(batch.then_job_id ? jobLink(batch.then_job_id, batch.then_job_id) : "none");
+  $("batch-times").textContent = [time(batch.created_at), time(batch.completed_at)].join(" / ");
+}
+
+/** The batch and one page of its jobs, in the order they were given. */
+async function loadBatch(id) {
+  const response = await api(`/api/v1/batches/${encodeURIComponent(id)}?page=${state.batchPage}&page_size=${state.pageSize}`);
+  if (!response.ok) {
+    $("batch-message").textContent = await describe(response);
+    return null;
+  }
+  const batch = await response.json();
+  showBatch(batch);
+  fillRows("batch-jobs", batch.jobs, (row, job) => {
+    row.dataset.jobId = job.job_id;
+    row.insertCell().append(jobLink(job.job_id, job.job_id));
+    cell(row, job.status, "status " + job.status);
+    row.insertCell().append(progressBar(job.progress.percentage));
+    cell(row, time(job.started_at));
+    cell(row, time(job.completed_at));
+  });
+  const pages = Math.max(1, Math.ceil(batch.total / state.pageSize));
+  $("batch-page-info").textContent = `page ${state.batchPage} of ${pages}`;
+  $("batch-prev").disabled = state.batchPage <= 1;
+  $("batch-next").disabled = state.batchPage >= pages;
+  return batch;
+}
+
+/** Follows the batch's stream: its counts as they change, until its `end` event. */
+function followBatch(id) {
+  return readEvents(`/api/v1/batches/${encodeURIComponent(id)}/stream`, async (type, batch) => {
+    if (type === "batch") showBatch(batch);
+    if (type === "end") await loadBatch(id);
+  });
+}
+
+async function batchAction(method, suffix, question) {
+  const id = $("batch-id").textContent;
+  if (!confirm(question)) return;
+  const response = await api(`/api/v1/batches/${encodeURIComponent(id)}${suffix}`, { method });
+  $("batch-message").textContent = response.ok
+    ? (method === "DELETE" ? "deleted, with its jobs" : "done: " + (await response.json()).status)
+    : await describe(response);
+  if (response.ok && method !== "DELETE") await loadBatch(id);
+}
+
+$("batch-cancel").addEventListener("click", () => batchAction("POST", "/cancel", "Cancel this batch's live jobs and its then job?"));
+$("batch-delete").addEventListener("click", () => batchAction("DELETE", "", "Delete this batch and all its jobs?"));
+$("batch-prev").addEventListener("click", () => { state.batchPage = Math.max(1, state.batchPage - 1); loadBatch($("batch-id").textContent); });
+$("batch-next").addEventListener("click", () => { state.batchPage += 1; loadBatch($("batch-id").textContent); });
 
 // ---- schedules -----------------------------------------------------------------------------------
 
@@ -385,18 +466,26 @@ function route() {
   if (state.stream) { state.stream.abort(); state.stream = null; }
   $("action-message").textContent = "";
   $("job-result").textContent = "";
+  $("batch-message").textContent = "";
   const job = location.hash.match(/^#\/jobs\/(.+)$/);
+  const batch = location.hash.match(/^#\/batches\/(.+)$/);
   const schedules = location.hash === "#/schedules";
   const keys = location.hash === "#/keys";
-  $("jobs-view").hidden = !!job || schedules || keys || location.hash === "#/submit";
+  $("jobs-view").hidden = !!job || !!batch || schedules || keys || location.hash === "#/submit";
   $("overview").hidden = $("jobs-view").hidden;
   $("job-view").hidden = !job;
+  $("batch-view").hidden = !batch;
   $("schedules-view").hidden = !schedules;
   $("keys-view").hidden = !keys;
   $("submit-view").hidden = location.hash !== "#/submit";
   if (job) {
     const id = decodeURIComponent(job[1]);
     loadJob(id).then((j) => { if (j && !["succeeded", "failed", "cancelled"].includes(j.status)) follow(id); });
+  }
+  if (batch) {
+    const id = decodeURIComponent(batch[1]);
+    state.batchPage = 1;
+    loadBatch(id).then((b) => { if (b && !b.completed_at) followBatch(id); });
   }
   refresh();
 }
@@ -406,6 +495,12 @@ async function refresh() {
     if (!$("schedules-view").hidden) {
       await refreshCluster();
       await refreshSchedules();
+      return;
+    }
+
+    if (!$("batch-view").hidden) {
+      await refreshCluster();
+      await loadBatch($("batch-id").textContent); // its jobs' statuses; the stream moves its counts
       return;
     }
 

@@ -281,4 +281,44 @@ public sealed class DashboardTests(BrowserFixture fixture) : IClassFixture<Brows
     private static ILocator Row(IPage page, string jobId) => page.Locator($"#jobs tr[data-job-id='{jobId}']");
 
     private static string NewSession() => "dashboard-" + Guid.NewGuid().ToString("N");
+
+    [Fact]
+    public async Task BatchPage_CountsItsJobsAsTheyEnd_ListsThem_AndAJobLinksToItsBatch()
+    {
+        // Its jobs wait for a long job outside it; cancelling that one lets them run.
+        var live = await Http.SubmitJobAsync(new { prompt = "", recipe_name = "wait", recipe_config = new { seconds = 600, steps = 1 } });
+        var gated = new { prompt = "x", recipe_name = "echo", depends_on = new[] { live }, run_if = "finished" };
+        using var response = await Http.PostAsJsonAsync("/api/v1/batches", new { jobs = new[] { gated, gated, gated }, then = new { prompt = "after", recipe_name = "echo" } });
+        var created = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        var (batchId, then) = ((string)created["batch_id"]!, (string)created["then_job_id"]!);
+        var jobs = created["job_ids"]!.AsArray().Select(id => (string)id!).ToList();
+        try
+        {
+            var page = await fixture.NewPageAsync();
+            await page.GotoAsync($"{fixture.Url}/dashboard#/batches/{batchId}");
+            await Expect(page.Locator("#batch-id")).ToHaveTextAsync(batchId);
+            await Expect(page.Locator("#batch-ended")).ToHaveTextAsync("0 of 3");
+            await Expect(page.Locator("#batch-then")).ToHaveTextAsync(then);
+            await Expect(page.Locator("#batch-jobs tbody tr")).ToHaveCountAsync(3);
+            await Expect(page.Locator($"#batch-jobs tr[data-job-id='{jobs[0]}'] td").First).ToHaveTextAsync(jobs[0]);
+
+            using (var cancel = await Http.PostAsync($"/api/v1/runs/{live}/cancel", null))
+            {
+                Assert.Equal(HttpStatusCode.OK, cancel.StatusCode); // the stream moves the counts, without a reload
+            }
+
+            await Expect(page.Locator("#batch-ended")).ToHaveTextAsync("3 of 3");
+            await Expect(page.Locator("#batch-status")).ToHaveTextAsync("succeeded");
+            await Expect(page.Locator("#batch-counts")).ToContainTextAsync("succeeded 3");
+
+            await page.GotoAsync($"{fixture.Url}/dashboard#/jobs/{jobs[1]}");
+            await Expect(page.Locator("#job-batch")).ToHaveTextAsync(batchId);
+            await page.Locator("#job-batch a").ClickAsync();
+            await Expect(page.Locator("#batch-id")).ToHaveTextAsync(batchId);
+        }
+        finally
+        {
+            using var _ = await Http.PostAsync($"/api/v1/runs/{live}/cancel", null);
+        }
+    }
 }

@@ -119,6 +119,57 @@ public abstract class CrashTests<TStore>(ITestOutputHelper output) : ProcessClus
         Assert.Equal(0, tally.Other);
     }
 
+    /// <summary>
+    /// Fan-in of a batch through a kill: its 1,000 jobs end while one silo is killed; its then job starts
+    /// exactly once, after the last of them, with every job's result.
+    /// </summary>
+    [Fact]
+    public async Task KillNineWhileABatchOfAThousandEnds_ItsThenJobRunsOnceAfterTheLast_WithEveryResult()
+    {
+        const int size = 1_000;
+        var tally = new ResponseTally();
+        var created = await Retrying(tally, () => Http.PostAsJsonAsync("/api/v1/batches", new
+        {
+            jobs = Enumerable.Range(0, size).Select(_ => new { prompt = "", recipe_name = "wait", recipe_config = new { seconds = 0.5, steps = 1 } }),
+            then = new { prompt = "report", recipe_name = "echo" },
+        }), body => body);
+        var (batchId, then) = ((string)created["batch_id"]!, (string)created["then_job_id"]!);
+        var jobIds = created["job_ids"]!.AsArray().Select(id => (string)id!).ToList();
+        Assert.Equal(size, jobIds.Count);
+        await Eventually.Until(
+            () => Retrying(tally, () => Http.GetAsync($"/api/v1/batches/{batchId}?page_size=1"), body => (int)body["counts"]!["succeeded"]!),
+            succeeded => succeeded >= 100,
+            "the batch's jobs to be ending",
+            TimeSpan.FromMinutes(3));
+        await Cluster.Silos[2].KillAsync();
+
+        var done = await Eventually.Until(
+            () => Retrying(tally, () => Http.GetAsync($"/api/v1/runs/{then}"), body => body),
+            body => (string?)body["status"] is "succeeded" or "failed" or "cancelled",
+            "the then job to end",
+            TimeSpan.FromMinutes(5));
+        Assert.Equal("succeeded", (string)done["status"]!);
+        Assert.Equal(1, (int)done["attempt"]!); // started once
+        var batch = await Retrying(tally, () => Http.GetAsync($"/api/v1/batches/{batchId}?page_size=1"), body => body);
+        Assert.Equal("succeeded", (string)batch["status"]!);
+        Assert.Equal(size, (int)batch["counts"]!["succeeded"]!);
+        var jobs = new List<JsonObject>();
+        for (var page = 1; page <= size / 100; page++)
+        {
+            jobs.AddRange(await Retrying(tally, () => Http.GetAsync($"/api/v1/batches/{batchId}?page={page}&page_size=100"),
+                body => body["jobs"]!.AsArray().Select(job => job!.AsObject())));
+        }
+
+        Assert.Equal(jobIds, jobs.Select(job => (string)job["job_id"]!));
+        Assert.All(jobs, job => Assert.Equal("succeeded", (string)job["status"]!));
+        var lastEnd = jobs.Max(job => DateTimeOffset.Parse((string)job["completed_at"]!, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(DateTimeOffset.Parse((string)done["started_at"]!, System.Globalization.CultureInfo.InvariantCulture) >= lastEnd, "the then job started before the batch's last job ended");
+        var result = await Retrying(tally, () => Http.GetAsync($"/api/v1/runs/{then}/result"), body => (string)body["result"]!);
+        Assert.All(jobIds, id => Assert.Contains($"\"{id}\":\"waited 0.5s\"", result));
+        Assert.EndsWith("\n\nreport", result);
+        Assert.Equal(0, tally.Other);
+    }
+
     private Task<string> StatusAsync(ResponseTally tally, string jobId) =>
         Retrying(tally, () => Http.GetAsync($"/api/v1/runs/{jobId}"), body => (string)body["status"]!);
 

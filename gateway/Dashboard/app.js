@@ -296,18 +296,24 @@ function follow(id) {
   });
 }
 
-async function act(method, suffix, question) {
-  const id = $("job-id").textContent;
+/**
+ * Sends `method` to `base` + the id shown in element `idField` + `suffix`, once the user agrees to
+ * `question`; says the answer in element `messageField` and, unless deleted, shows the thing again with `reload`.
+ */
+async function act(base, idField, messageField, reload, method, suffix, question) {
+  const id = $(idField).textContent;
   if (!confirm(question)) return;
-  const response = await api(`/api/v1/runs/${encodeURIComponent(id)}${suffix}`, { method });
-  $("action-message").textContent = response.ok
+  const response = await api(`${base}${encodeURIComponent(id)}${suffix}`, { method });
+  $(messageField).textContent = response.ok
     ? (method === "DELETE" ? "deleted" : "done: " + (await response.json()).status)
     : await describe(response);
-  if (response.ok && method !== "DELETE") await loadJob(id);
+  if (response.ok && method !== "DELETE") await reload(id);
 }
 
-$("cancel").addEventListener("click", () => act("POST", "/cancel", "Cancel this job?"));
-$("delete").addEventListener("click", () => act("DELETE", "", "Delete this job?"));
+const jobAction = (method, suffix, question) => act("/api/v1/runs/", "job-id", "action-message", loadJob, method, suffix, question);
+
+$("cancel").addEventListener("click", () => jobAction("POST", "/cancel", "Cancel this job?"));
+$("delete").addEventListener("click", () => jobAction("DELETE", "", "Delete this job?"));
 
 // ---- one batch -----------------------------------------------------------------------------------
 
@@ -364,15 +370,7 @@ function followBatch(id) {
   });
 }
 
-async function batchAction(method, suffix, question) {
-  const id = $("batch-id").textContent;
-  if (!confirm(question)) return;
-  const response = await api(`/api/v1/batches/${encodeURIComponent(id)}${suffix}`, { method });
-  $("batch-message").textContent = response.ok
-    ? (method === "DELETE" ? "deleted, with its jobs" : "done: " + (await response.json()).status)
-    : await describe(response);
-  if (response.ok && method !== "DELETE") await loadBatch(id);
-}
+const batchAction = (method, suffix, question) => act("/api/v1/batches/", "batch-id", "batch-message", loadBatch, method, suffix, question);
 
 $("batch-cancel").addEventListener("click", () => batchAction("POST", "/cancel", "Cancel this batch's live jobs and its then job?"));
 $("batch-delete").addEventListener("click", () => batchAction("DELETE", "", "Delete this batch and all its jobs?"));

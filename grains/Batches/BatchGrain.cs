@@ -186,6 +186,11 @@ public sealed partial class BatchGrain(
 
         for (var i = 0; i < spec.Jobs.Count; i++)
         {
+            if (spec.Jobs[i].DependsOn?.Contains(BatchId, StringComparer.Ordinal) == true)
+            {
+                return Rejected($"jobs[{i}].depends_on", "A batch's job cannot depend on its own batch: each would wait for the other");
+            }
+
             if (executor.Prepare(spec.Jobs[i]).Problem is { } problem)
             {
                 return Rejected($"jobs[{i}].{problem.Field}", problem.Message);
@@ -387,12 +392,26 @@ public sealed partial class BatchGrain(
                 .ContinueWith(_ => { }, TaskScheduler.Current);
         }
 
-        return Record switch
+        if (Record is null)
         {
-            null => JobEnd.Missing(BatchId),
-            { CompletedAt: null } => null,
-            var record => await (_end ??= EndOfAsync(record)),
-        };
+            return JobEnd.Missing(BatchId);
+        }
+
+        if (Record.CompletedAt is null)
+        {
+            return null;
+        }
+
+        var end = _end ??= EndOfAsync(Record);
+        try
+        {
+            return await end;
+        }
+        catch (Exception) when (_end == end)
+        {
+            _end = null; // a job did not answer (its silo lost): the next ask builds it again
+            throw;
+        }
     }
 
     public async Task<DependantStatus> AddDependantAsync(string dependantId)

@@ -171,6 +171,32 @@ public sealed class BatchesApiTests(JobsClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AJobThatDependsOnItsOwnBatch_Is422_AndCreatesNothing()
+    {
+        var key = "self-" + Guid.NewGuid().ToString("N");
+        var ownId = await KeyedBatchIdAsync(key); // a key names its batch: the id can be known before the batch exists
+
+        using var response = await PostWithKeyAsync(new { jobs = new[] { new { prompt = "x", recipe_name = "echo", depends_on = new[] { ownId } } } }, key);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Contains("its own batch", (string)(await response.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!["jobs[0].depends_on"]![0]!);
+        using var gone = await Http.GetAsync($"/api/v1/batches/{ownId}");
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+    }
+
+    [Fact]
+    public async Task MoreWebhookTargetsThanABatchMayName_Is422NamingTheFirstPastThem()
+    {
+        var jobs = Enumerable.Range(0, 11).Select(i => new { prompt = "x", webhook_url = $"https://hooks{i}.example.com/done" });
+
+        using var response = await Http.PostAsJsonAsync("/api/v1/batches", new { jobs });
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal("A batch's jobs may name at most 10 different webhook_url targets",
+            (string)(await response.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!["jobs[10].webhook_url"]![0]!);
+    }
+
+    [Fact]
     public async Task MoreJobsThanABatchHolds_Is422()
     {
         var jobs = Enumerable.Range(0, BatchSpec.MaxJobs + 1).Select(_ => new { prompt = "x" });
@@ -212,6 +238,17 @@ public sealed class BatchesApiTests(JobsClusterFixture fixture)
     }
 
     private static object Echo(string prompt) => new { prompt, recipe_name = "echo" };
+
+    /// <summary>The id a batch made with <paramref name="key"/> gets: learnt by making one with it, then deleting it (which frees the key).</summary>
+    private async Task<string> KeyedBatchIdAsync(string key)
+    {
+        using var made = await PostWithKeyAsync(new { jobs = new[] { Echo("x") } }, key);
+        var id = (string)(await made.Content.ReadFromJsonAsync<JsonObject>())!["batch_id"]!;
+        await Eventually.Until(() => Http.GetFromJsonAsync<JsonObject>($"/api/v1/batches/{id}"), b => b!["completed_at"] is not null, "the probe batch ended");
+        using var deleted = await Http.DeleteAsync($"/api/v1/batches/{id}");
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        return id;
+    }
 
     private async Task<string> CreateAsync(object body)
     {

@@ -102,13 +102,7 @@ public abstract class CrashTests<TStore>(ITestOutputHelper output) : ProcessClus
             TimeSpan.FromMinutes(2));
         await Cluster.Silos[2].KillAsync();
 
-        var done = await Eventually.Until(
-            () => Retrying(tally, () => Http.GetAsync($"/api/v1/runs/{child}"), body => body),
-            body => (string?)body["status"] is "succeeded" or "failed" or "cancelled",
-            "the child to end",
-            TimeSpan.FromMinutes(4));
-        Assert.Equal("succeeded", (string)done["status"]!);
-        Assert.Equal(1, (int)done["attempt"]!); // started once
+        var done = await UntilEndedOnceAsync(tally, child);
         var ends = await Task.WhenAll(parents.Select(id => Retrying(tally, () => Http.GetAsync($"/api/v1/runs/{id}"), body => body)));
         Assert.All(ends, end => Assert.Equal("succeeded", (string)end["status"]!));
         var lastEnd = ends.Max(end => DateTimeOffset.Parse((string)end["completed_at"]!, System.Globalization.CultureInfo.InvariantCulture));
@@ -143,13 +137,7 @@ public abstract class CrashTests<TStore>(ITestOutputHelper output) : ProcessClus
             TimeSpan.FromMinutes(3));
         await Cluster.Silos[2].KillAsync();
 
-        var done = await Eventually.Until(
-            () => Retrying(tally, () => Http.GetAsync($"/api/v1/runs/{then}"), body => body),
-            body => (string?)body["status"] is "succeeded" or "failed" or "cancelled",
-            "the then job to end",
-            TimeSpan.FromMinutes(5));
-        Assert.Equal("succeeded", (string)done["status"]!);
-        Assert.Equal(1, (int)done["attempt"]!); // started once
+        var done = await UntilEndedOnceAsync(tally, then);
         var batch = await Retrying(tally, () => Http.GetAsync($"/api/v1/batches/{batchId}?page_size=1"), body => body);
         Assert.Equal("succeeded", (string)batch["status"]!);
         Assert.Equal(size, (int)batch["counts"]!["succeeded"]!);
@@ -168,6 +156,19 @@ public abstract class CrashTests<TStore>(ITestOutputHelper output) : ProcessClus
         Assert.All(jobIds, id => Assert.Contains($"\"{id}\":\"waited 0.5s\"", result));
         Assert.EndsWith("\n\nreport", result);
         Assert.Equal(0, tally.Other);
+    }
+
+    /// <summary>The status body of <paramref name="jobId"/> once it has ended, asserting it succeeded on its first attempt.</summary>
+    private async Task<JsonObject> UntilEndedOnceAsync(ResponseTally tally, string jobId)
+    {
+        var done = await Eventually.Until(
+            () => Retrying(tally, () => Http.GetAsync($"/api/v1/runs/{jobId}"), body => body),
+            body => (string?)body["status"] is "succeeded" or "failed" or "cancelled",
+            $"{jobId} to end",
+            TimeSpan.FromMinutes(5));
+        Assert.Equal("succeeded", (string)done["status"]!);
+        Assert.Equal(1, (int)done["attempt"]!); // started once
+        return done;
     }
 
     private Task<string> StatusAsync(ResponseTally tally, string jobId) =>

@@ -3,7 +3,8 @@ namespace Praison.Orleans.GrainInterfaces;
 /// <summary>
 /// A schedule as clients see it: its spec, when it fires next (null while paused), and what its
 /// firings did — how many submitted a job, how many were skipped (overlap, missed, or a job refused),
-/// the last fire time handled, its job, and the last refusal's reason.
+/// the last fire time handled, its job (a batch schedule's: the then job of its last batch, which it
+/// names), and the last refusal's reason.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("Praison.ScheduleSnapshot")]
 public sealed record ScheduleSnapshot(
@@ -16,4 +17,5 @@ public sealed record ScheduleSnapshot(
     [property: Id(6)] string? LastJobId,
     [property: Id(7)] long Runs,
     [property: Id(8)] long Skipped,
-    [property: Id(9)] string? LastError);
+    [property: Id(9)] string? LastError,
+    [property: Id(10)] string? LastBatchId = null);

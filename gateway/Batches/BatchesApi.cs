@@ -121,35 +121,10 @@ internal static class BatchesApi
         return created.Creating ? TypedResults.Accepted(body.PollUrl, body) : TypedResults.Created(body.PollUrl, body);
     }
 
-    /// <summary>The most distinct webhook targets one batch may name: each is resolved and checked before the batch is made.</summary>
-    public const int MaxWebhookTargets = 10;
-
-    /// <summary>Each distinct webhook target of the batch's jobs, checked once (422 naming the first job that gives it).</summary>
-    private static async Task<ProblemHttpResult?> WebhookProblemAsync(ApiServices api, BatchSpec spec)
-    {
-        var named = spec.Jobs.Select((job, i) => (job.WebhookUrl, Field: $"jobs[{i}].webhook_url"))
-            .Append((spec.Then?.WebhookUrl, Field: "then.webhook_url"))
-            .Where(target => target.WebhookUrl is not null)
-            .DistinctBy(target => target.WebhookUrl, StringComparer.Ordinal)
-            .ToList();
-        if (named.Count > MaxWebhookTargets)
-        {
-            return ApiProblems.Validation(new Dictionary<string, string[]>
-            {
-                [named[MaxWebhookTargets].Field] = [$"A batch's jobs may name at most {MaxWebhookTargets} different webhook_url targets"],
-            });
-        }
-
-        foreach (var (url, field) in named)
-        {
-            if (await api.Webhooks.ProblemAsync(url!, api.Aborted) is { } problem)
-            {
-                return ApiProblems.Validation(new Dictionary<string, string[]> { [field] = [problem] });
-            }
-        }
-
-        return null;
-    }
+    /// <summary>Each distinct webhook target of the batch's jobs, checked once (422 naming the first job that gives a bad one).</summary>
+    private static Task<ProblemHttpResult?> WebhookProblemAsync(ApiServices api, BatchSpec spec) =>
+        api.Webhooks.FirstProblemAsync(
+            spec.Jobs.Select((job, i) => (job.WebhookUrl, $"jobs[{i}].webhook_url")).Append((spec.Then?.WebhookUrl, "then.webhook_url")), api.Aborted);
 
     private static BatchSpec WithApiBase(BatchSpec spec, string apiBase) => new(
         [.. spec.Jobs.Select(job => job.WebhookUrl is null ? job : job with { ApiBaseUrl = apiBase })],

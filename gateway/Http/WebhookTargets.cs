@@ -17,6 +17,37 @@ internal sealed class WebhookTargets(IOptions<WebhookOptions> options)
 
     private static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>The most distinct webhook targets one request may name (a batch's jobs): each is resolved and checked before anything is made.</summary>
+    public const int MaxTargetsPerRequest = 10;
+
+    /// <summary>
+    /// The 422 of the first of <paramref name="targets"/> (each a job's <c>webhook_url</c>, if any, and the
+    /// field it is in) that is not a target, or of the first past <see cref="MaxTargetsPerRequest"/>
+    /// distinct ones; null when all may be called. Each distinct URL is checked once.
+    /// </summary>
+    public async Task<Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult?> FirstProblemAsync(
+        IEnumerable<(string? Url, string Field)> targets, CancellationToken cancellationToken)
+    {
+        var named = targets.Where(target => target.Url is not null).DistinctBy(target => target.Url, StringComparer.Ordinal).ToList();
+        if (named.Count > MaxTargetsPerRequest)
+        {
+            return Refused(named[MaxTargetsPerRequest].Field, $"A batch's jobs may name at most {MaxTargetsPerRequest} different webhook_url targets");
+        }
+
+        foreach (var (url, field) in named)
+        {
+            if (await ProblemAsync(url!, cancellationToken) is { } problem)
+            {
+                return Refused(field, problem);
+            }
+        }
+
+        return null;
+
+        static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Refused(string field, string problem) =>
+            ApiProblems.Validation(new Dictionary<string, string[]> { [field] = [problem] });
+    }
+
     public async Task<string?> ProblemAsync(string url, CancellationToken cancellationToken)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))

@@ -27,12 +27,12 @@ internal sealed class SubmitRequestReader : JsonBodyReader
         ReadSpec(idempotencyHeader) is { } spec ? spec : Refusal();
 
     /// <summary>
-    /// Reads a schedule's <c>job</c> object: the submit fields, each error named <c>job.&lt;field&gt;</c>.
-    /// <c>run_at</c>, <c>delay_seconds</c> and <c>idempotency_key</c> are refused: the schedule says
-    /// when, and each firing is a job of its own.
+    /// Reads a schedule's <c>job</c> object (<paramref name="name"/>: or <c>batch[i]</c>, one of its batch):
+    /// the submit fields, each error named <c>name.&lt;field&gt;</c>. <c>run_at</c>, <c>delay_seconds</c>
+    /// and <c>idempotency_key</c> are refused: the schedule says when, and each firing is a job of its own.
     /// </summary>
-    public static (JobSpec? Spec, IReadOnlyDictionary<string, string[]> Errors) ReadScheduledJob(JsonElement job, ApiOptions limits, DateTimeOffset now) =>
-        ReadEmbeddedJob(job, limits, now, "job", ScheduleRefuses, "Not part of a schedule's job: the schedule says when, and each firing is a job of its own");
+    public static (JobSpec? Spec, IReadOnlyDictionary<string, string[]> Errors) ReadScheduledJob(JsonElement job, ApiOptions limits, DateTimeOffset now, string name = "job") =>
+        ReadEmbeddedJob(job, limits, now, name, ScheduleRefuses, "Not part of a schedule's job: the schedule says when, and each firing is a job of its own");
 
     private static readonly string[] ScheduleRefuses = ["run_at", "delay_seconds", "idempotency_key", "singleton_key", "singleton_seconds"];
 

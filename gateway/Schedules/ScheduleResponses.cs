@@ -19,7 +19,9 @@ public sealed record ScheduleResponse(
     long Skipped,
     string? LastError,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ScheduledJobResponse>? Batch,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LastBatchId)
 {
     public static ScheduleResponse From(ScheduleSnapshot schedule) => new(
         schedule.ScheduleId,
@@ -36,7 +38,9 @@ public sealed record ScheduleResponse(
         schedule.Skipped,
         schedule.LastError,
         schedule.CreatedAt,
-        schedule.UpdatedAt);
+        schedule.UpdatedAt,
+        schedule.Spec.Batch?.Select(ScheduledJobResponse.From).ToList(),
+        schedule.LastBatchId);
 }
 
 /// <summary>The job each firing submits: the submit fields it was given.</summary>
@@ -78,8 +82,10 @@ public sealed record ScheduleListResponse(IReadOnlyList<ScheduleResponse> Schedu
 /// except <c>run_at</c>, <c>delay_seconds</c> and <c>idempotency_key</c>.
 /// </summary>
 public sealed record CreateScheduleRequest(
-    string? ScheduleId, string Cron, string? Timezone, Runs.SubmitRunRequest Job, string? Overlap, string? CatchUp, bool? Paused);
+    string? ScheduleId, string Cron, string? Timezone, Runs.SubmitRunRequest Job, string? Overlap, string? CatchUp, bool? Paused,
+    IReadOnlyList<Runs.SubmitRunRequest>? Batch);
 
-/// <summary>The PATCH body: any of the create fields but the id.</summary>
+/// <summary>The PATCH body: any of the create fields but the id (an empty <c>batch</c> takes the batch away).</summary>
 public sealed record UpdateScheduleRequest(
-    string? Cron, string? Timezone, Runs.SubmitRunRequest? Job, string? Overlap, string? CatchUp, bool? Paused);
+    string? Cron, string? Timezone, Runs.SubmitRunRequest? Job, string? Overlap, string? CatchUp, bool? Paused,
+    IReadOnlyList<Runs.SubmitRunRequest>? Batch);

@@ -56,14 +56,12 @@ internal static class SchedulesApi
         }
 
         var (id, spec) = created;
-        if (spec.Job.WebhookUrl is not null)
+        if (await api.Webhooks.FirstProblemAsync(Targets(spec.Job, spec.Batch), api.Aborted) is { } refused)
         {
-            spec = spec with { Job = spec.Job with { ApiBaseUrl = api.ApiBase } }; // for the webhook's result_url
+            return refused;
         }
-        if (spec.Job.WebhookUrl is { } webhookUrl && await api.Webhooks.ProblemAsync(webhookUrl, api.Aborted) is { } refused)
-        {
-            return ApiProblems.Validation(new Dictionary<string, string[]> { ["job.webhook_url"] = [refused] });
-        }
+
+        spec = spec with { Job = WithApiBase(spec.Job, api), Batch = spec.Batch?.Select(job => WithApiBase(job, api)).ToList() };
 
         var reply = await api.Schedule(id).CreateAsync(spec);
         return reply.Status == ScheduleCommandStatus.Created && reply.HasSchedule
@@ -105,15 +103,12 @@ internal static class SchedulesApi
             return problem;
         }
 
-        if (patch.Job?.WebhookUrl is { } webhookUrl && await api.Webhooks.ProblemAsync(webhookUrl, api.Aborted) is { } refused)
+        if (await api.Webhooks.FirstProblemAsync(Targets(patch.Job, patch.Batch), api.Aborted) is { } refused)
         {
-            return ApiProblems.Validation(new Dictionary<string, string[]> { ["job.webhook_url"] = [refused] });
+            return refused;
         }
 
-        if (patch.Job is { WebhookUrl: not null } job)
-        {
-            patch = patch with { Job = job with { ApiBaseUrl = api.ApiBase } };
-        }
+        patch = patch with { Job = patch.Job is { } job ? WithApiBase(job, api) : null, Batch = patch.Batch?.Select(job => WithApiBase(job, api)).ToList() };
 
         return Answer(api, scheduleId, await api.Schedule(scheduleId).UpdateAsync(patch));
     }
@@ -132,13 +127,14 @@ internal static class SchedulesApi
     private static async Task<Results<Accepted<SubmitResponse>, ProblemHttpResult>> TriggerAsync(
         string scheduleId, [AsParameters] ApiServices api)
     {
-        if (!JobKeys.IsValidScheduleId(scheduleId) || await api.Schedule(scheduleId).GetAsync() is null)
+        if (!JobKeys.IsValidScheduleId(scheduleId) || await api.Schedule(scheduleId).GetAsync() is not { } schedule)
         {
             return NotFound(scheduleId);
         }
 
-        // A trigger is a submit: the tenant's live-jobs quota holds as for POST /api/v1/runs (and its rate, above).
-        using var place = await api.LiveJobs.TryTakeAsync(api.Tenant);
+        // A trigger is a submit: the tenant's live-jobs quota holds as for POST /api/v1/runs (and its rate,
+        // above), for every job it makes (a batch schedule's: its batch's and the then job).
+        using var place = await api.LiveJobs.TryTakeAsync(api.Tenant, 1 + (schedule.Spec.Batch?.Count ?? 0));
         if (place is null)
         {
             return api.LiveJobs.Refusal(api.Context);
@@ -161,6 +157,13 @@ internal static class SchedulesApi
 
         return RunsApi.Submitted(api, reply.Job);
     }
+
+    /// <summary>The webhook targets of a schedule's job and batch, with the fields they are in.</summary>
+    private static IEnumerable<(string? Url, string Field)> Targets(JobSpec? job, IReadOnlyList<JobSpec>? batch) =>
+        (batch ?? []).Select((j, i) => (j.WebhookUrl, $"batch[{i}].webhook_url")).Prepend((job?.WebhookUrl, "job.webhook_url"));
+
+    /// <summary>A job with a webhook learns where the caller reached the API, for its <c>result_url</c>.</summary>
+    private static JobSpec WithApiBase(JobSpec job, ApiServices api) => job.WebhookUrl is null ? job : job with { ApiBaseUrl = api.ApiBase };
 
     private static Results<Ok<ScheduleResponse>, ProblemHttpResult> Answer(ApiServices api, string scheduleId, ScheduleReply reply) =>
         reply.HasSchedule ? TypedResults.Ok(ScheduleResponse.From(reply.Schedule))

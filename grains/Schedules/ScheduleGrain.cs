@@ -10,8 +10,9 @@ namespace Praison.Orleans.Grains.Schedules;
 /// One schedule (docs/api.md: Schedules): owns its spec and its firings. A durable reminder ticks every
 /// <see cref="SchedulesOptions.CheckPeriod"/> (it survives the silo, and keeps the schedule active
 /// somewhere in the cluster); while active, a timer fires each time exactly. A firing submits the job
-/// under an id derived from (schedule, fire time), so however often a firing is attempted — a silo lost
-/// mid-firing, a write that failed after the submit, two activations racing — it creates one job.
+/// (or creates the batch, with the job as its then job) under an id derived from (schedule, fire time),
+/// so however often a firing is attempted — a silo lost mid-firing, a write that failed after the
+/// submit, two activations racing — it creates one job (or batch).
 /// </summary>
 public sealed partial class ScheduleGrain(
     [PersistentState("schedule", JobStorage.Name)] IPersistentState<ScheduleRecord> state,
@@ -150,10 +151,15 @@ public sealed partial class ScheduleGrain(
             return null;
         }
 
+        if (record.Spec.Batch is not null)
+        {
+            return await TriggerBatchAsync(record);
+        }
+
         for (var triggers = record.Triggers + 1; triggers <= record.Triggers + MaxTriggerDraws; triggers++)
         {
             var job = GrainFactory.Job(Key.Tenant, JobIdOf(record, $"trigger {triggers}"));
-            var reply = await job.SubmitAsync(JobOf(record.Spec));
+            var reply = await job.SubmitAsync(JobOf(record.Spec.Job));
             if (reply.Status == SubmitStatus.IdTaken)
             {
                 if (await job.GetStatusAsync() is not { } made)
@@ -167,7 +173,7 @@ public sealed partial class ScheduleGrain(
             if (reply.HasJob)
             {
                 var next = record.Copy();
-                (next.LastJobId, next.Runs, next.Triggers) = (reply.Job.JobId, record.Runs + 1, triggers);
+                (next.LastJobId, next.LastBatchId, next.Runs, next.Triggers) = (reply.Job.JobId, null, record.Runs + 1, triggers);
                 await Store.CommitAsync(next);
             }
 
@@ -178,6 +184,32 @@ public sealed partial class ScheduleGrain(
     }
 
     private const int MaxTriggerDraws = 5;
+
+    /// <summary>How long a batch schedule's trigger waits for its batch's jobs (then job last) to be created.</summary>
+    private static readonly TimeSpan BatchCreateWait = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// A batch schedule's trigger: its batch now, under an id derived from the trigger's number (so a
+    /// repeat after a failed write finds it); the answer is the batch's then job, once created, or as it
+    /// will be while the batch still creates its jobs.
+    /// </summary>
+    private async Task<SubmitReply> TriggerBatchAsync(ScheduleRecord record)
+    {
+        var triggers = record.Triggers + 1;
+        var (batch, refusal) = await CreateBatchAsync(record, $"trigger {triggers}");
+        if (batch is null)
+        {
+            return new SubmitReply(SubmitStatus.Rejected, null, "batch", refusal);
+        }
+
+        var created = await GrainFactory.Batch(Key.Tenant, batch.BatchId).AwaitCreatedAsync(BatchCreateWait) ?? batch;
+        var then = await GrainFactory.Job(Key.Tenant, created.ThenJobId!).GetStatusAsync()
+            ?? new JobSnapshot(created.ThenJobId!, JobStatus.Queued, JobProgress.None, created.CreatedAt, null, null, null, null, null, 1, null);
+        var next = record.Copy();
+        (next.LastJobId, next.LastBatchId, next.Runs, next.Triggers) = (then.JobId, batch.BatchId, record.Runs + 1, triggers);
+        await Store.CommitAsync(next);
+        return new SubmitReply(SubmitStatus.Accepted, then, null, null);
+    }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
@@ -249,16 +281,38 @@ public sealed partial class ScheduleGrain(
         }
 
         var quota = liveJobs.Value;
-        if (quota.MaxLiveJobsPerTenant > 0 && !quota.HasRoom(await GrainFactory.GetGrain<IJobQueryGrain>(0).LiveCountAsync(Key.Tenant)))
+        var making = 1 + (record.Spec.Batch?.Count ?? 0);
+        if (quota.MaxLiveJobsPerTenant > 0 && !quota.HasRoom(await GrainFactory.GetGrain<IJobQueryGrain>(0).LiveCountAsync(Key.Tenant) + making - 1))
         {
             return Firing.Skipped(quota.Refusal);
         }
 
+        if (record.Spec.Batch is not null)
+        {
+            var (batch, refusal) = await CreateBatchAsync(record, $"{at.UtcTicks}");
+            return batch is not null ? Firing.Submitted(batch.ThenJobId!, batch.BatchId) : Firing.Skipped($"the batch was refused: {refusal}");
+        }
+
         var jobId = JobIdOf(record, $"{at.UtcTicks}");
-        var reply = await GrainFactory.Job(Key.Tenant, jobId).SubmitAsync(JobOf(record.Spec));
+        var reply = await GrainFactory.Job(Key.Tenant, jobId).SubmitAsync(JobOf(record.Spec.Job));
         return reply.Status is SubmitStatus.Accepted or SubmitStatus.IdTaken // IdTaken: this firing's job exists already
             ? Firing.Submitted(jobId)
             : Firing.Skipped($"the job was refused: {reply.Field}: {reply.Error}");
+    }
+
+    /// <summary>
+    /// Creates the batch of one firing or trigger under an id derived as a job's is (<see cref="JobIdOf"/>):
+    /// repeated, it finds its batch. The batch, or why it was refused.
+    /// </summary>
+    private async Task<(BatchSnapshot? Batch, string? Refusal)> CreateBatchAsync(ScheduleRecord record, string occasion)
+    {
+        var batch = GrainFactory.Batch(Key.Tenant, "bat_" + JobIdOf(record, occasion)["run_".Length..]);
+        var reply = await batch.CreateAsync(new BatchSpec([.. record.Spec.Batch!.Select(JobOf)], JobOf(record.Spec.Job)));
+        return reply.Status switch
+        {
+            BatchCommandStatus.Done or BatchCommandStatus.IdTaken => (reply.Batch, null), // IdTaken: this occasion's batch exists already
+            _ => (null, $"{reply.Field}: {reply.Error}"),
+        };
     }
 
     /// <summary>
@@ -271,9 +325,9 @@ public sealed partial class ScheduleGrain(
         return JobIds.Derived($"{this.GetPrimaryKeyString()}@{record.CreatedAt.UtcTicks}@{occasion}");
     }
 
-    /// <summary>The job a firing submits: the schedule's, named by it (its session, unless the job gives one).</summary>
-    private JobSpec JobOf(ScheduleSpec spec) =>
-        spec.Job with { SessionId = spec.Job.SessionId ?? Key.ScheduleId, ScheduleId = Key.ScheduleId, IdempotencyKey = null, RunAt = null };
+    /// <summary>A job a firing submits (the schedule's, or one of its batch's), named by it (its session, unless the job gives one).</summary>
+    private JobSpec JobOf(JobSpec job) =>
+        job with { SessionId = job.SessionId ?? Key.ScheduleId, ScheduleId = Key.ScheduleId, IdempotencyKey = null, RunAt = null };
 
     /// <summary>Refuses a spec whose times or job would not do, naming the field; null when it is fine.</summary>
     private ScheduleReply? Check(ScheduleSpec spec, DateTimeOffset now)
@@ -281,8 +335,14 @@ public sealed partial class ScheduleGrain(
         var (_, field, error) = ScheduleTimes.Parse(spec.Cron, spec.TimeZone, options.Value.MinInterval, now);
         if (field is null)
         {
-            var (problem, _) = executor.Prepare(JobOf(spec));
+            var (problem, _) = executor.Prepare(JobOf(spec.Job));
             (field, error) = problem is null ? (null, null) : ("job." + problem.Field, problem.Message);
+        }
+
+        for (var i = 0; field is null && i < (spec.Batch?.Count ?? 0); i++)
+        {
+            var (problem, _) = executor.Prepare(JobOf(spec.Batch![i]));
+            (field, error) = problem is null ? (null, null) : ($"batch[{i}].{problem.Field}", problem.Message);
         }
 
         return field is null ? null : new ScheduleReply(ScheduleCommandStatus.Rejected, null, field, error);
@@ -324,12 +384,12 @@ public sealed partial class ScheduleGrain(
 
     private ScheduleSnapshot Snapshot(ScheduleRecord record) => new(
         Key.ScheduleId, record.Spec, record.CreatedAt, record.UpdatedAt, record.Spec.Paused ? null : record.NextRunAt,
-        record.LastRunAt, record.LastJobId, record.Runs, record.Skipped, record.LastError);
+        record.LastRunAt, record.LastJobId, record.Runs, record.Skipped, record.LastError, record.LastBatchId);
 
-    /// <summary>What one firing did: submitted a job, or was skipped for a reason.</summary>
-    private readonly record struct Firing(string? JobId, string? Error)
+    /// <summary>What one firing did: submitted a job (a batch schedule's: a batch, and its then job), or was skipped for a reason.</summary>
+    private readonly record struct Firing(string? JobId, string? Error, string? BatchId = null)
     {
-        public static Firing Submitted(string jobId) => new(jobId, null);
+        public static Firing Submitted(string jobId, string? batchId = null) => new(jobId, null, batchId);
 
         public static Firing Skipped(string reason) => new(null, reason);
 
@@ -337,7 +397,7 @@ public sealed partial class ScheduleGrain(
         {
             if (JobId is not null)
             {
-                (record.LastJobId, record.Runs, record.LastError) = (JobId, record.Runs + 1, null);
+                (record.LastJobId, record.LastBatchId, record.Runs, record.LastError) = (JobId, BatchId, record.Runs + 1, null);
             }
             else
             {

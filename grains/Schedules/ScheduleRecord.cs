@@ -29,6 +29,9 @@ public sealed class ScheduleRecord : Storage.ICommittedRecord<ScheduleRecord>
 
     [Id(10)] public long Revision { get; set; }
 
+    /// <summary>A batch schedule's last batch (its then job is <see cref="LastJobId"/>).</summary>
+    [Id(11)] public string? LastBatchId { get; set; }
+
     /// <summary>A copy to change and commit; every member is immutable, so a shallow copy is a full one.</summary>
     public ScheduleRecord Copy() => (ScheduleRecord)MemberwiseClone();
 }

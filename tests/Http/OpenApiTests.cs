@@ -128,11 +128,12 @@ public sealed class OpenApiTests(JobsClusterFixture fixture)
 
     /// <summary>
     /// Members written only when set (the job was cancelled, it has a webhook, it was delayed, it names a
-    /// concurrency key, it waits, it has parents, it is in a batch; a batch's then job, its ids on create, its page on read).
+    /// concurrency key, it waits, it has parents, it is in a batch; a batch's then job, its ids on create, its page on read;
+    /// a schedule's batch).
     /// </summary>
     private static bool OmittedWhenNull(string property) =>
         property is "cancelled_at" or "webhook" or "scheduled_for" or "schedule_id" or "max_attempts" or "concurrency_key" or "concurrency_limit" or "waiting"
-            or "depends_on" or "run_if" or "waiting_for" or "dependants" or "batch_id" or "then_job_id" or "job_ids" or "jobs" or "page" or "page_size";
+            or "depends_on" or "run_if" or "waiting_for" or "dependants" or "batch_id" or "then_job_id" or "job_ids" or "jobs" or "page" or "page_size" or "batch" or "last_batch_id";
 
     private static JsonNode Schema(JsonObject document, string path, string method, string status, string contentType) =>
         document["paths"]![path]![method]!["responses"]![status]!["content"]![contentType]!["schema"]!;

@@ -158,6 +158,29 @@ public sealed class ScheduleClockTests(ScheduleClockFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task ABatchSchedulesFiring_MakesOneBatch_WhoseThenJobIsTheSchedulesJob()
+    {
+        var (schedule, id) = NewSchedule();
+        var spec = Every("*/5 * * * *", ScheduleCatchUp.One) with
+        {
+            Job = Specs.Recipe("echo", prompt: "report"),
+            Batch = [Specs.Recipe("echo", prompt: "a"), Specs.Recipe("echo", prompt: "b"), Specs.Recipe("echo", prompt: "c")],
+        };
+        await schedule.CreateAsync(spec);
+
+        MoveTo(At(0).AddSeconds(1));
+        var fired = await UntilAsync(schedule, s => s.Runs == 1, "the 10:00 firing");
+
+        var batch = Grains.Batch(JobKeys.DefaultTenant, fired.LastBatchId!);
+        var ended = await Eventually.Until(batch.GetAsync, b => b?.CompletedAt is not null, "the firing's batch to end");
+        Assert.Equal((3, 3), (ended!.Total, ended.Counts.Succeeded));
+        Assert.Equal(fired.LastJobId, ended.ThenJobId);
+        var then = await Grains.Job(JobKeys.DefaultTenant, fired.LastJobId!).UntilTerminal();
+        Assert.Equal((JobStatus.Succeeded, id), (then!.Status, then.ScheduleId));
+        Assert.Equal(4, (await JobsOfAsync(id)).Count); // the batch's three and its then job, once
+    }
+
+    [Fact]
     public async Task Paused_ItsFiringsAreNotRun_AndResumeCountsFromNow()
     {
         var (schedule, id) = NewSchedule();

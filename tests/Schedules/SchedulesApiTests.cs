@@ -66,6 +66,10 @@ public sealed class SchedulesApiTests(JobsClusterFixture fixture)
         { """{"schedule_id":"no spaces","cron":"0 2 * * *","job":{"prompt":"x"}}""", "schedule_id" },
         { """{"cron":12,"job":{"prompt":"x"}}""", "cron" },
         { """[1,2]""", "body" },
+        { """{"cron":"0 2 * * *","job":{"prompt":"x"},"batch":{"prompt":"y"}}""", "batch" },
+        { """{"cron":"0 2 * * *","job":{"prompt":"x"},"batch":[{"prompt":"y"},{"recipe_name":"echo"}]}""", "batch[1].prompt" },
+        { """{"cron":"0 2 * * *","job":{"prompt":"x"},"batch":[{"prompt":"y","recipe_name":"no-such-recipe"}]}""", "batch[0].recipe_name" },
+        { """{"cron":"0 2 * * *","job":{"prompt":"x"},"batch":[{"prompt":"y","run_at":"2030-01-01T00:00:00Z"}]}""", "batch[0].run_at" },
     };
 
     [Theory]
@@ -194,6 +198,42 @@ public sealed class SchedulesApiTests(JobsClusterFixture fixture)
         Assert.Equal("0 2 * * *", (string?)(await GetAsync(acme, id))["cron"]);
         Assert.Equal("0 5 * * *", (string?)(await GetAsync(globex, id))["cron"]);
         Assert.Single(globexList["schedules"]!.AsArray(), s => (string?)s!["schedule_id"] == id);
+    }
+
+    [Fact]
+    public async Task ABatchSchedule_ShowsItsBatch_AndATriggerMakesTheBatchWithTheJobAsItsThenJob()
+    {
+        var id = NewId();
+        using var created = await Http.PostAsJsonAsync("/api/v1/schedules", new
+        {
+            schedule_id = id, cron = "0 2 * * *",
+            job = new { prompt = "report", recipe_name = "echo" },
+            batch = new[] { new { prompt = "doc 1", recipe_name = "echo" }, new { prompt = "doc 2", recipe_name = "echo" } },
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var schedule = (await created.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal(["doc 1", "doc 2"], schedule["batch"]!.AsArray().Select(job => (string)job!["prompt"]!));
+
+        using var triggered = await Http.PostAsync($"/api/v1/schedules/{id}/trigger", null);
+
+        Assert.Equal(HttpStatusCode.Accepted, triggered.StatusCode);
+        var then = (string)(await triggered.Content.ReadFromJsonAsync<JsonObject>())!["job_id"]!;
+        var after = await GetAsync(Http, id);
+        Assert.Equal(then, (string)after["last_job_id"]!);
+        var batchId = (string)after["last_batch_id"]!;
+        var thenDone = await Http.UntilStatusAsync(then, "succeeded");
+        Assert.Equal([batchId], thenDone["depends_on"]!.AsArray().Select(p => (string)p!));
+        Assert.Equal(id, (string)thenDone["schedule_id"]!);
+        var batch = (await Http.GetFromJsonAsync<JsonObject>($"/api/v1/batches/{batchId}"))!;
+        Assert.Equal(2, (int)batch["counts"]!["succeeded"]!);
+        Assert.All(batch["jobs"]!.AsArray(), job => Assert.Equal((id, batchId), ((string)job!["schedule_id"]!, (string)job["batch_id"]!)));
+        var result = (string)(await Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{then}/result"))!["result"]!;
+        Assert.Contains("\"doc 1\"", result);
+        Assert.Contains("\"doc 2\"", result);
+
+        using var unbatched = await PatchAsync(Http, id, new { batch = Array.Empty<object>() }); // an empty batch takes it away
+        Assert.False((await unbatched.Content.ReadFromJsonAsync<JsonObject>())!.ContainsKey("batch"));
+        await Http.DeleteAsync($"/api/v1/schedules/{id}");
     }
 
     private static string NewId() => "s-" + Guid.NewGuid().ToString("N")[..12];

@@ -1,0 +1,290 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace Praison.Orleans.Client;
+
+/// <summary>
+/// The job system's HTTP API, typed (docs/api.md). Made by <see cref="PraisonJobsServiceCollectionExtensions.AddPraisonJobsClient"/>
+/// on an <see cref="HttpClient"/> from <c>IHttpClientFactory</c> (its base address, key and retries), or on
+/// any <see cref="HttpClient"/> whose <see cref="HttpClient.BaseAddress"/> is the gateway. Every refusal is a
+/// <see cref="PraisonJobsException"/> carrying the server's problem JSON.
+/// </summary>
+public sealed class PraisonJobsClient(HttpClient http)
+{
+    /// <summary>How long a stream may stay silent before it is read as dropped (the server sends a heartbeat after 5 s idle).</summary>
+    public static readonly TimeSpan SilentStream = TimeSpan.FromSeconds(30);
+
+    private const int MaxReconnectsWithoutProgress = 10;
+
+    /// <summary>Submits a job; with <paramref name="idempotencyKey"/>, a repeat answers the job the key names and creates nothing.</summary>
+    public async Task<SubmittedJob> SubmitAsync(JobRequest job, string? idempotencyKey = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/runs") { Content = JsonContent.Create(job, ClientJson.Default.JobRequest) };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        return await SendAsync(request, ClientJson.Default.SubmittedJob, cancellationToken);
+    }
+
+    /// <summary>The job's status.</summary>
+    public Task<JobInfo> GetAsync(string jobId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"api/v1/runs/{Escaped(jobId)}", ClientJson.Default.JobInfo, cancellationToken);
+
+    /// <summary>The finished job's outcome; a 409 <see cref="PraisonJobsException"/> while it has not finished.</summary>
+    public Task<JobResult> GetResultAsync(string jobId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"api/v1/runs/{Escaped(jobId)}/result", ClientJson.Default.JobResult, cancellationToken);
+
+    /// <summary>
+    /// The succeeded job's result as <typeparamref name="T"/>, read with <paramref name="resultType"/> (a
+    /// source-generated contract, so this stays AOT-safe); default when it has no result (it failed or was cancelled).
+    /// </summary>
+    public async Task<T?> GetResultAsync<T>(string jobId, JsonTypeInfo<T> resultType, CancellationToken cancellationToken = default)
+    {
+        var outcome = await GetResultAsync(jobId, cancellationToken);
+        return outcome.Result is { ValueKind: not JsonValueKind.Null } result ? result.Deserialize(resultType) : default;
+    }
+
+    /// <summary>Cancels a queued or running job; a 400 <see cref="PraisonJobsException"/> once it has ended.</summary>
+    public Task<JobInfo> CancelAsync(string jobId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"api/v1/runs/{Escaped(jobId)}/cancel", ClientJson.Default.JobInfo, cancellationToken);
+
+    /// <summary>Deletes a finished job; a 409 <see cref="PraisonJobsException"/> while it runs.</summary>
+    public async Task DeleteAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, $"api/v1/runs/{Escaped(jobId)}");
+        using var response = await http.SendAsync(request, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+    }
+
+    /// <summary>The tenant's jobs, newest first, page by page as they are read (at most the server's list depth).</summary>
+    public async IAsyncEnumerable<JobInfo> ListAsync(JobListFilter? filter = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        filter ??= new JobListFilter();
+        for (var page = 1; ; page++)
+        {
+            var query = Query(filter, page);
+            var read = await SendAsync(HttpMethod.Get, "api/v1/runs?" + query, ClientJson.Default.JobPage, cancellationToken);
+            foreach (var job in read.Jobs)
+            {
+                yield return job;
+            }
+
+            if (read.Jobs.Count < filter.PageSize || (long)page * filter.PageSize >= read.Total)
+            {
+                yield break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The job's events as they happen, from after <paramref name="afterEventId"/> (null: from its start),
+    /// ending after its final event. A dropped connection (or one silent past <see cref="SilentStream"/>)
+    /// is opened again with <c>Last-Event-ID</c>, so no event is lost or repeated.
+    /// </summary>
+    public async IAsyncEnumerable<JobEvent> StreamAsync(
+        string jobId, long? afterEventId = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var last = afterEventId;
+        for (var idle = 0; ; idle++)
+        {
+            var events = System.Threading.Channels.Channel.CreateUnbounded<JobEvent>(new() { SingleReader = true, SingleWriter = true });
+            var reading = ReadStreamAsync(jobId, last, events.Writer, cancellationToken);
+            await foreach (var e in events.Reader.ReadAllAsync(cancellationToken))
+            {
+                if (e.Id is { } id)
+                {
+                    (last, idle) = (id, 0);
+                }
+
+                yield return e;
+                if (e.IsFinal)
+                {
+                    yield break;
+                }
+            }
+
+            if (!await reading) // the job is gone (deleted): nothing more will come
+            {
+                yield break;
+            }
+
+            if (idle >= MaxReconnectsWithoutProgress)
+            {
+                throw new PraisonJobsException($"The stream of {jobId} broke {idle} times without an event; giving up.");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200 * (idle + 1)), cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// One connection of a stream: its events into <paramref name="events"/>; true when it ended without
+    /// the final event (dropped, closed by the server, or silent too long: open it again), false when the
+    /// server closed it after the job's final event or the job is gone (404 on a reconnect).
+    /// </summary>
+    private async Task<bool> ReadStreamAsync(string jobId, long? after, System.Threading.Channels.ChannelWriter<JobEvent> events, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"api/v1/runs/{Escaped(jobId)}/stream");
+            if (after is { } id)
+            {
+                request.Headers.Add("Last-Event-ID", id.ToString(CultureInfo.InvariantCulture));
+            }
+
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            if (after is not null && response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return false;
+            }
+
+            await EnsureSuccessAsync(response, cancellationToken);
+            using var silence = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            silence.CancelAfter(SilentStream);
+            await using var body = await response.Content.ReadAsStreamAsync(silence.Token);
+            await foreach (var item in SseParser.Create(body).EnumerateAsync(silence.Token))
+            {
+                silence.CancelAfter(SilentStream);
+                var e = ToEvent(item);
+                await events.WriteAsync(e, cancellationToken);
+                if (e.IsFinal)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+        catch (Exception exception) when (exception is IOException or HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return true; // dropped or silent: the caller opens it again after the last event
+        }
+        catch (Exception exception)
+        {
+            events.TryComplete(exception);
+            throw;
+        }
+        finally
+        {
+            events.TryComplete();
+        }
+    }
+
+    /// <summary>
+    /// Waits until the job has ended and returns its status: follows its stream, and polls (as its
+    /// <c>retry_after</c> says) should the stream fail.
+    /// </summary>
+    public async Task<JobInfo> WaitAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await foreach (var e in StreamAsync(jobId, null, cancellationToken))
+            {
+                if (e.IsFinal)
+                {
+                    break;
+                }
+            }
+        }
+        catch (PraisonJobsException exception) when (exception.Status != HttpStatusCode.NotFound)
+        {
+            // The stream gave up: poll instead.
+        }
+
+        while (true)
+        {
+            var job = await GetAsync(jobId, cancellationToken);
+            if (job.IsFinished)
+            {
+                return job;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(job.RetryAfter ?? 2), cancellationToken);
+        }
+    }
+
+    private static JobEvent ToEvent(SseItem<string> item)
+    {
+        var id = long.TryParse(item.EventId, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : (long?)null;
+        var data = item.Data.Length == 0 ? null : JsonSerializer.Deserialize(item.Data, ClientJson.Default.JobEventData);
+        return new JobEvent(item.EventType, id)
+        {
+            Status = data?.Status,
+            Percentage = data?.Percentage,
+            Step = data?.Step,
+            Result = data?.Result,
+            Error = data?.Error,
+            Message = data?.Message,
+        };
+    }
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        return await SendAsync(request, type, cancellationToken);
+    }
+
+    private async Task<T> SendAsync<T>(HttpRequestMessage request, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    {
+        using var response = await http.SendAsync(request, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        return await response.Content.ReadFromJsonAsync(type, cancellationToken)
+            ?? throw new PraisonJobsException($"The job system answered {(int)response.StatusCode} with no body.");
+    }
+
+    /// <summary>Throws the server's refusal as a <see cref="PraisonJobsException"/> with its problem JSON.</summary>
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        ProblemDetails? problem = null;
+        if (response.Content.Headers.ContentType?.MediaType is "application/problem+json" or "application/json")
+        {
+            try
+            {
+                problem = await response.Content.ReadFromJsonAsync(ClientJson.Default.ProblemDetails, cancellationToken);
+            }
+            catch (JsonException)
+            {
+                // Not problem JSON after all: the status says what there is to say.
+            }
+        }
+
+        var retryAfter = response.Headers.RetryAfter is { } header
+            ? header.Delta ?? (header.Date is { } at ? at - DateTimeOffset.UtcNow : null)
+            : null;
+        throw new PraisonJobsException(response.StatusCode, problem, retryAfter);
+    }
+
+    private static string Escaped(string id) => Uri.EscapeDataString(id);
+
+    private static string Query(JobListFilter filter, int page)
+    {
+        var parts = new List<string> { $"page={page}", $"page_size={filter.PageSize}" };
+        void Add(string name, string? value)
+        {
+            if (!string.IsNullOrEmpty(value))
+            {
+                parts.Add($"{name}={Uri.EscapeDataString(value)}");
+            }
+        }
+
+        Add("status", filter.Status);
+        Add("session_id", filter.SessionId);
+        Add("schedule_id", filter.ScheduleId);
+        Add("batch_id", filter.BatchId);
+        Add("priority", filter.Priority?.ToString(CultureInfo.InvariantCulture));
+        return string.Join('&', parts);
+    }
+}

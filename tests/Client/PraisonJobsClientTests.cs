@@ -1,0 +1,294 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.Extensions.DependencyInjection;
+using Praison.Orleans.Client;
+using Praison.Orleans.Gateway.Auth;
+using JobEvent = Praison.Orleans.Client.JobEvent;
+
+namespace Praison.Orleans.Tests.Client;
+
+/// <summary>The typed .NET client (<c>client/</c>) against the real gateway on loopback: every method, its errors, its retries, a dropped stream.</summary>
+[Collection(JobsClusterCollection.Name)]
+public sealed class PraisonJobsClientTests(JobsClusterFixture fixture)
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromMinutes(2);
+
+    [Fact]
+    public async Task Submit_Wait_AndGetResult_TypedAndAsJson()
+    {
+        using var provider = Services(fixture.Http.BaseAddress!);
+        var jobs = provider.GetRequiredService<PraisonJobsClient>();
+
+        var submitted = await jobs.SubmitAsync(new JobRequest("hello from .NET") { RecipeName = "echo" });
+        var ended = await jobs.WaitAsync(submitted.JobId, Timeout());
+
+        Assert.Equal(JobStatuses.Queued, submitted.Status);
+        Assert.EndsWith($"/api/v1/runs/{submitted.JobId}", submitted.PollUrl);
+        Assert.Equal((JobStatuses.Succeeded, 1), (ended.Status, ended.Attempt));
+        Assert.True(ended.IsFinished);
+        Assert.Equal("hello from .NET", (await jobs.GetResultAsync(submitted.JobId)).Result!.Value.GetString());
+        Assert.Equal("hello from .NET", await jobs.GetResultAsync(submitted.JobId, (JsonTypeInfo<string>)JsonSerializerOptions.Default.GetTypeInfo(typeof(string))));
+    }
+
+    [Fact]
+    public async Task Stream_GivesEveryEventInOrder_EndingWithTheResult()
+    {
+        using var provider = Services(fixture.Http.BaseAddress!);
+        var jobs = provider.GetRequiredService<PraisonJobsClient>();
+        var job = await jobs.SubmitAsync(new JobRequest("") { RecipeName = "wait", RecipeConfig = new JsonObject { ["seconds"] = 0.5, ["steps"] = 5 } });
+
+        var events = await ReadAllAsync(jobs.StreamAsync(job.JobId, cancellationToken: Timeout()));
+
+        AssertInOrder(events);
+        Assert.Contains(events, e => e is { Type: "progress", Percentage: 100 });
+        Assert.Equal("result", events[^1].Type);
+    }
+
+    [Fact]
+    public async Task Stream_DroppedMidJob_IsOpenedAgainWithLastEventId_WithoutALostOrRepeatedEvent()
+    {
+        var drops = new DroppingHandler(dropAfterEvents: 2);
+        using var provider = Services(fixture.Http.BaseAddress!, builder => builder.AddHttpMessageHandler(() => drops));
+        var jobs = provider.GetRequiredService<PraisonJobsClient>();
+        // Long enough that every reconnect meets the job live (a finished job's replay coalesces its progress).
+        var job = await jobs.SubmitAsync(new JobRequest("") { RecipeName = "wait", RecipeConfig = new JsonObject { ["seconds"] = 6, ["steps"] = 6 } });
+        var undisturbed = ReadAllAsync(fixture.Http.StreamAsync(job.JobId, cancellationToken: Timeout())); // the same stream, never dropped
+
+        var events = await ReadAllAsync(jobs.StreamAsync(job.JobId, cancellationToken: Timeout()));
+
+        Assert.Equal(2, drops.Dropped);
+        Assert.Equal(3, drops.LastEventIds.Count);
+        Assert.Null(drops.LastEventIds[0]);
+        Assert.All(drops.LastEventIds.Skip(1), Assert.NotNull); // each reconnect said where it had got to
+        AssertInOrder(events);
+        var reference = (await undisturbed).Where(e => e.EventType != "heartbeat").Select(e => (long.Parse(e.EventId!), e.EventType));
+        Assert.Equal(reference, events.Where(e => e.Type != "heartbeat").Select(e => (e.Id!.Value, e.Type))); // nothing lost, nothing repeated
+        Assert.Equal("result", events[^1].Type);
+    }
+
+    [Fact]
+    public async Task CancelDeleteAndTheirRefusals_AreProblemsWithTheirStatus()
+    {
+        using var provider = Services(fixture.Http.BaseAddress!);
+        var jobs = provider.GetRequiredService<PraisonJobsClient>();
+        var job = await jobs.SubmitAsync(new JobRequest("") { RecipeName = "wait", RecipeConfig = new JsonObject { ["seconds"] = 600 } });
+
+        var running = await Assert.ThrowsAsync<PraisonJobsException>(() => jobs.DeleteAsync(job.JobId));
+        var cancelled = await jobs.CancelAsync(job.JobId);
+        var again = await Assert.ThrowsAsync<PraisonJobsException>(() => jobs.CancelAsync(job.JobId));
+        await jobs.DeleteAsync(job.JobId);
+        var gone = await Assert.ThrowsAsync<PraisonJobsException>(() => jobs.GetAsync(job.JobId));
+
+        Assert.Equal(HttpStatusCode.Conflict, running.Status);
+        Assert.Equal(JobStatuses.Cancelled, cancelled.Status);
+        Assert.NotNull(cancelled.CancelledAt);
+        Assert.Equal(HttpStatusCode.BadRequest, again.Status);
+        Assert.StartsWith("Job already completed", again.Message);
+        Assert.Equal(HttpStatusCode.NotFound, gone.Status);
+        Assert.Equal($"Job not found: {job.JobId}", gone.Problem!.Detail);
+    }
+
+    [Fact]
+    public async Task ARefusedSubmit_CarriesTheFieldsThe422Names()
+    {
+        using var provider = Services(fixture.Http.BaseAddress!);
+        var jobs = provider.GetRequiredService<PraisonJobsClient>();
+
+        var refused = await Assert.ThrowsAsync<PraisonJobsException>(() => jobs.SubmitAsync(new JobRequest("x") { RecipeName = "no-such-recipe", Priority = 500 }));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.Status);
+        Assert.Contains("priority", refused.Errors.Keys);
+        Assert.Null(refused.RetryAfter);
+    }
+
+    [Fact]
+    public async Task ASubmitWithAnIdempotencyKey_RepeatedAnswersTheSameJob()
+    {
+        using var provider = Services(fixture.Http.BaseAddress!);
+        var jobs = provider.GetRequiredService<PraisonJobsClient>();
+        var key = "client-" + Guid.NewGuid().ToString("N");
+
+        var first = await jobs.SubmitAsync(new JobRequest("once") { RecipeName = "echo" }, key);
+        var repeat = await jobs.SubmitAsync(new JobRequest("once") { RecipeName = "echo" }, key);
+
+        Assert.Equal(first.JobId, repeat.JobId);
+    }
+
+    [Fact]
+    public async Task List_PagesThroughEveryMatchingJob()
+    {
+        using var provider = Services(fixture.Http.BaseAddress!);
+        var jobs = provider.GetRequiredService<PraisonJobsClient>();
+        var session = "client-list-" + Guid.NewGuid().ToString("N");
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add((await jobs.SubmitAsync(new JobRequest($"job {i}") { RecipeName = "echo", SessionId = session })).JobId);
+        }
+
+        var listed = await Eventually.Until(
+            async () => await ReadAllAsync(jobs.ListAsync(new JobListFilter { SessionId = session, PageSize = 2 })),
+            found => found.Count == 5,
+            "the five jobs listed");
+
+        Assert.Equal(ids.Order(), listed.Select(job => job.JobId).Order());
+        Assert.All(listed, job => Assert.Equal(session, job.SessionId));
+    }
+
+    [Fact]
+    public async Task A429_IsSentAgainAfterItsRetryAfter_UntilTheServerTakesIt()
+    {
+        var tenant = "client-" + Guid.NewGuid().ToString("N")[..8];
+        using var http = await fixture.StartGatewayAsync(
+            "--Api:MaxLiveJobsPerTenant=1", $"--Auth:Tenants:{tenant}:KeySha256:0={Convert.ToHexString(ApiKeyRing.Digest("client-quota-key"))}");
+        using var provider = Services(http.BaseAddress!, apiKey: "client-quota-key");
+        var jobs = provider.GetRequiredService<PraisonJobsClient>();
+        var first = await jobs.SubmitAsync(new JobRequest("") { RecipeName = "wait", RecipeConfig = new JsonObject { ["seconds"] = 600 } });
+
+        var second = jobs.SubmitAsync(new JobRequest("after it") { RecipeName = "echo" }); // 429 until the first ends
+        await Task.Delay(TimeSpan.FromMilliseconds(200)); // not a wait for a state: the second may be refused once or not at all
+        await jobs.CancelAsync(first.JobId);
+
+        var made = await second.WaitAsync(Bound);
+        Assert.Equal(JobStatuses.Succeeded, (await jobs.WaitAsync(made.JobId, Timeout())).Status);
+    }
+
+    [Fact]
+    public void Options_WithoutABaseAddress_AreRefusedAtFirstUse()
+    {
+        var services = new ServiceCollection();
+        services.AddPraisonJobsClient(o => o.ApiKey = "k");
+        using var provider = services.BuildServiceProvider();
+
+        Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => provider.GetRequiredService<PraisonJobsClient>());
+    }
+
+    private static ServiceProvider Services(Uri baseAddress, Action<IHttpClientBuilder>? http = null, string? apiKey = null)
+    {
+        var services = new ServiceCollection();
+        var builder = services.AddPraisonJobsClient(o => (o.BaseAddress, o.ApiKey) = (baseAddress, apiKey));
+        http?.Invoke(builder);
+        return services.BuildServiceProvider();
+    }
+
+    private static CancellationToken Timeout() => new CancellationTokenSource(Bound).Token;
+
+    private static async Task<List<T>> ReadAllAsync<T>(IAsyncEnumerable<T> items)
+    {
+        var all = new List<T>();
+        await foreach (var item in items)
+        {
+            all.Add(item);
+        }
+
+        return all;
+    }
+
+    /// <summary>The events with ids came each once, in their order, starting with the job's status.</summary>
+    private static void AssertInOrder(List<JobEvent> events)
+    {
+        var ids = events.Where(e => e.Id is not null).Select(e => e.Id!.Value).ToList();
+        Assert.NotEmpty(ids);
+        Assert.Equal(ids.Order().Distinct(), ids);
+        Assert.Equal("status", events[0].Type);
+    }
+
+    /// <summary>
+    /// Cuts the body of the first stream responses after <paramref name="dropAfterEvents"/> events (an
+    /// IOException mid-read, as a closed connection gives), and records each stream request's <c>Last-Event-ID</c>.
+    /// </summary>
+    private sealed class DroppingHandler(int dropAfterEvents) : DelegatingHandler
+    {
+        public int Dropped;
+
+        public List<string?> LastEventIds { get; } = [];
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            if (!request.RequestUri!.AbsolutePath.EndsWith("/stream", StringComparison.Ordinal))
+            {
+                return response;
+            }
+
+            lock (LastEventIds)
+            {
+                LastEventIds.Add(request.Headers.TryGetValues("Last-Event-ID", out var values) ? values.Single() : null);
+            }
+
+            if (Interlocked.Increment(ref Dropped) > 2)
+            {
+                Interlocked.Decrement(ref Dropped);
+                return response; // the third connection on is left whole
+            }
+
+            var cut = new CuttingStream(await response.Content.ReadAsStreamAsync(cancellationToken), dropAfterEvents);
+            var content = new StreamContent(cut);
+            foreach (var header in response.Content.Headers)
+            {
+                content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+
+            response.Content = content;
+            return response;
+        }
+    }
+
+    /// <summary>A stream that throws an IOException once it has passed on <c>events</c> SSE events (blank-line ends).</summary>
+    private sealed class CuttingStream(Stream inner, int events) : Stream
+    {
+        private int _ends;
+        private byte _previous;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_ends >= events)
+            {
+                throw new IOException("The connection was closed mid-stream (injected).");
+            }
+
+            var read = await inner.ReadAsync(buffer[..1], cancellationToken); // a byte at a time: cut exactly after an event
+            if (read == 1)
+            {
+                if (buffer.Span[0] == (byte)'\n' && _previous == (byte)'\n')
+                {
+                    _ends++;
+                }
+
+                _previous = buffer.Span[0];
+            }
+
+            return read;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}

@@ -143,16 +143,18 @@ public sealed class PraisonJobsClientTests(JobsClusterFixture fixture)
         var tenant = "client-" + Guid.NewGuid().ToString("N")[..8];
         using var http = await fixture.StartGatewayAsync(
             "--Api:MaxLiveJobsPerTenant=1", $"--Auth:Tenants:{tenant}:KeySha256:0={Convert.ToHexString(ApiKeyRing.Digest("client-quota-key"))}");
-        using var provider = Services(http.BaseAddress!, apiKey: "client-quota-key");
+        var answers = new AnswerCounter(); // inside the retry: it sees every attempt
+        using var provider = Services(http.BaseAddress!, builder => builder.AddHttpMessageHandler(() => answers), apiKey: "client-quota-key");
         var jobs = provider.GetRequiredService<PraisonJobsClient>();
         var first = await jobs.SubmitAsync(new JobRequest("") { RecipeName = "wait", RecipeConfig = new JsonObject { ["seconds"] = 600 } });
 
-        var second = jobs.SubmitAsync(new JobRequest("after it") { RecipeName = "echo" }); // 429 until the first ends
-        await Task.Delay(TimeSpan.FromMilliseconds(200)); // not a wait for a state: the second may be refused once or not at all
+        var second = jobs.SubmitAsync(new JobRequest("after it") { RecipeName = "echo" }); // 429 while the first is live
+        await Eventually.Until(() => Task.FromResult(answers.TooManyRequests), refused => refused >= 1, "the second submit refused once");
         await jobs.CancelAsync(first.JobId);
 
-        var made = await second.WaitAsync(Bound);
+        var made = await second.WaitAsync(Bound); // sent again after its Retry-After, and taken
         Assert.Equal(JobStatuses.Succeeded, (await jobs.WaitAsync(made.JobId, Timeout())).Status);
+        Assert.True(answers.TooManyRequests >= 1);
     }
 
     [Fact]
@@ -193,6 +195,25 @@ public sealed class PraisonJobsClientTests(JobsClusterFixture fixture)
         Assert.NotEmpty(ids);
         Assert.Equal(ids.Order().Distinct(), ids);
         Assert.Equal("status", events[0].Type);
+    }
+
+    /// <summary>Counts the 429s the server answered, attempt by attempt.</summary>
+    private sealed class AnswerCounter : DelegatingHandler
+    {
+        private int _tooManyRequests;
+
+        public int TooManyRequests => Volatile.Read(ref _tooManyRequests);
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                Interlocked.Increment(ref _tooManyRequests);
+            }
+
+            return response;
+        }
     }
 
     /// <summary>

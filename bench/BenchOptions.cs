@@ -7,7 +7,7 @@ namespace Praison.Orleans.Bench;
 /// </summary>
 public sealed record BenchOptions(string Scenario, TimeSpan Duration, TimeSpan WarmUp, int Concurrency, int Cancels, int Jobs, string Output, int Steps = 0)
 {
-    private static readonly string[] Scenarios = ["all", "scale", "submit", "wrk", "e2e", "cancel", "prompt", "persistent", "scaleout", "durable", "flow", "depends", "batch"];
+    private static readonly string[] Scenarios = ["all", "scale", "submit", "wrk", "e2e", "cancel", "prompt", "persistent", "scaleout", "durable", "flow", "depends", "batch", "client"];
 
     /// <summary>Whether this run includes <paramref name="scenario"/>.</summary>
     public bool Runs(string scenario) => Scenario == "all" || Scenario == scenario;

@@ -18,7 +18,7 @@ foreach (var (name, run) in new (string, Func<Task<List<Measurement>>>)[]
     ("scale", scenarios.ScaleAsync), ("submit", scenarios.SubmitAsync), ("wrk", scenarios.SubmitOutOfProcessAsync), ("e2e", scenarios.EndToEndAsync),
     ("cancel", scenarios.CancelAsync), ("prompt", scenarios.BigPromptAsync), ("persistent", scenarios.PersistentAsync), ("scaleout", scenarios.ScaleOutAsync),
     ("durable", scenarios.DurableAsync), ("flow", scenarios.FlowAsync), ("depends", scenarios.DependenciesAsync),
-    ("batch", scenarios.BatchesAsync),
+    ("batch", scenarios.BatchesAsync), ("client", scenarios.ClientOverheadAsync),
 })
 {
     if (options.Runs(name))

@@ -243,6 +243,9 @@ public sealed class Scenarios(BenchOptions options)
     /// <summary>A 10,000-job batch's acceptance rate per job against single submits (<see cref="Batches"/>).</summary>
     public Task<List<Measurement>> BatchesAsync() => new Batches(options, Figures).RunAsync();
 
+    /// <summary>The typed client's cost per call over raw HttpClient (<see cref="ClientOverhead"/>).</summary>
+    public Task<List<Measurement>> ClientOverheadAsync() => new ClientOverhead(options, Figures).RunAsync();
+
     /// <summary>The submit load against 1, 2 and 3 silo processes behind one gateway process (Azure storage and clustering).</summary>
     public async Task<List<Measurement>> ScaleOutAsync()
     {

@@ -16,8 +16,12 @@ public static partial class JobIds
     public static string New() => "run_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
 
     /// <summary>The job id of <paramref name="name"/> (a schedule's firing, say): the same name, the same id.</summary>
-    public static string Derived(string name) =>
-        "run_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)).AsSpan(0, 6));
+    public static string Derived(string name) => "run_" + Hash(name);
+
+    private static string Hash(string name) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)).AsSpan(0, 6));
+
+    /// <summary>The batch id of <paramref name="name"/> (an idempotency key's, a schedule's firing): the same name, the same id.</summary>
+    public static string DerivedBatch(string name) => "bat_" + Hash(name);
 
     /// <summary>A new schedule id, for a schedule created without one.</summary>
     public static string NewSchedule() => "sch_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));

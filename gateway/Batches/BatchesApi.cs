@@ -1,7 +1,5 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
@@ -69,8 +67,8 @@ internal static class BatchesApi
             return webhookProblem;
         }
 
-        spec = WithApiBase(spec, api.ApiBase);
-        var batchId = idempotencyKey.Length > 0 ? KeyedBatchId(api.Tenant, idempotencyKey) : null;
+        spec = new BatchSpec([.. spec.Jobs.Select(api.WithApiBase)], spec.Then is { } then ? api.WithApiBase(then) : null);
+        var batchId = idempotencyKey.Length > 0 ? JobIds.DerivedBatch($"{api.Tenant}/{idempotencyKey}") : null; // the same key, the same batch
         if (batchId is not null && await api.Grains.Batch(api.Tenant, batchId).GetAsync() is not null)
         {
             return await AnsweredAsync(api, batchId); // a repeat: the batch the key names, creating nothing
@@ -104,10 +102,6 @@ internal static class BatchesApi
         }
     }
 
-    /// <summary>The batch id an idempotency key names for a tenant: the same key, the same batch.</summary>
-    private static string KeyedBatchId(string tenant, string key) =>
-        "bat_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{tenant}/{key}")).AsSpan(0, 6));
-
     /// <summary>The create's answer, once the jobs exist or after <see cref="CreateWait"/>: 201, or 202 while still creating.</summary>
     private static async Task<Results<Created<BatchResponse>, Accepted<BatchResponse>, ProblemHttpResult>> AnsweredAsync(ApiServices api, string batchId)
     {
@@ -125,10 +119,6 @@ internal static class BatchesApi
     private static Task<ProblemHttpResult?> WebhookProblemAsync(ApiServices api, BatchSpec spec) =>
         api.Webhooks.FirstProblemAsync(
             spec.Jobs.Select((job, i) => (job.WebhookUrl, $"jobs[{i}].webhook_url")).Append((spec.Then?.WebhookUrl, "then.webhook_url")), api.Aborted);
-
-    private static BatchSpec WithApiBase(BatchSpec spec, string apiBase) => new(
-        [.. spec.Jobs.Select(job => job.WebhookUrl is null ? job : job with { ApiBaseUrl = apiBase })],
-        spec.Then is { WebhookUrl: not null } then ? then with { ApiBaseUrl = apiBase } : spec.Then);
 
     private static async Task<Results<Ok<BatchResponse>, ProblemHttpResult>> GetAsync(string batchId, [AsParameters] ApiServices api)
     {

@@ -23,6 +23,9 @@ internal readonly record struct ApiServices(
     /// <summary>Where the caller reached the API: the base of the links it is given (and a webhook's <c>result_url</c>).</summary>
     public string ApiBase => $"{Context.Request.Scheme}://{Context.Request.Host}{Context.Request.PathBase}";
 
+    /// <summary>A job with a webhook learns where the caller reached the API, for the webhook's <c>result_url</c>.</summary>
+    public JobSpec WithApiBase(JobSpec job) => job.WebhookUrl is null ? job : job with { ApiBaseUrl = ApiBase };
+
     /// <summary>The request tenant's job <paramref name="jobId"/>; another tenant's job is a grain with nothing in it.</summary>
     public IJobGrain Job(string jobId) => Grains.Job(Tenant, jobId);
 

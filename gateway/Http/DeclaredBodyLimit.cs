@@ -23,9 +23,9 @@ internal static class DeclaredBodyLimit
         return app.Use(next => context =>
         {
             var declared = context.Request.ContentLength;
-            if (declared <= common)
+            if (declared <= common || (declared is null && !HttpMethods.IsPost(context.Request.Method)))
             {
-                return next(context); // no state machine on the way through: every submit passes here
+                return next(context); // no state machine on the way through: every submit and read passes here
             }
 
             var limit = context.GetEndpoint()?.Metadata.GetMetadata<BodyLimit>()?.MaxRequestBodySize ?? common;

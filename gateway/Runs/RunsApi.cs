@@ -79,7 +79,7 @@ internal static class RunsApi
                 return ApiProblems.Validation(new Dictionary<string, string[]> { ["webhook_url"] = [problem] });
             }
 
-            spec = spec with { ApiBaseUrl = api.ApiBase }; // for the webhook's result_url
+            spec = api.WithApiBase(spec);
         }
 
         var tenant = api.Tenant;

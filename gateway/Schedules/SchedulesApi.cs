@@ -61,7 +61,7 @@ internal static class SchedulesApi
             return refused;
         }
 
-        spec = spec with { Job = WithApiBase(spec.Job, api), Batch = spec.Batch?.Select(job => WithApiBase(job, api)).ToList() };
+        spec = spec with { Job = api.WithApiBase(spec.Job), Batch = spec.Batch?.Select(api.WithApiBase).ToList() };
 
         var reply = await api.Schedule(id).CreateAsync(spec);
         return reply.Status == ScheduleCommandStatus.Created && reply.HasSchedule
@@ -108,7 +108,7 @@ internal static class SchedulesApi
             return refused;
         }
 
-        patch = patch with { Job = patch.Job is { } job ? WithApiBase(job, api) : null, Batch = patch.Batch?.Select(job => WithApiBase(job, api)).ToList() };
+        patch = patch with { Job = patch.Job is { } job ? api.WithApiBase(job) : null, Batch = patch.Batch?.Select(api.WithApiBase).ToList() };
 
         return Answer(api, scheduleId, await api.Schedule(scheduleId).UpdateAsync(patch));
     }
@@ -161,9 +161,6 @@ internal static class SchedulesApi
     /// <summary>The webhook targets of a schedule's job and batch, with the fields they are in.</summary>
     private static IEnumerable<(string? Url, string Field)> Targets(JobSpec? job, IReadOnlyList<JobSpec>? batch) =>
         (batch ?? []).Select((j, i) => (j.WebhookUrl, $"batch[{i}].webhook_url")).Prepend((job?.WebhookUrl, "job.webhook_url"));
-
-    /// <summary>A job with a webhook learns where the caller reached the API, for its <c>result_url</c>.</summary>
-    private static JobSpec WithApiBase(JobSpec job, ApiServices api) => job.WebhookUrl is null ? job : job with { ApiBaseUrl = api.ApiBase };
 
     private static Results<Ok<ScheduleResponse>, ProblemHttpResult> Answer(ApiServices api, string scheduleId, ScheduleReply reply) =>
         reply.HasSchedule ? TypedResults.Ok(ScheduleResponse.From(reply.Schedule))

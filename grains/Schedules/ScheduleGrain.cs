@@ -306,7 +306,7 @@ public sealed partial class ScheduleGrain(
     /// </summary>
     private async Task<(BatchSnapshot? Batch, string? Refusal)> CreateBatchAsync(ScheduleRecord record, string occasion)
     {
-        var batch = GrainFactory.Batch(Key.Tenant, "bat_" + JobIdOf(record, occasion)["run_".Length..]);
+        var batch = GrainFactory.Batch(Key.Tenant, JobIds.DerivedBatch(OccasionOf(record, occasion)));
         var reply = await batch.CreateAsync(new BatchSpec([.. record.Spec.Batch!.Select(JobOf)], JobOf(record.Spec.Job)));
         return reply.Status switch
         {
@@ -320,10 +320,10 @@ public sealed partial class ScheduleGrain(
     /// trigger's number): a hash of tenant, schedule (this one, by its creation time, not an earlier one
     /// of the same id) and occasion.
     /// </summary>
-    private string JobIdOf(ScheduleRecord record, string occasion)
-    {
-        return JobIds.Derived($"{this.GetPrimaryKeyString()}@{record.CreatedAt.UtcTicks}@{occasion}");
-    }
+    private string JobIdOf(ScheduleRecord record, string occasion) => JobIds.Derived(OccasionOf(record, occasion));
+
+    /// <summary>What names one firing or trigger: tenant, schedule (by its creation time) and occasion.</summary>
+    private string OccasionOf(ScheduleRecord record, string occasion) => $"{this.GetPrimaryKeyString()}@{record.CreatedAt.UtcTicks}@{occasion}";
 
     /// <summary>A job a firing submits (the schedule's, or one of its batch's), named by it (its session, unless the job gives one).</summary>
     private JobSpec JobOf(JobSpec job) =>

@@ -19,8 +19,10 @@ public sealed class DependsOnApiTests(JobsClusterFixture fixture)
         var live = await Http.SubmitJobAsync(Gated(scope, gate));
         var child = await Http.SubmitJobAsync(new { prompt = "x", recipe_name = "echo", depends_on = new[] { done, live, done }, run_if = "finished" });
 
+        // Waiting for both until the finished parent's end has reached it (soon; later on a loaded machine).
         var waiting = await Eventually.Until(
-            () => Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{child}"), s => (string?)s!["waiting"] == "depends_on", "the child waiting", TimeSpan.FromMinutes(1));
+            () => Http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{child}"),
+            s => (string?)s!["waiting"] == "depends_on" && s["waiting_for"] is JsonArray { Count: 1 }, "the child waiting for the live parent only", TimeSpan.FromMinutes(1));
         Assert.Equal("queued", (string)waiting!["status"]!);
         Assert.Equal([done, live], waiting["depends_on"]!.AsArray().Select(id => (string)id!)); // a repeat counts once
         Assert.Equal("finished", (string)waiting["run_if"]!);

@@ -137,6 +137,12 @@ public abstract class CrashTests<TStore>(ITestOutputHelper output) : ProcessClus
             TimeSpan.FromMinutes(3));
         await Cluster.Silos[2].KillAsync();
 
+        // Perhaps killed mid-creation: the then job exists once the batch has created its jobs (it is made last).
+        await Eventually.Until(
+            () => Retrying(tally, () => Http.GetAsync($"/api/v1/batches/{batchId}?page_size=1"), body => (bool)body["creating"]!),
+            creating => !creating,
+            "the batch to have created its jobs",
+            TimeSpan.FromMinutes(5));
         var done = await UntilEndedOnceAsync(tally, then);
         var batch = await Retrying(tally, () => Http.GetAsync($"/api/v1/batches/{batchId}?page_size=1"), body => body);
         Assert.Equal("succeeded", (string)batch["status"]!);

@@ -101,7 +101,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
     private void Keep(string? line)
     {
-        _output.Enqueue(line ?? "");
+        const int longest = 2_000; // a log line may carry a whole record
+        line ??= "";
+        _output.Enqueue(line.Length > longest ? line[..longest] + "…" : line);
         while (_output.Count > 200 && _output.TryDequeue(out _))
         {
         }

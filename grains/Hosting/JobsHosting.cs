@@ -202,7 +202,8 @@ public static class JobsHosting
 
     /// <summary>
     /// Job storage in Azure Storage: grain state as blobs (no size limit near a large result; stored
-    /// as the provider's default JSON), the sweep's reminder and the job index as table rows.
+    /// as the provider's default JSON, its lists as arrays: <see cref="StoredListJsonConverter"/>), the
+    /// sweep's reminder and the job index as table rows.
     /// </summary>
     public static ISiloBuilder UseAzureJobStorage(this ISiloBuilder silo, string connectionString)
     {
@@ -210,6 +211,8 @@ public static class JobsHosting
         silo.Services.AddSingleton<IJobIndex>(services => ActivatorUtilities.CreateInstance<AzureTableJobIndex>(
             services, new TableServiceClient(connectionString)));
         silo.Services.PostConfigure<JobsOptions>(o => o.FinishedJobIdleTime ??= JobsOptions.FinishedJobIdleTimeInStorage);
+        // Grain state is Orleans' JSON here: lists are stored as arrays, whatever type a collection expression gave them.
+        silo.Services.Configure<OrleansJsonSerializerOptions>(o => o.JsonSerializerSettings.Converters.Insert(0, new StoredListJsonConverter()));
         return silo.AddAzureBlobGrainStorage(JobStorage.Name, o => o.BlobServiceClient = new BlobServiceClient(connectionString))
             .UseAzureTableReminderService(o => o.TableServiceClient = new TableServiceClient(connectionString));
     }

@@ -98,6 +98,42 @@ public abstract class DurableStorageTests(DurableClusterFixture fixture)
         Assert.Equal(0, (await cluster.Client.GetGrain<IJobQueryGrain>(0).ListAsync(new JobListQuery(tenant, null, null, 1, 20, BatchId: JobIds.NewBatch()))).Total);
     }
 
+    /// <summary>
+    /// A batch lost while it creates its jobs is read back from its record — every spec, and its then
+    /// job's, whose <c>depends_on</c> a collection expression made (Orleans' JSON once named that
+    /// compiler-made list's type and could not make it again: the record could not be read) — and it
+    /// goes on, creating each job once.
+    /// </summary>
+    [Fact]
+    public async Task ABatchLostMidCreation_IsReadBackFromItsRecord_AndCreatesEachJobOnce()
+    {
+        await using var cluster = await fixture.StartClusterAsync(NewServiceId(), silos: 1);
+        var scope = ProbeLedger.NewScope();
+        var parentId = JobIds.New();
+        var parent = cluster.Client.Job(JobKeys.DefaultTenant, parentId);
+        await parent.SubmitAsync(Specs.Probe(scope, seconds: 0));
+        await parent.UntilStatus(JobStatus.Succeeded);
+        // One job's creation is held (its parent's write of it as a dependant): the batch is mid-creation when it is lost.
+        var held = StorageFaults.OnWrite(parentId, record => record.Dependants is { Length: > 0 }, StorageFault.Hold);
+        var batch = cluster.Client.Batch(JobKeys.DefaultTenant, JobIds.NewBatch());
+        var jobs = Enumerable.Range(0, 20).Select(i => i == 10 ? Specs.Probe(scope, seconds: 0) with { DependsOn = [parentId] } : Specs.Probe(scope, seconds: 0));
+        var created = (await batch.CreateAsync(new BatchSpec([.. jobs], Specs.Probe(scope, seconds: 0)))).Batch!;
+        await held.Reached.WaitAsync(Eventually.DefaultTimeout);
+
+        await cluster.DeactivateAsync(batch);
+        held.Release();
+
+        var ended = await Eventually.Until(batch.GetAsync, b => b?.CompletedAt is not null, "the batch read back, created and ended");
+        Assert.Equal(new BatchCounts(0, 0, 20, 0, 0, 0), ended!.Counts);
+        var then = cluster.Client.Job(JobKeys.DefaultTenant, created.ThenJobId!);
+        Assert.Equal(JobStatus.Succeeded, (await then.UntilTerminal())!.Status);
+        await cluster.DeactivateAsync(then);
+        Assert.Equal([created.BatchId], (await then.GetStatusAsync())!.DependsOn); // its record read back too
+        var runs = ProbeLedger.Runs(scope);
+        Assert.Equal(22, runs.Count); // the parent, 20 jobs, the then job: none twice
+        Assert.All(runs, run => Assert.Equal(1, run.Attempt));
+    }
+
     [Fact]
     public async Task List_FiltersByPriority_TheDefaultIncluded()
     {

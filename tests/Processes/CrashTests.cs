@@ -182,9 +182,9 @@ public abstract class CrashTests<TStore>(ITestOutputHelper output) : ProcessClus
 
     /// <summary>
     /// Sends as a well-behaved client: a 503 with Retry-After is waited out and retried (and counted);
-    /// any other failure is counted and fails the request.
+    /// any other failure is counted and fails the request, with the processes' last lines to say why.
     /// </summary>
-    private static async Task<T> Retrying<T>(ResponseTally tally, Func<Task<HttpResponseMessage>> send, Func<JsonObject, T> read)
+    private async Task<T> Retrying<T>(ResponseTally tally, Func<Task<HttpResponseMessage>> send, Func<JsonObject, T> read)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -202,7 +202,7 @@ public abstract class CrashTests<TStore>(ITestOutputHelper output) : ProcessClus
             }
 
             Interlocked.Increment(ref tally.Other);
-            throw new HttpRequestException($"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            throw new HttpRequestException($"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}\n{Cluster.Output}");
         }
     }
 

@@ -14,4 +14,11 @@ namespace Praison.Orleans.Client;
 [JsonSerializable(typeof(JobPage))]
 [JsonSerializable(typeof(JobEventData))]
 [JsonSerializable(typeof(ProblemDetails))]
+[JsonSerializable(typeof(BatchRequest))]
+[JsonSerializable(typeof(BatchInfo))]
+[JsonSerializable(typeof(ScheduleRequest))]
+[JsonSerializable(typeof(ScheduleUpdate))]
+[JsonSerializable(typeof(ScheduleInfo))]
+[JsonSerializable(typeof(SchedulePage))]
+[JsonSerializable(typeof(ConcurrencyKeys))]
 internal sealed partial class ClientJson : JsonSerializerContext;

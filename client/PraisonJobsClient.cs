@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Json;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
@@ -14,24 +13,17 @@ namespace Praison.Orleans.Client;
 /// any <see cref="HttpClient"/> whose <see cref="HttpClient.BaseAddress"/> is the gateway. Every refusal is a
 /// <see cref="PraisonJobsException"/> carrying the server's problem JSON.
 /// </summary>
-public sealed class PraisonJobsClient(HttpClient http)
+public sealed partial class PraisonJobsClient(HttpClient http)
 {
     /// <summary>How long a stream may stay silent before it is read as dropped (the server sends a heartbeat after 5 s idle).</summary>
     public static readonly TimeSpan SilentStream = TimeSpan.FromSeconds(30);
 
-    private const int MaxReconnectsWithoutProgress = 10;
-
     /// <summary>Submits a job; with <paramref name="idempotencyKey"/>, a repeat answers the job the key names and creates nothing.</summary>
-    public async Task<SubmittedJob> SubmitAsync(JobRequest job, string? idempotencyKey = null, CancellationToken cancellationToken = default)
+    public Task<SubmittedJob> SubmitAsync(JobRequest job, string? idempotencyKey = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/runs") { Content = JsonContent.Create(job, ClientJson.Default.JobRequest) };
-        if (idempotencyKey is not null)
-        {
-            request.Headers.Add("Idempotency-Key", idempotencyKey);
-        }
-
-        return await SendAsync(request, ClientJson.Default.SubmittedJob, cancellationToken);
+        return SendAsync(Posting("api/v1/runs", JsonContent.Create(job, ClientJson.Default.JobRequest), idempotencyKey),
+            ClientJson.Default.SubmittedJob, cancellationToken);
     }
 
     /// <summary>The job's status.</summary>
@@ -57,12 +49,8 @@ public sealed class PraisonJobsClient(HttpClient http)
         SendAsync(HttpMethod.Post, $"api/v1/runs/{Escaped(jobId)}/cancel", ClientJson.Default.JobInfo, cancellationToken);
 
     /// <summary>Deletes a finished job; a 409 <see cref="PraisonJobsException"/> while it runs.</summary>
-    public async Task DeleteAsync(string jobId, CancellationToken cancellationToken = default)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Delete, $"api/v1/runs/{Escaped(jobId)}");
-        using var response = await http.SendAsync(request, cancellationToken);
-        await EnsureSuccessAsync(response, cancellationToken);
-    }
+    public Task DeleteAsync(string jobId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Delete, $"api/v1/runs/{Escaped(jobId)}", cancellationToken);
 
     /// <summary>The tenant's jobs, newest first, page by page as they are read (at most the server's list depth).</summary>
     public async IAsyncEnumerable<JobInfo> ListAsync(JobListFilter? filter = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -84,132 +72,25 @@ public sealed class PraisonJobsClient(HttpClient http)
         }
     }
 
+    /// <summary>The caller's concurrency keys that live jobs hold or wait for, across the cluster (docs/api.md "Flow control").</summary>
+    public Task<ConcurrencyKeys> GetConcurrencyKeysAsync(CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, "api/v1/concurrency-keys", ClientJson.Default.ConcurrencyKeys, cancellationToken);
+
     /// <summary>
     /// The job's events as they happen, from after <paramref name="afterEventId"/> (null: from its start),
     /// ending after its final event. A dropped connection (or one silent past <see cref="SilentStream"/>)
     /// is opened again with <c>Last-Event-ID</c>, so no event is lost or repeated.
     /// </summary>
-    public async IAsyncEnumerable<JobEvent> StreamAsync(
-        string jobId, long? afterEventId = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var last = afterEventId;
-        for (var idle = 0; ; idle++)
-        {
-            var events = System.Threading.Channels.Channel.CreateUnbounded<JobEvent>(new() { SingleReader = true, SingleWriter = true });
-            var reading = ReadStreamAsync(jobId, last, events.Writer, cancellationToken);
-            await foreach (var e in events.Reader.ReadAllAsync(cancellationToken))
-            {
-                if (e.Id is { } id)
-                {
-                    (last, idle) = (id, 0);
-                }
-
-                yield return e;
-                if (e.IsFinal)
-                {
-                    yield break;
-                }
-            }
-
-            if (!await reading) // the job is gone (deleted): nothing more will come
-            {
-                yield break;
-            }
-
-            if (idle >= MaxReconnectsWithoutProgress)
-            {
-                throw new PraisonJobsException($"The stream of {jobId} broke {idle} times without an event; giving up.");
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(200 * (idle + 1)), cancellationToken);
-        }
-    }
-
-    /// <summary>
-    /// One connection of a stream: its events into <paramref name="events"/>; true when it ended without
-    /// the final event (dropped, closed by the server, or silent too long: open it again), false when the
-    /// server closed it after the job's final event or the job is gone (404 on a reconnect).
-    /// </summary>
-    private async Task<bool> ReadStreamAsync(string jobId, long? after, System.Threading.Channels.ChannelWriter<JobEvent> events, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Get, $"api/v1/runs/{Escaped(jobId)}/stream");
-            if (after is { } id)
-            {
-                request.Headers.Add("Last-Event-ID", id.ToString(CultureInfo.InvariantCulture));
-            }
-
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            if (after is not null && response.StatusCode == HttpStatusCode.NotFound)
-            {
-                return false;
-            }
-
-            await EnsureSuccessAsync(response, cancellationToken);
-            using var silence = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            silence.CancelAfter(SilentStream);
-            await using var body = await response.Content.ReadAsStreamAsync(silence.Token);
-            await foreach (var item in SseParser.Create(body).EnumerateAsync(silence.Token))
-            {
-                silence.CancelAfter(SilentStream);
-                var e = ToEvent(item);
-                await events.WriteAsync(e, cancellationToken);
-                if (e.IsFinal)
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-        catch (Exception exception) when (exception is IOException or HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            return true; // dropped or silent: the caller opens it again after the last event
-        }
-        catch (Exception exception)
-        {
-            events.TryComplete(exception);
-            throw;
-        }
-        finally
-        {
-            events.TryComplete();
-        }
-    }
+    public IAsyncEnumerable<JobEvent> StreamAsync(string jobId, long? afterEventId = null, CancellationToken cancellationToken = default) =>
+        FollowAsync(new EventStream<JobEvent>($"api/v1/runs/{Escaped(jobId)}/stream", ToEvent, e => e.IsFinal, e => e.Id), afterEventId, cancellationToken);
 
     /// <summary>
     /// Waits until the job has ended and returns its status: follows its stream, and polls (as its
     /// <c>retry_after</c> says) should the stream fail.
     /// </summary>
-    public async Task<JobInfo> WaitAsync(string jobId, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            await foreach (var e in StreamAsync(jobId, null, cancellationToken))
-            {
-                if (e.IsFinal)
-                {
-                    break;
-                }
-            }
-        }
-        catch (PraisonJobsException exception) when (exception.Status != HttpStatusCode.NotFound)
-        {
-            // The stream gave up: poll instead.
-        }
-
-        while (true)
-        {
-            var job = await GetAsync(jobId, cancellationToken);
-            if (job.IsFinished)
-            {
-                return job;
-            }
-
-            await Task.Delay(TimeSpan.FromSeconds(job.RetryAfter ?? 2), cancellationToken);
-        }
-    }
+    public Task<JobInfo> WaitAsync(string jobId, CancellationToken cancellationToken = default) =>
+        UntilFinishedAsync(StreamAsync(jobId, null, cancellationToken), e => e.IsFinal, () => GetAsync(jobId, cancellationToken),
+            job => job.IsFinished ? null : TimeSpan.FromSeconds(job.RetryAfter ?? 2), cancellationToken);
 
     private static JobEvent ToEvent(SseItem<string> item)
     {
@@ -226,14 +107,32 @@ public sealed class PraisonJobsClient(HttpClient http)
         };
     }
 
-    private async Task<T> SendAsync<T>(HttpMethod method, string path, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    private async Task SendAsync(HttpMethod method, string path, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path);
-        return await SendAsync(request, type, cancellationToken);
+        using var response = await http.SendAsync(request, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
     }
 
+    private Task<T> SendAsync<T>(HttpMethod method, string path, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
+        SendAsync(new HttpRequestMessage(method, path), type, cancellationToken);
+
+    /// <summary>A POST of <paramref name="body"/>, naming <paramref name="idempotencyKey"/> when there is one.</summary>
+    private static HttpRequestMessage Posting(string path, HttpContent body, string? idempotencyKey = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = body };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        return request;
+    }
+
+    /// <summary>Sends <paramref name="request"/> (and disposes it) and reads its answer as <paramref name="type"/>.</summary>
     private async Task<T> SendAsync<T>(HttpRequestMessage request, JsonTypeInfo<T> type, CancellationToken cancellationToken)
     {
+        using var owned = request;
         using var response = await http.SendAsync(request, cancellationToken);
         await EnsureSuccessAsync(response, cancellationToken);
         return await response.Content.ReadFromJsonAsync(type, cancellationToken)

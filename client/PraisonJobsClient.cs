@@ -135,7 +135,9 @@ public sealed partial class PraisonJobsClient(HttpClient http)
         using var owned = request;
         using var response = await http.SendAsync(request, cancellationToken);
         await EnsureSuccessAsync(response, cancellationToken);
-        return await response.Content.ReadFromJsonAsync(type, cancellationToken)
+        // The body is already buffered (the default completion): read it where it lies, without an async read loop.
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        return JsonSerializer.Deserialize(body, type)
             ?? throw new PraisonJobsException($"The job system answered {(int)response.StatusCode} with no body.");
     }
 

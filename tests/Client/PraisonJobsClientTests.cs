@@ -157,6 +157,22 @@ public sealed class PraisonJobsClientTests(JobsClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ATransportFailure_IsSentAgainForAReadAndAKeyedSubmit_NeverForASubmitWithoutAKey()
+    {
+        var failing = new FirstAttemptFails();
+        using var provider = Services(fixture.Http.BaseAddress!, builder => builder.AddHttpMessageHandler(() => failing));
+        var jobs = provider.GetRequiredService<PraisonJobsClient>();
+
+        var keyed = await jobs.SubmitAsync(new JobRequest("keyed") { RecipeName = "echo" }, "client-" + Guid.NewGuid().ToString("N"));
+        var read = await jobs.GetAsync(keyed.JobId);
+        var unkeyed = await Assert.ThrowsAsync<HttpRequestException>(() => jobs.SubmitAsync(new JobRequest("unkeyed") { RecipeName = "echo" }));
+
+        Assert.Equal(keyed.JobId, read.JobId);
+        Assert.Equal(5, failing.Attempts); // keyed: 2, read: 2, unkeyed: 1 (it might have made its job)
+        Assert.Contains("injected", unkeyed.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Options_WithoutABaseAddress_AreRefusedAtFirstUse()
     {
         var services = new ServiceCollection();
@@ -191,6 +207,29 @@ public sealed class PraisonJobsClientTests(JobsClusterFixture fixture)
             }
 
             return response;
+        }
+    }
+
+    /// <summary>Fails each request's first attempt as a dropped connection would, before it reaches the server.</summary>
+    private sealed class FirstAttemptFails : DelegatingHandler
+    {
+        private readonly HashSet<HttpRequestMessage> _failed = new(ReferenceEqualityComparer.Instance);
+        private int _attempts;
+
+        public int Attempts => Volatile.Read(ref _attempts);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _attempts);
+            lock (_failed)
+            {
+                if (_failed.Add(request))
+                {
+                    throw new HttpRequestException("The connection was reset (injected).");
+                }
+            }
+
+            return base.SendAsync(request, cancellationToken);
         }
     }
 }

@@ -1,5 +1,4 @@
-using System.Text.Json.Nodes;
-using Praison.Orleans.Testing;
+using Praison.Orleans.Client;
 
 namespace Praison.Orleans.Bench;
 
@@ -10,22 +9,25 @@ namespace Praison.Orleans.Bench;
 /// <c>started_at</c> less its last parent's <c>completed_at</c> (one clock, the server's) is the sample.
 /// The baseline is a plain echo's <c>started_at</c> less its <c>created_at</c>, submitted alone on the
 /// same server. Trials alternate with 1 and 10 parents; a few run at once, so slots are never short.
+/// It calls the server through the typed client, which waits for each job on its stream.
 /// </summary>
 public sealed class Dependencies(BenchOptions options, Dictionary<string, double> figures)
 {
     private static readonly TimeSpan ParentDelay = TimeSpan.FromMilliseconds(300);
     private const int AtOnce = 4;
+    private static readonly JobRequest Echo = new("bench") { RecipeName = "echo" };
 
     public async Task<List<Measurement>> RunAsync()
     {
         var target = await Targets.StartPraisonAsync();
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri(target.Url), Timeout = TimeSpan.FromSeconds(30) };
+            await using var clients = JobsClients.For(target.Url);
+            var jobs = clients.Jobs;
             var trials = Math.Clamp(options.Jobs / 10, 20, 1_000);
-            var plain = await SampleAsync(trials, _ => PlainStartAsync(http));
-            var one = await SampleAsync(trials, _ => DependantStartAsync(http, parents: 1));
-            var ten = await SampleAsync(trials, _ => DependantStartAsync(http, parents: 10));
+            var plain = await SampleAsync(trials, _ => PlainStartAsync(jobs));
+            var one = await SampleAsync(trials, _ => DependantStartAsync(jobs, parents: 1));
+            var ten = await SampleAsync(trials, _ => DependantStartAsync(jobs, parents: 10));
             var results = new List<Measurement>
             {
                 Measurement.From("start after submit: no depends_on", plain, 0, TimeSpan.FromSeconds(1)),
@@ -56,37 +58,26 @@ public sealed class Dependencies(BenchOptions options, Dictionary<string, double
         return samples;
     }
 
-    private static async Task<double> PlainStartAsync(HttpClient http)
+    private static async Task<double> PlainStartAsync(PraisonJobsClient jobs)
     {
-        var job = await SubmitAsync(http, new { prompt = "bench", recipe_name = "echo" });
-        var status = await SucceededAsync(http, job);
-        return (Time(status, "started_at") - Time(status, "created_at")).TotalMilliseconds;
+        var job = await SucceededAsync(jobs, (await jobs.SubmitAsync(Echo)).JobId);
+        return (job.StartedAt!.Value - job.CreatedAt).TotalMilliseconds;
     }
 
-    private static async Task<double> DependantStartAsync(HttpClient http, int parents)
+    private static async Task<double> DependantStartAsync(PraisonJobsClient jobs, int parents)
     {
-        var ids = await Task.WhenAll(Enumerable.Range(0, parents).Select(_ =>
-            SubmitAsync(http, new { prompt = "bench", recipe_name = "echo", delay_seconds = ParentDelay.TotalSeconds })));
-        var child = await SubmitAsync(http, new { prompt = "bench", recipe_name = "echo", depends_on = ids });
-        var status = await SucceededAsync(http, child);
-        var ends = await Task.WhenAll(ids.Select(async id => Time(await SucceededAsync(http, id), "completed_at")));
-        var after = (Time(status, "started_at") - ends.Max()).TotalMilliseconds;
-        return after >= 0 ? after : throw new InvalidOperationException($"{child} started {-after} ms before its last parent ended");
+        var ids = await Task.WhenAll(Enumerable.Range(0, parents).Select(async _ =>
+            (await jobs.SubmitAsync(Echo with { DelaySeconds = ParentDelay.TotalSeconds })).JobId));
+        var child = await SucceededAsync(jobs, (await jobs.SubmitAsync(Echo with { DependsOn = ids })).JobId);
+        var ends = await Task.WhenAll(ids.Select(async id => (await SucceededAsync(jobs, id)).CompletedAt!.Value));
+        var after = (child.StartedAt!.Value - ends.Max()).TotalMilliseconds;
+        return after >= 0 ? after : throw new InvalidOperationException($"{child.JobId} started {-after} ms before its last parent ended");
     }
 
-    private static async Task<string> SubmitAsync(HttpClient http, object body)
+    private static async Task<JobInfo> SucceededAsync(PraisonJobsClient jobs, string jobId)
     {
-        using var response = await http.PostAsJsonAsync("/api/v1/runs", body);
-        response.EnsureSuccessStatusCode();
-        return (string)(await response.Content.ReadFromJsonAsync<JsonObject>())!["job_id"]!;
+        using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var job = await jobs.WaitAsync(jobId, bound.Token);
+        return job.Status == JobStatuses.Succeeded ? job : throw new InvalidOperationException($"{jobId} ended {job.Status}: {job.Error}");
     }
-
-    private static Task<JsonObject> SucceededAsync(HttpClient http, string job) =>
-        Eventually.Until(
-            async () => (await http.GetFromJsonAsync<JsonObject>($"/api/v1/runs/{job}"))!,
-            status => (string?)status["status"] == "succeeded" || ((string?)status["status"] is "failed" or "cancelled" ? throw new InvalidOperationException($"{job} ended {status["status"]}: {status["error"]}") : false),
-            $"{job} to succeed",
-            TimeSpan.FromMinutes(1));
-
-    private static DateTimeOffset Time(JsonObject status, string field) => DateTimeOffset.Parse((string)status[field]!, System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -8,10 +8,10 @@ internal static class ClientTesting
 {
     public static readonly TimeSpan Bound = TimeSpan.FromMinutes(2);
 
-    public static ServiceProvider Services(Uri baseAddress, Action<IHttpClientBuilder>? http = null, string? apiKey = null)
+    public static ServiceProvider Services(Uri baseAddress, Action<IHttpClientBuilder>? http = null, string? apiKey = null, int maxRetries = 5)
     {
         var services = new ServiceCollection();
-        var builder = services.AddPraisonJobsClient(o => (o.BaseAddress, o.ApiKey) = (baseAddress, apiKey));
+        var builder = services.AddPraisonJobsClient(o => (o.BaseAddress, o.ApiKey, o.MaxRetries) = (baseAddress, apiKey, maxRetries));
         http?.Invoke(builder);
         return services.BuildServiceProvider();
     }

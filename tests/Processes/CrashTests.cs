@@ -1,14 +1,17 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Praison.Orleans.Client;
 using Xunit.Abstractions;
+using static Praison.Orleans.Tests.Client.ClientTesting;
 
 namespace Praison.Orleans.Tests.Processes;
 
 /// <summary>
 /// The durable cluster as it is deployed: its store (Azurite, or a PostgreSQL server), three silo
-/// processes and a gateway process on loopback. One silo is killed with SIGKILL in the middle of 100 jobs.
+/// processes and a gateway process on loopback, called through the typed client. One silo is killed with
+/// SIGKILL in the middle of 100 jobs.
 /// </summary>
 public abstract class CrashTests<TStore>(ITestOutputHelper output) : ProcessClusterTests<TStore>
     where TStore : class, IAsyncDisposable
@@ -18,23 +21,19 @@ public abstract class CrashTests<TStore>(ITestOutputHelper output) : ProcessClus
     protected override int Silos => 3;
 
     [Fact]
-    public async Task KillNineOfOneSilo_EveryJobSucceedsOnce_AndTheGatewayOnlyEverSays503WithRetryAfter()
+    public Task KillNineOfOneSilo_EveryJobSucceedsOnce_AndTheGatewayOnlyEverSays503WithRetryAfter() => Explained(async (jobs, tally) =>
     {
         var session = "crash-" + Guid.NewGuid().ToString("N");
-        var tally = new ResponseTally();
         var ids = new List<string>();
         foreach (var chunk in Enumerable.Range(0, Jobs).Chunk(10))
         {
-            ids.AddRange(await Task.WhenAll(chunk.Select(_ => Retrying(tally, () => Http.PostAsJsonAsync("/api/v1/runs", new
-            {
-                prompt = "", recipe_name = "wait", session_id = session, recipe_config = new { seconds = 6, steps = 6 },
-            }), body => (string)body["job_id"]!))));
+            ids.AddRange(await Task.WhenAll(chunk.Select(async _ => (await jobs.SubmitAsync(Wait(6) with { SessionId = session })).JobId)));
         }
 
         // 100 jobs of 6 s on 30 slots run for about 20 s in waves: whenever the submits end (slowly, on a
         // loaded machine), some wave is running. Counted over every job, not the first few, which may be done.
         await Eventually.Until(
-            async () => (await Task.WhenAll(ids.Select(id => StatusAsync(tally, id)))).Count(s => s == "running"),
+            async () => (await Task.WhenAll(ids.Select(id => jobs.GetAsync(id)))).Count(job => job.Status == JobStatuses.Running),
             running => running >= 10,
             "jobs to be running on every silo",
             TimeSpan.FromMinutes(1));
@@ -50,10 +49,10 @@ public abstract class CrashTests<TStore>(ITestOutputHelper output) : ProcessClus
             {
                 foreach (var id in pending.ToList())
                 {
-                    var status = await StatusAsync(tally, id);
-                    if (status is "succeeded" or "failed" or "cancelled")
+                    var job = await jobs.GetAsync(id);
+                    if (job.IsFinished)
                     {
-                        finals[id] = status;
+                        finals[id] = job.Status;
                         pending.Remove(id);
                         last = sinceKill.Elapsed;
                     }
@@ -65,73 +64,61 @@ public abstract class CrashTests<TStore>(ITestOutputHelper output) : ProcessClus
             "every job to end",
             TimeSpan.FromMinutes(4));
 
-        var listed = await Retrying(tally, () => Http.GetAsync($"/api/v1/runs?session_id={session}&page_size=100"), body => body);
+        var listed = await ReadAllAsync(jobs.ListAsync(new JobListFilter { SessionId = session }));
         output.WriteLine($"last job finished {last.TotalSeconds:0.0} s after the kill; " +
                          $"{tally.Unavailable} responses were 503 with Retry-After (retried), {tally.Other} were other errors");
-        Assert.All(finals.Values, status => Assert.Equal("succeeded", status));
+        Assert.All(finals.Values, status => Assert.Equal(JobStatuses.Succeeded, status));
         Assert.Equal(Jobs, finals.Count);
-        Assert.Equal(Jobs, (int)listed["total"]!);
-        Assert.Equal(ids.Order(), listed["jobs"]!.AsArray().Select(j => (string)j!["job_id"]!).Order());
-        Assert.Equal(0, tally.Other);
+        Assert.Equal(ids.Order(), listed.Select(job => job.JobId).Order());
         Assert.All(Cluster.Processes.Where(p => p != killed), p => Assert.False(p.HasExited, $"{p.Name} exited:\n{p.Output}"));
-    }
+    });
 
     /// <summary>
     /// Fan-in through a kill: 100 parents end while one silo is killed; their child starts exactly once,
     /// after the last of them, with every parent's result.
     /// </summary>
     [Fact]
-    public async Task KillNineWhileAHundredParentsEnd_TheirChildRunsOnceAfterTheLast_WithEveryResult()
+    public Task KillNineWhileAHundredParentsEnd_TheirChildRunsOnceAfterTheLast_WithEveryResult() => Explained(async (jobs, tally) =>
     {
-        var tally = new ResponseTally();
         var parents = new List<string>();
         foreach (var chunk in Enumerable.Range(0, Jobs).Chunk(10))
         {
-            parents.AddRange(await Task.WhenAll(chunk.Select(_ => Retrying(tally, () => Http.PostAsJsonAsync("/api/v1/runs", new
-            {
-                prompt = "", recipe_name = "wait", recipe_config = new { seconds = 6, steps = 6 },
-            }), body => (string)body["job_id"]!))));
+            parents.AddRange(await Task.WhenAll(chunk.Select(async _ => (await jobs.SubmitAsync(Wait(6))).JobId)));
         }
 
-        var child = await Retrying(tally, () => Http.PostAsJsonAsync("/api/v1/runs", new { prompt = "report", recipe_name = "echo", depends_on = parents }),
-            body => (string)body["job_id"]!);
+        var child = (await jobs.SubmitAsync(new JobRequest("report") { RecipeName = "echo", DependsOn = parents })).JobId;
         await Eventually.Until(
-            async () => (await Task.WhenAll(parents.Select(id => StatusAsync(tally, id)))).Count(s => s == "succeeded"),
+            async () => (await Task.WhenAll(parents.Select(id => jobs.GetAsync(id)))).Count(job => job.Status == JobStatuses.Succeeded),
             ended => ended >= 10,
             "parents to be ending",
             TimeSpan.FromMinutes(2));
         await Cluster.Silos[2].KillAsync();
 
-        var done = await UntilEndedOnceAsync(tally, child);
-        var ends = await Task.WhenAll(parents.Select(id => Retrying(tally, () => Http.GetAsync($"/api/v1/runs/{id}"), body => body)));
-        Assert.All(ends, end => Assert.Equal("succeeded", (string)end["status"]!));
-        var lastEnd = ends.Max(end => DateTimeOffset.Parse((string)end["completed_at"]!, System.Globalization.CultureInfo.InvariantCulture));
-        Assert.True(DateTimeOffset.Parse((string)done["started_at"]!, System.Globalization.CultureInfo.InvariantCulture) >= lastEnd, "the child started before its last parent ended");
-        var result = await Retrying(tally, () => Http.GetAsync($"/api/v1/runs/{child}/result"), body => (string)body["result"]!);
+        var done = await UntilEndedOnceAsync(jobs, child);
+        var ends = await Task.WhenAll(parents.Select(id => jobs.GetAsync(id)));
+        Assert.All(ends, end => Assert.Equal(JobStatuses.Succeeded, end.Status));
+        Assert.True(done.StartedAt >= ends.Max(end => end.CompletedAt), "the child started before its last parent ended");
+        var result = (await jobs.GetResultAsync(child)).Result!.Value.GetString()!;
         Assert.All(parents, id => Assert.Contains($"[{id}]\nwaited 6s", result));
         Assert.EndsWith("\n\nreport", result);
-        Assert.Equal(0, tally.Other);
-    }
+    });
 
     /// <summary>
     /// Fan-in of a batch through a kill: its 1,000 jobs end while one silo is killed; its then job starts
     /// exactly once, after the last of them, with every job's result.
     /// </summary>
     [Fact]
-    public async Task KillNineWhileABatchOfAThousandEnds_ItsThenJobRunsOnceAfterTheLast_WithEveryResult()
+    public Task KillNineWhileABatchOfAThousandEnds_ItsThenJobRunsOnceAfterTheLast_WithEveryResult() => Explained(async (jobs, tally) =>
     {
         const int size = 1_000;
-        var tally = new ResponseTally();
-        var created = await Retrying(tally, () => Http.PostAsJsonAsync("/api/v1/batches", new
+        var created = await jobs.SubmitBatchAsync(new BatchRequest([.. Enumerable.Range(0, size).Select(_ => Wait(0.5, steps: 1))])
         {
-            jobs = Enumerable.Range(0, size).Select(_ => new { prompt = "", recipe_name = "wait", recipe_config = new { seconds = 0.5, steps = 1 } }),
-            then = new { prompt = "report", recipe_name = "echo" },
-        }), body => body);
-        var (batchId, then) = ((string)created["batch_id"]!, (string)created["then_job_id"]!);
-        var jobIds = created["job_ids"]!.AsArray().Select(id => (string)id!).ToList();
-        Assert.Equal(size, jobIds.Count);
+            Then = new JobRequest("report") { RecipeName = "echo" },
+        });
+        var (batchId, then) = (created.BatchId, created.ThenJobId!);
+        Assert.Equal(size, created.JobIds!.Count);
         await Eventually.Until(
-            () => Retrying(tally, () => Http.GetAsync($"/api/v1/batches/{batchId}?page_size=1"), body => (int)body["counts"]!["succeeded"]!),
+            async () => (await jobs.GetBatchAsync(batchId, pageSize: 1)).Counts.Succeeded,
             succeeded => succeeded >= 100,
             "the batch's jobs to be ending",
             TimeSpan.FromMinutes(3));
@@ -139,77 +126,81 @@ public abstract class CrashTests<TStore>(ITestOutputHelper output) : ProcessClus
 
         // Perhaps killed mid-creation: the then job exists once the batch has created its jobs (it is made last).
         await Eventually.Until(
-            () => Retrying(tally, () => Http.GetAsync($"/api/v1/batches/{batchId}?page_size=1"), body => (bool)body["creating"]!),
+            async () => (await jobs.GetBatchAsync(batchId, pageSize: 1)).Creating,
             creating => !creating,
             "the batch to have created its jobs",
             TimeSpan.FromMinutes(5));
-        var done = await UntilEndedOnceAsync(tally, then);
-        var batch = await Retrying(tally, () => Http.GetAsync($"/api/v1/batches/{batchId}?page_size=1"), body => body);
-        Assert.Equal("succeeded", (string)batch["status"]!);
-        Assert.Equal(size, (int)batch["counts"]!["succeeded"]!);
-        var jobs = new List<JsonObject>();
+        var done = await UntilEndedOnceAsync(jobs, then);
+        var batch = await jobs.GetBatchAsync(batchId, pageSize: 1);
+        Assert.Equal((JobStatuses.Succeeded, size), (batch.Status, batch.Counts.Succeeded));
+        var all = new List<JobInfo>();
         for (var page = 1; page <= size / 100; page++)
         {
-            jobs.AddRange(await Retrying(tally, () => Http.GetAsync($"/api/v1/batches/{batchId}?page={page}&page_size=100"),
-                body => body["jobs"]!.AsArray().Select(job => job!.AsObject())));
+            all.AddRange((await jobs.GetBatchAsync(batchId, page, pageSize: 100)).Jobs!);
         }
 
-        Assert.Equal(jobIds, jobs.Select(job => (string)job["job_id"]!));
-        Assert.All(jobs, job => Assert.Equal("succeeded", (string)job["status"]!));
-        var lastEnd = jobs.Max(job => DateTimeOffset.Parse((string)job["completed_at"]!, System.Globalization.CultureInfo.InvariantCulture));
-        Assert.True(DateTimeOffset.Parse((string)done["started_at"]!, System.Globalization.CultureInfo.InvariantCulture) >= lastEnd, "the then job started before the batch's last job ended");
-        var result = await Retrying(tally, () => Http.GetAsync($"/api/v1/runs/{then}/result"), body => (string)body["result"]!);
-        Assert.All(jobIds, id => Assert.Contains($"\"{id}\":\"waited 0.5s\"", result));
+        Assert.Equal(created.JobIds, all.Select(job => job.JobId));
+        Assert.All(all, job => Assert.Equal(JobStatuses.Succeeded, job.Status));
+        Assert.True(done.StartedAt >= all.Max(job => job.CompletedAt), "the then job started before the batch's last job ended");
+        var result = (await jobs.GetResultAsync(then)).Result!.Value.GetString()!;
+        Assert.All(created.JobIds, id => Assert.Contains($"\"{id}\":\"waited 0.5s\"", result));
         Assert.EndsWith("\n\nreport", result);
-        Assert.Equal(0, tally.Other);
-    }
+    });
 
-    /// <summary>The status body of <paramref name="jobId"/> once it has ended, asserting it succeeded on its first attempt.</summary>
-    private async Task<JsonObject> UntilEndedOnceAsync(ResponseTally tally, string jobId)
+    private static JobRequest Wait(double seconds, int steps = 6) =>
+        new("") { RecipeName = "wait", RecipeConfig = new JsonObject { ["seconds"] = seconds, ["steps"] = steps } };
+
+    /// <summary>The status of <paramref name="jobId"/> once it has ended, asserting it succeeded on its first attempt.</summary>
+    private static async Task<JobInfo> UntilEndedOnceAsync(PraisonJobsClient jobs, string jobId)
     {
-        var done = await Eventually.Until(
-            () => Retrying(tally, () => Http.GetAsync($"/api/v1/runs/{jobId}"), body => body),
-            body => (string?)body["status"] is "succeeded" or "failed" or "cancelled",
-            $"{jobId} to end",
-            TimeSpan.FromMinutes(5));
-        Assert.Equal("succeeded", (string)done["status"]!);
-        Assert.Equal(1, (int)done["attempt"]!); // started once
+        var done = await Eventually.Until(() => jobs.GetAsync(jobId), job => job.IsFinished, $"{jobId} to end", TimeSpan.FromMinutes(5));
+        Assert.Equal((JobStatuses.Succeeded, 1), (done.Status, done.Attempt)); // started once
         return done;
     }
 
-    private Task<string> StatusAsync(ResponseTally tally, string jobId) =>
-        Retrying(tally, () => Http.GetAsync($"/api/v1/runs/{jobId}"), body => (string)body["status"]!);
-
     /// <summary>
-    /// Sends as a well-behaved client: a 503 with Retry-After is waited out and retried (and counted);
-    /// any other failure is counted and fails the request, with the processes' last lines to say why.
+    /// Runs <paramref name="test"/> with the typed client as a well-behaved application uses it: a 503
+    /// with Retry-After is waited out and sent again (counted), any other refusal is counted and fails
+    /// the call. Afterwards none may have been anything else; a failure carries the processes' last lines.
     /// </summary>
-    private async Task<T> Retrying<T>(ResponseTally tally, Func<Task<HttpResponseMessage>> send, Func<JsonObject, T> read)
+    private async Task Explained(Func<PraisonJobsClient, ResponseTally, Task> test)
     {
-        for (var attempt = 0; ; attempt++)
+        var tally = new ResponseTally();
+        // Up to 100 retries of a 503 (a second each) while a silo is declared dead; no call waits longer than 5 minutes.
+        using var provider = Services(new Uri(Cluster.Url), maxRetries: 100, http: builder => builder.AddHttpMessageHandler(() => tally)
+            .ConfigureHttpClient(http => http.Timeout = TimeSpan.FromMinutes(5)));
+        try
         {
-            using var response = await send();
-            if (response.IsSuccessStatusCode)
-            {
-                return read((await response.Content.ReadFromJsonAsync<JsonObject>())!);
-            }
-
-            if (response.StatusCode == HttpStatusCode.ServiceUnavailable && response.Headers.RetryAfter?.Delta is { } wait && attempt < 180)
-            {
-                Interlocked.Increment(ref tally.Unavailable);
-                await Task.Delay(wait);
-                continue;
-            }
-
-            Interlocked.Increment(ref tally.Other);
-            throw new HttpRequestException($"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}\n{Cluster.Output}");
+            await test(provider.GetRequiredService<PraisonJobsClient>(), tally);
         }
+        catch (Exception exception) when (exception is PraisonJobsException or HttpRequestException or TimeoutException)
+        {
+            throw new Xunit.Sdk.XunitException($"{exception.GetType().Name}: {exception.Message}\n{Cluster.Output}");
+        }
+
+        Assert.True(tally.Other == 0, $"{tally.Other} answers were neither a success nor a 503 with Retry-After");
     }
 
-    private sealed class ResponseTally
+    /// <summary>Counts every answer the gateway gave, attempt by attempt (inside the client's retries).</summary>
+    private sealed class ResponseTally : DelegatingHandler
     {
         public int Unavailable;
         public int Other;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            if (response.StatusCode == HttpStatusCode.ServiceUnavailable && response.Headers.RetryAfter?.Delta is not null)
+            {
+                Interlocked.Increment(ref Unavailable);
+            }
+            else if (!response.IsSuccessStatusCode)
+            {
+                Interlocked.Increment(ref Other);
+            }
+
+            return response;
+        }
     }
 }
 

@@ -2,6 +2,8 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Praison.Orleans.Client;
 using Praison.Orleans.Gateway.Auth;
@@ -62,6 +64,28 @@ public sealed class PraisonJobsClientTests(JobsClusterFixture fixture)
         Assert.Null(drops.LastEventIds[0]);
         Assert.All(drops.LastEventIds.Skip(1), Assert.NotNull); // each reconnect said where it had got to
         AssertInOrder(events);
+        var reference = (await undisturbed).Where(e => e.EventType != "heartbeat").Select(e => (long.Parse(e.EventId!), e.EventType));
+        Assert.Equal(reference, events.Where(e => e.Type != "heartbeat").Select(e => (e.Id!.Value, e.Type))); // nothing lost, nothing repeated
+        Assert.Equal("result", events[^1].Type);
+    }
+
+    [Fact]
+    public async Task Stream_TheGatewayClosingTheConnectionMidJob_IsOpenedAgain_WithoutALostOrRepeatedEvent()
+    {
+        var closer = new ClosingStreams(closeAfterEvents: 2, connections: 2);
+        using var gateway = await fixture.StartGatewayAsync(services => services.AddSingleton<IStartupFilter>(closer));
+        using var provider = Services(gateway.BaseAddress!);
+        var jobs = provider.GetRequiredService<PraisonJobsClient>();
+        // Long enough that every reconnect meets the job live (a finished job's replay coalesces its progress).
+        var job = await jobs.SubmitAsync(new JobRequest("") { RecipeName = "wait", RecipeConfig = new JsonObject { ["seconds"] = 6, ["steps"] = 6 } });
+        var undisturbed = ReadAllAsync(fixture.Http.StreamAsync(job.JobId, cancellationToken: Timeout())); // the same stream, on another gateway
+
+        var events = await ReadAllAsync(jobs.StreamAsync(job.JobId, cancellationToken: Timeout()));
+
+        Assert.Equal(2, closer.Closed);
+        Assert.Equal(3, closer.LastEventIds.Count);
+        Assert.Null(closer.LastEventIds[0]);
+        Assert.All(closer.LastEventIds.Skip(1), Assert.NotNull); // each reconnect said where it had got to
         var reference = (await undisturbed).Where(e => e.EventType != "heartbeat").Select(e => (long.Parse(e.EventId!), e.EventType));
         Assert.Equal(reference, events.Where(e => e.Type != "heartbeat").Select(e => (e.Id!.Value, e.Type))); // nothing lost, nothing repeated
         Assert.Equal("result", events[^1].Type);
@@ -231,5 +255,98 @@ public sealed class PraisonJobsClientTests(JobsClusterFixture fixture)
 
             return base.SendAsync(request, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// The gateway's side of a dropped stream: it aborts the connection of each of its first
+    /// <paramref name="connections"/> stream requests once <paramref name="closeAfterEvents"/> events have
+    /// gone out, and records each stream request's <c>Last-Event-ID</c>.
+    /// </summary>
+    private sealed class ClosingStreams(int closeAfterEvents, int connections) : IStartupFilter
+    {
+        private int _streams;
+        private int _closed;
+
+        public int Closed => Volatile.Read(ref _closed);
+
+        public List<string?> LastEventIds { get; } = [];
+
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use(async (context, nextMiddleware) =>
+            {
+                if (context.Request.Path.Value?.EndsWith("/stream", StringComparison.Ordinal) == true)
+                {
+                    lock (LastEventIds)
+                    {
+                        LastEventIds.Add(context.Request.Headers["Last-Event-ID"].FirstOrDefault());
+                    }
+
+                    if (Interlocked.Increment(ref _streams) <= connections)
+                    {
+                        context.Response.Body = new AbortingStream(context.Response.Body, closeAfterEvents, () =>
+                        {
+                            Interlocked.Increment(ref _closed);
+                            context.Abort();
+                        });
+                    }
+                }
+
+                await nextMiddleware(context);
+            });
+            next(app);
+        };
+    }
+
+    /// <summary>Passes writes on, and calls <c>abort</c> once <c>events</c> SSE events (blank-line ends) have been written.</summary>
+    private sealed class AbortingStream(Stream inner, int events, Action abort) : Stream
+    {
+        private int _ends;
+        private byte _previous;
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_ends >= events)
+            {
+                return; // aborted: nothing more goes out
+            }
+
+            for (var i = 0; i < buffer.Length; i++)
+            {
+                var b = buffer.Span[i];
+                if (b == (byte)'\n' && _previous == (byte)'\n' && ++_ends == events)
+                {
+                    await inner.WriteAsync(buffer[..(i + 1)], cancellationToken);
+                    await inner.FlushAsync(cancellationToken);
+                    abort();
+                    return;
+                }
+
+                _previous = b;
+            }
+
+            await inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => _ends >= events ? Task.CompletedTask : inner.FlushAsync(cancellationToken);
+
+        public override void Flush() => FlushAsync().GetAwaiter().GetResult();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

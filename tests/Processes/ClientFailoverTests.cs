@@ -42,7 +42,9 @@ public sealed class ClientFailoverTests : ProcessClusterTests<Azurite>
 
         await Eventually.Until(
             () => Seen(events).Any(e => e is { Type: "progress", Percentage: > 0 }), "the job to be running and streamed", TimeSpan.FromMinutes(2));
-        var running = Cluster.Silos.Single(silo => silo.Output.Contains($"Job {job.JobId} submitted", StringComparison.Ordinal));
+        bool Took(ServerProcess silo) => silo.Output.Contains($"Job {job.JobId} submitted", StringComparison.Ordinal);
+        await Eventually.Until(() => Cluster.Silos.Any(Took), "the silo that took the job to have logged it"); // its console log is written behind
+        var running = Cluster.Silos.Single(Took);
         var beforeKill = Seen(events).Max(e => e.Id ?? 0);
         await running.KillAsync();
         await streamed.WaitAsync(TimeSpan.FromMinutes(5));

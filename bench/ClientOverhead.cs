@@ -18,11 +18,8 @@ public sealed class ClientOverhead(BenchOptions options, Dictionary<string, doub
         try
         {
             using var raw = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = new Uri(target.Url) };
-            var services = new ServiceCollection();
-            services.AddPraisonJobsClient(o => o.BaseAddress = new Uri(target.Url))
-                .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { MaxConnectionsPerServer = 256 });
-            await using var provider = services.BuildServiceProvider();
-            var client = provider.GetRequiredService<PraisonJobsClient>();
+            await using var clients = JobsClients.For(target.Url, connections: 256);
+            var client = clients.Jobs;
             // A running job is read: a finished one is released after each read (memory mode), and reads
             // racing its release meet 503s (docs/benchmarks.md), which would measure the server, not the client.
             var live = await client.SubmitAsync(new JobRequest("") { RecipeName = "wait", RecipeConfig = new() { ["seconds"] = 3600 } });

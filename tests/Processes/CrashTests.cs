@@ -78,7 +78,7 @@ public abstract class CrashTests<TStore>(ITestOutputHelper output) : ProcessClus
     /// after the last of them, with every parent's result.
     /// </summary>
     [Fact]
-    public Task KillNineWhileAHundredParentsEnd_TheirChildRunsOnceAfterTheLast_WithEveryResult() => Explained(async (jobs, tally) =>
+    public Task KillNineWhileAHundredParentsEnd_TheirChildRunsOnceAfterTheLast_WithEveryResult() => Explained(async (jobs, _) =>
     {
         var parents = new List<string>();
         foreach (var chunk in Enumerable.Range(0, Jobs).Chunk(10))
@@ -108,7 +108,7 @@ public abstract class CrashTests<TStore>(ITestOutputHelper output) : ProcessClus
     /// exactly once, after the last of them, with every job's result.
     /// </summary>
     [Fact]
-    public Task KillNineWhileABatchOfAThousandEnds_ItsThenJobRunsOnceAfterTheLast_WithEveryResult() => Explained(async (jobs, tally) =>
+    public Task KillNineWhileABatchOfAThousandEnds_ItsThenJobRunsOnceAfterTheLast_WithEveryResult() => Explained(async (jobs, _) =>
     {
         const int size = 1_000;
         var created = await jobs.SubmitBatchAsync(new BatchRequest([.. Enumerable.Range(0, size).Select(_ => Wait(0.5, steps: 1))])
